@@ -1,0 +1,71 @@
+//! Subcommands: one file each. Exit codes: 0 clean, 1 worst verdict redact,
+//! 3 worst verdict withhold (both subject to `--fail-on`), 2 usage or I/O error.
+
+mod rules;
+mod screen;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for usage and I/O errors.
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser)]
+#[command(name = "mishen", version, about = "密审: offline pre-publication confidentiality screener for Chinese documents")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Screen documents: verdict, findings and redacted text.
+    Screen(screen::ScreenArgs),
+    /// List or check the rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn main() -> i32 {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let r = match cli.command {
+        Command::Screen(a) => screen::run(a),
+        Command::Rules { command } => rules::run(command),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return 0;
+            }
+            eprintln!("mishen: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Builds the screener from `--rules`.
+fn screener(rules: Option<&std::path::Path>) -> anyhow::Result<mishen::Screener> {
+    let mut b = mishen::Screener::builder();
+    if let Some(d) = rules {
+        b = b.rules_dir(d);
+    }
+    Ok(b.build()?)
+}

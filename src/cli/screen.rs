@@ -1,0 +1,212 @@
+//! `mishen screen`: the contract CI jobs and the scorer rely on; keep it stable.
+//!
+//! ```text
+//! mishen screen [--format text|jsonl] [--redact-to DIR] [--rules DIR]
+//!               [--fail-on redact|withhold|never] PATH...
+//! ```
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use mishen::report::jsonl::{DocumentRecord, document_record};
+use mishen::report::text::{Summary, write_document};
+use mishen::{Screener, Verdict};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Redact,
+    Withhold,
+    Never,
+}
+
+#[derive(Args)]
+pub struct ScreenArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write the redacted text of every document that is not withheld under DIR.
+    #[arg(long, value_name = "DIR")]
+    redact_to: Option<PathBuf>,
+    /// Overlay the embedded rule packs with the packs in DIR.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// The verdict from which the exit status is non-zero.
+    #[arg(long, value_enum, default_value = "redact")]
+    fail_on: FailOn,
+    /// Files or directories (recursive); `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// One input document: where it came from and where its redacted copy goes.
+struct Input {
+    display: String,
+    source: Source,
+    redact_rel: PathBuf,
+}
+
+enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+/// Extensions read as UTF-8 text; everything else is reported unreadable.
+const TEXT_EXT: &[&str] = &["txt", "md", "text", "markdown"];
+
+fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            inputs.push(Input { display: "-".into(), source: Source::Stdin, redact_rel: "stdin.txt".into() });
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut files: Vec<PathBuf> = Vec::new();
+                for e in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+                    match e {
+                        Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                        Ok(_) => {}
+                        Err(e) => errors.push(format!("cannot read directory entry under {}: {e}", p.display())),
+                    }
+                }
+                for f in files {
+                    let rel = f.strip_prefix(p).map(Path::to_path_buf).unwrap_or_else(|_| f.clone());
+                    inputs.push(Input { display: f.display().to_string(), source: Source::File(f), redact_rel: rel });
+                }
+            }
+            Ok(_) => {
+                let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| "document.txt".into());
+                inputs.push(Input { display: p.display().to_string(), source: Source::File(p.clone()), redact_rel: name });
+            }
+            Err(e) => errors.push(format!("{}: {e}", p.display())),
+        }
+    }
+    inputs
+}
+
+struct Done {
+    record: DocumentRecord,
+    redacted: Option<String>,
+    bytes: u64,
+    verdict: Verdict,
+}
+
+fn screen_one(s: &Screener, input: &Input, want_redacted: bool) -> Result<Done, String> {
+    let bytes = match &input.source {
+        Source::Stdin => {
+            let mut b = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut b).map_err(|e| format!("stdin: {e}"))?;
+            b
+        }
+        Source::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+    };
+    let ext = match &input.source {
+        Source::Stdin => Some("txt".to_owned()),
+        Source::File(p) => p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase),
+    };
+    let (text, screening) = match ext.as_deref() {
+        Some(e) if TEXT_EXT.contains(&e) => s.screen_utf8(&bytes),
+        Some(e) => (None, s.unreadable(&bytes, &format!("unsupported file type .{e} (this build reads UTF-8 .txt and .md)"))),
+        None => (None, s.unreadable(&bytes, "unsupported file type (no extension; this build reads UTF-8 .txt and .md)")),
+    };
+    let verdict = screening.decision.verdict;
+    let redacted = match (&text, want_redacted && verdict != Verdict::Withhold) {
+        (Some(t), true) => Some(s.redact(t, &screening)),
+        _ => None,
+    };
+    let record = document_record(&input.display, text.as_deref(), &screening, s.rules_sha256(), s.pack().policy.mask);
+    Ok(Done { record, redacted, bytes: bytes.len() as u64, verdict })
+}
+
+pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let s = super::screener(a.rules.as_deref())?;
+    let mut errors = Vec::new();
+    let inputs = collect_inputs(&a.paths, &mut errors);
+    for e in &errors {
+        eprintln!("mishen: {e}");
+    }
+    if let Some(d) = &a.redact_to {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut summary = Summary::default();
+    let mut worst: Option<Verdict> = None;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    for chunk in inputs.chunks(threads * 8) {
+        let results: Vec<Result<Done, String>> = std::thread::scope(|sc| {
+            let per = chunk.len().div_ceil(threads);
+            let handles: Vec<_> = chunk
+                .chunks(per.max(1))
+                .map(|part| {
+                    let s = &s;
+                    let want = a.redact_to.is_some();
+                    sc.spawn(move || part.iter().map(|i| screen_one(s, i, want)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("internal error: screening thread panicked".into())])).collect()
+        });
+        for (input, r) in chunk.iter().zip(results) {
+            let done = match r {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("mishen: {e}");
+                    errors.push(e);
+                    continue;
+                }
+            };
+            if let (Some(dir), Some(red)) = (&a.redact_to, &done.redacted) {
+                let dest = dir.join(&input.redact_rel);
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&dest, red).with_context(|| format!("cannot write {}", dest.display()))?;
+            }
+            match a.format {
+                Format::Jsonl => {
+                    serde_json::to_writer(&mut out, &done.record)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Text => write_document(&mut out, &done.record)?,
+            }
+            summary.add(&done.record, done.bytes);
+            worst = worst.max(Some(done.verdict));
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if a.format == Format::Text {
+        writeln!(out, "{}", summary.line(secs))?;
+    } else {
+        eprintln!("mishen: {}", summary.line(secs));
+    }
+    out.flush()?;
+    if !errors.is_empty() {
+        return Ok(super::EXIT_ERROR);
+    }
+    Ok(exit_code(worst, a.fail_on))
+}
+
+fn exit_code(worst: Option<Verdict>, fail_on: FailOn) -> i32 {
+    let reached = |v: Verdict| match fail_on {
+        FailOn::Never => false,
+        FailOn::Redact => v >= Verdict::Redact,
+        FailOn::Withhold => v >= Verdict::Withhold,
+    };
+    match worst {
+        Some(v) if reached(v) => match v {
+            Verdict::Withhold => 3,
+            Verdict::Redact => 1,
+            Verdict::Publish => 0,
+        },
+        _ => 0,
+    }
+}

@@ -1,0 +1,309 @@
+//! Detection: every rule of the pack turned into findings over one prepared text.
+//!
+//! The text is normalized once into a [`Prepared`] value that every detector
+//! borrows. Detectors produce [`Candidate`]s in normalized offsets; the common
+//! tail here applies scope, context words and the policy threshold, maps spans
+//! back to the original text and resolves overlaps.
+
+pub mod names;
+pub mod numbers;
+pub mod validate;
+
+use crate::normalize::Normalized;
+use crate::rules::model::{Action, Builtin, Category, Kind, Scope, Validator};
+use crate::rules::{Matcher, RulePack};
+use crate::span::Span;
+use crate::tokenize::Tokenizer;
+use names::{NameDetector, Role};
+use numbers::NumKind;
+use std::sync::Arc;
+use validate::{luhn, resident_id};
+
+/// A document's text prepared for detection: computed once, borrowed by all.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    /// The original text.
+    pub original: &'a str,
+    /// The folded text and its offset map.
+    pub norm: Normalized,
+    /// Normalized byte offset where the header (版头) ends.
+    pub header_end: usize,
+}
+
+impl<'a> Prepared<'a> {
+    /// Normalizes `original`; the header is its first `header_lines` non-blank lines.
+    pub fn new(original: &'a str, header_lines: usize) -> Prepared<'a> {
+        let norm = Normalized::new(original);
+        let mut header_end = norm.text.len();
+        let mut seen = 0;
+        let mut at = 0;
+        for line in norm.text.split_inclusive('\n') {
+            at += line.len();
+            if !line.trim().is_empty() {
+                seen += 1;
+                if seen >= header_lines {
+                    header_end = at;
+                    break;
+                }
+            }
+        }
+        Prepared { original, norm, header_end }
+    }
+}
+
+/// A raw match in normalized offsets, before the common tail.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Index of the rule in the pack.
+    pub rule: usize,
+    /// Start (normalized bytes).
+    pub start: usize,
+    /// End (normalized bytes).
+    pub end: usize,
+    /// Confidence before context.
+    pub confidence: f64,
+    /// What matched and what was checked.
+    pub detail: String,
+    /// For person names: the role context gave.
+    pub role: Option<Role>,
+}
+
+/// One finding: which rule, where (original text), how sure, what to do, why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: Arc<str>,
+    /// Category.
+    pub category: Category,
+    /// Kind.
+    pub kind: Kind,
+    /// Span in the ORIGINAL text.
+    pub span: Span,
+    /// Confidence 0–1.
+    pub confidence: f64,
+    /// Action from the policy.
+    pub action: Action,
+    /// Legal basis.
+    pub basis: Arc<str>,
+    /// Which matcher, validator result, context words and score.
+    pub explanation: String,
+}
+
+/// The compiled detector set for one pack.
+#[derive(Debug)]
+pub struct Engine {
+    pack: Arc<RulePack>,
+    names: NameDetector,
+    tokenizer: Tokenizer,
+    has_numbers: bool,
+    has_names: bool,
+}
+
+/// Priority when two findings overlap: the higher wins.
+fn priority(k: Kind) -> u8 {
+    match k {
+        Kind::ClassificationMark | Kind::TradeSecretMark => 9,
+        Kind::ResidentId => 8,
+        Kind::BankCard => 7,
+        Kind::Passport => 6,
+        Kind::Phone => 5,
+        Kind::Email => 5,
+        Kind::SecretTerm => 4,
+        Kind::TenderSecret | Kind::TradeSecretTerm => 4,
+        Kind::Address => 3,
+        Kind::PersonName => 2,
+    }
+}
+
+impl Engine {
+    /// Builds the detectors (tokenizer dictionary, name lexicons) for `pack`.
+    pub fn new(pack: Arc<RulePack>) -> Engine {
+        let b = &pack.builtin;
+        let names = NameDetector::new(&b.surnames, &b.name_stop, &b.name_context);
+        let tokenizer = Tokenizer::new(names.dictionary_words());
+        let has = |x: &[Builtin]| pack.rules.iter().any(|r| matches!(&r.matcher, Matcher::Builtin(b) if x.contains(b)));
+        let has_numbers = has(&[Builtin::ResidentId, Builtin::ResidentId15, Builtin::Mobile, Builtin::Landline, Builtin::BankCard]);
+        let has_names = has(&[Builtin::PersonName]);
+        Engine { pack, names, tokenizer, has_numbers, has_names }
+    }
+
+    /// The pack.
+    pub fn pack(&self) -> &Arc<RulePack> {
+        &self.pack
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Runs every rule over `p` and returns findings sorted by position.
+    pub fn detect(&self, p: &Prepared) -> Vec<Finding> {
+        let mut cands = Vec::new();
+        self.candidates(p, &mut cands);
+        self.finish(p, cands)
+    }
+
+    /// Raw candidates of every detector (before scope, context and threshold).
+    pub fn candidates(&self, p: &Prepared, out: &mut Vec<Candidate>) {
+        let text = p.norm.text.as_str();
+        let rules = &self.pack.rules;
+        // Terms: one automaton for every keyword and lexicon rule.
+        if let Some(ac) = &self.pack.terms {
+            for m in ac.find_iter(text) {
+                let (s, e) = (m.start(), m.end());
+                if ascii_glued(text, s, e) {
+                    continue;
+                }
+                let rule = self.pack.term_rule[m.pattern().as_usize()] as usize;
+                out.push(Candidate { rule, start: s, end: e, confidence: rules[rule].confidence, detail: "term from lexicon".into(), role: None });
+            }
+        }
+        for (ri, r) in rules.iter().enumerate() {
+            if let Matcher::Regex(re, validator) = &r.matcher {
+                let v_idx = re.capture_names().position(|n| n == Some("v"));
+                for c in re.captures_iter(text) {
+                    let Some(m) = v_idx.and_then(|i| c.get(i)).or_else(|| c.get(0)) else { continue };
+                    if m.start() == m.end() {
+                        continue;
+                    }
+                    let mut detail = "regex match".to_owned();
+                    if let Some(v) = validator {
+                        let raw: Vec<u8> = m.as_str().bytes().filter(u8::is_ascii_alphanumeric).collect();
+                        let ok = match v {
+                            Validator::Luhn => luhn::luhn_ok(&raw),
+                            Validator::ResidentId => resident_id::validate18(&raw).is_valid(),
+                        };
+                        if !ok {
+                            continue;
+                        }
+                        detail = format!("regex match, {v:?} validator passes");
+                    }
+                    out.push(Candidate { rule: ri, start: m.start(), end: m.end(), confidence: r.confidence, detail, role: None });
+                }
+            }
+        }
+        if self.has_numbers {
+            let (nums, _near) = numbers::scan(text, &self.pack.builtin.phone);
+            for n in nums {
+                let want = match n.kind {
+                    NumKind::ResidentId => Builtin::ResidentId,
+                    NumKind::ResidentId15 => Builtin::ResidentId15,
+                    NumKind::Mobile => Builtin::Mobile,
+                    NumKind::Landline => Builtin::Landline,
+                    NumKind::BankCard => Builtin::BankCard,
+                };
+                for (ri, r) in rules.iter().enumerate() {
+                    if matches!(r.matcher, Matcher::Builtin(b) if b == want) {
+                        let conf = n.confidence.min(r.confidence).max(n.confidence * r.confidence);
+                        out.push(Candidate { rule: ri, start: n.start, end: n.end, confidence: conf, detail: n.detail.clone(), role: None });
+                    }
+                }
+            }
+        }
+        if self.has_names {
+            let hits = self.names.detect(&self.tokenizer, text);
+            for (ri, r) in rules.iter().enumerate() {
+                if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
+                    for h in &hits {
+                        out.push(Candidate { rule: ri, start: h.start, end: h.end, confidence: h.score, detail: h.why.clone(), role: Some(h.role) });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scope, context, threshold, offsets back to the original, overlaps.
+    pub fn finish(&self, p: &Prepared, cands: Vec<Candidate>) -> Vec<Finding> {
+        let text = p.norm.text.as_str();
+        let policy = &self.pack.policy;
+        let mut found: Vec<(u8, Finding)> = Vec::with_capacity(cands.len());
+        for c in cands {
+            let r = &self.pack.rules[c.rule];
+            if r.scope == Scope::Header && c.start >= p.header_end {
+                continue;
+            }
+            let mut conf = c.confidence;
+            let mut why = vec![format!("{}: {}", r.id, c.detail)];
+            if let Some(ctx) = &r.context {
+                let before = window_before(text, c.start, ctx.window);
+                let after = window_after(text, c.end, ctx.window);
+                let hit = ctx.words.iter().find(|w| before.contains(w.as_str()) || after.contains(w.as_str()));
+                match hit {
+                    Some(w) => {
+                        conf = (conf + ctx.boost).min(1.0);
+                        why.push(format!("context word {w:?} within {} chars", ctx.window));
+                    }
+                    None if ctx.required => continue,
+                    None => {}
+                }
+            }
+            if conf < policy.threshold(r.kind) {
+                continue;
+            }
+            let mut action = r.action;
+            if let Some(role) = c.role {
+                why.push(format!("role: {}", match role {
+                    Role::Official => "official acting in office",
+                    Role::Private => "private person",
+                    Role::Unknown => "unknown (treated as private)",
+                }));
+                if role == Role::Official && action == Action::Redact {
+                    action = policy.official_person_name;
+                }
+            }
+            why.push(format!("score {conf:.2} (threshold {:.2})", policy.threshold(r.kind)));
+            let span = p.norm.span_to_original(c.start, c.end, p.original);
+            found.push((priority(r.kind), Finding {
+                rule: r.id.clone(),
+                category: r.category,
+                kind: r.kind,
+                span,
+                confidence: (conf * 100.0).round() / 100.0,
+                action,
+                basis: r.basis.clone(),
+                explanation: why.join("; "),
+            }));
+        }
+        resolve_overlaps(found)
+    }
+}
+
+/// Keeps, among overlapping findings, the one with the higher priority, then
+/// confidence, then length. Markings are never dropped: they do not redact.
+fn resolve_overlaps(mut found: Vec<(u8, Finding)>) -> Vec<Finding> {
+    found.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.confidence.total_cmp(&a.1.confidence))
+            .then(b.1.span.len().cmp(&a.1.span.len()))
+            .then(a.1.span.start.cmp(&b.1.span.start))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+    for (prio, f) in found {
+        let mark = prio == 9;
+        if mark || !kept.iter().any(|k| k.kind.value_is_sensitive() && k.span.overlaps(&f.span)) {
+            kept.push(f);
+        }
+    }
+    kept.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.span.end.cmp(&b.span.end)));
+    kept.dedup_by(|a, b| a.span == b.span && a.kind == b.kind);
+    kept
+}
+
+fn window_before(text: &str, at: usize, chars: usize) -> &str {
+    let s = text[..at].char_indices().rev().take(chars).last().map_or(at, |(i, _)| i);
+    &text[s..at]
+}
+
+fn window_after(text: &str, at: usize, chars: usize) -> &str {
+    let e = text[at..].char_indices().nth(chars).map_or(text.len(), |(i, _)| at + i);
+    &text[at..e]
+}
+
+/// True when an ASCII term is glued to ASCII alphanumerics (a part of a longer word).
+fn ascii_glued(text: &str, s: usize, e: usize) -> bool {
+    let b = text.as_bytes();
+    let left = s > 0 && b[s - 1].is_ascii_alphanumeric() && b[s].is_ascii_alphanumeric();
+    let right = e < b.len() && b[e].is_ascii_alphanumeric() && b[e - 1].is_ascii_alphanumeric();
+    left || right
+}

@@ -1,0 +1,423 @@
+//! Chinese person names: surname lists, given-name plausibility, jieba and context.
+//!
+//! jieba's `nr` tag alone is not good enough (its dictionary tags 申请人 and 高新区
+//! as names, and without context it splits unseen names), so a name is a
+//! *hypothesis* scored from several signals:
+//!
+//! 1. **Anchor**: a single or compound surname from `lexicons/surnames.txt`,
+//!    followed by one or two Han characters that are not in the never-a-name set
+//!    of `lexicons/name_stop.txt`. Already-anonymized forms (张某, 李某某) never pass.
+//! 2. **Cheap prefilter**: jieba runs only on clauses holding an anchor whose
+//!    surname + first given character is not a dictionary word, or that touches a
+//!    context word. Most prose never reaches the tagger.
+//! 3. **Segmentation**: in the tagged clause, the hypothesis must align with token
+//!    boundaries: one token tagged `nr` (strong), an out-of-vocabulary token, a
+//!    surname token followed by one or two short tokens, or a name written with
+//!    inner spaces (`周 安`) as in published lists.
+//! 4. **Context** (`lexicons/name_context.txt`): words right before or after the
+//!    name: labels (申请人, 联系人), titles (局长, 主任), honorifics (同志, 先生,
+//!    女士), the list separator `、`, and appointment phrasing (`任命…为…主任`).
+//!    Context also sets the role: an official acting in office or a private person.
+//!
+//! The score is the sum of the segmentation signal, the context and clean clause
+//! boundaries; the policy threshold for `person_name` decides.
+
+use crate::tokenize::{Token, Tokenizer};
+use std::collections::{HashMap, HashSet};
+
+/// Who a name belongs to, as far as context tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// An official acting in office (title, appointment, 同志).
+    Official,
+    /// A private person (applicant, complainant, resident…).
+    Private,
+    /// Context does not say.
+    Unknown,
+}
+
+/// A scored name in normalized-text byte offsets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameHit {
+    /// Start byte.
+    pub start: usize,
+    /// End byte.
+    pub end: usize,
+    /// Score 0–1.
+    pub score: f64,
+    /// Role from context.
+    pub role: Role,
+    /// Human explanation of the signals.
+    pub why: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Signal {
+    Nr,
+    Oov,
+    Part,
+    Split,
+    SplitNr,
+    Spaced,
+    DictWord,
+}
+
+impl Signal {
+    fn weight(self) -> f64 {
+        match self {
+            Signal::Nr => 0.45,
+            Signal::Oov | Signal::SplitNr => 0.4,
+            Signal::Part | Signal::Split | Signal::Spaced => 0.3,
+            Signal::DictWord => 0.05,
+        }
+    }
+    fn describe(self) -> &'static str {
+        match self {
+            Signal::Nr => "jieba tags it nr",
+            Signal::Oov => "out-of-vocabulary token",
+            Signal::Part => "surname + given name inside a merged token",
+            Signal::Split => "surname token + given-name token(s)",
+            Signal::SplitNr => "surname token + given-name token tagged nr",
+            Signal::Spaced => "name written with inner spaces",
+            Signal::DictWord => "dictionary word",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtxRole {
+    Official,
+    Private,
+    Neutral,
+}
+
+/// The compiled name detector.
+#[derive(Debug)]
+pub struct NameDetector {
+    single: HashSet<char>,
+    compound: HashSet<String>,
+    never_given: HashSet<char>,
+    stop: HashSet<String>,
+    before: HashMap<String, CtxRole>,
+    after: HashMap<String, CtxRole>,
+    titles: Vec<String>,
+    max_before: usize,
+    max_after: usize,
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Clause delimiters: the tagger sees one clause at a time.
+fn is_clause_break(c: char) -> bool {
+    matches!(c, '。' | '，' | ',' | '；' | ';' | '：' | ':' | '！' | '!' | '？' | '?' | '\n' | '\r' | '\t'
+        | '（' | '）' | '(' | ')' | '“' | '”' | '"' | '《' | '》' | '【' | '】' | '[' | ']' | '「' | '」' | '|')
+}
+
+impl NameDetector {
+    /// Builds the detector from the pack's lexicons.
+    pub fn new(surnames: &HashSet<String>, stop: &HashSet<String>, context: &[(String, String)]) -> NameDetector {
+        let mut d = NameDetector {
+            single: HashSet::new(),
+            compound: HashSet::new(),
+            never_given: HashSet::new(),
+            stop: HashSet::new(),
+            before: HashMap::new(),
+            after: HashMap::new(),
+            titles: Vec::new(),
+            max_before: 1,
+            max_after: 1,
+        };
+        for s in surnames {
+            match s.chars().count() {
+                1 => {
+                    d.single.extend(s.chars());
+                }
+                2 => {
+                    d.compound.insert(s.clone());
+                }
+                _ => {}
+            }
+        }
+        for w in stop {
+            let mut cs = w.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => {
+                    d.never_given.insert(c);
+                }
+                _ => {
+                    d.stop.insert(w.clone());
+                }
+            }
+        }
+        for (spec, word) in context {
+            let (side, role) = spec.split_once('.').unwrap_or((spec.as_str(), "neutral"));
+            let role = match role {
+                "official" => CtxRole::Official,
+                "private" => CtxRole::Private,
+                _ => CtxRole::Neutral,
+            };
+            let n = word.chars().count();
+            if side == "before" {
+                d.before.insert(word.clone(), role);
+                d.max_before = d.max_before.max(n);
+            } else {
+                d.after.insert(word.clone(), role);
+                d.max_after = d.max_after.max(n);
+                if role == CtxRole::Official && n >= 2 && (word.ends_with('长') || word.ends_with('任') || word.ends_with('记') || word.ends_with('员')) {
+                    d.titles.push(word.clone());
+                }
+            }
+        }
+        d
+    }
+
+    /// Words the tokenizer should keep whole (context and stop words).
+    pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
+        self.before.keys().chain(self.after.keys()).chain(self.stop.iter()).map(String::as_str)
+    }
+
+    fn surname_len(&self, s: &str) -> Option<usize> {
+        let mut it = s.char_indices();
+        let (_, c0) = it.next()?;
+        if let Some((i1, c1)) = it.next() {
+            let two = &s[..i1 + c1.len_utf8()];
+            if self.compound.contains(two) {
+                return Some(two.len());
+            }
+        }
+        self.single.contains(&c0).then_some(c0.len_utf8())
+    }
+
+    fn given_ok(&self, g: &str) -> bool {
+        let n = g.chars().count();
+        (1..=2).contains(&n) && g.chars().all(|c| is_han(c) && !self.never_given.contains(&c))
+    }
+
+    fn ctx_before<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
+        // A label may be followed by a colon or spaces: 联系人：欧阳娜娜.
+        let head = text[..at].trim_end_matches([':', ' ', '\t']);
+        let mut best = None;
+        let mut idx: Vec<usize> = head.char_indices().rev().take(self.max_before).map(|(i, _)| i).collect();
+        idx.reverse();
+        for &i in &idx {
+            if let Some(&r) = self.before.get(&head[i..]) {
+                best = Some((&head[i..], r));
+                break;
+            }
+        }
+        best
+    }
+
+    fn ctx_after<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
+        let tail = &text[at..];
+        let ends: Vec<usize> = tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(self.max_after).collect();
+        for &e in ends.iter().rev() {
+            if let Some(&r) = self.after.get(&tail[..e]) {
+                return Some((&tail[..e], r));
+            }
+        }
+        // Appointment phrasing: 为/任 followed by a title within a short window.
+        if tail.starts_with('为') || tail.starts_with('任') {
+            let window: String = tail.chars().take(16).take_while(|&c| !matches!(c, '。' | '；' | '\n')).collect();
+            if self.titles.iter().any(|t| window.contains(t.as_str())) {
+                return Some(("为…(title)", CtxRole::Official));
+            }
+        }
+        None
+    }
+
+    /// Cheap test: is there an anchor in `clause` worth running the tagger for?
+    fn clause_has_anchor(&self, tok: &Tokenizer, clause: &str, abs: usize, text: &str) -> bool {
+        let chars: Vec<(usize, char)> = clause.char_indices().collect();
+        for (k, &(i, c)) in chars.iter().enumerate() {
+            if !self.single.contains(&c) && !(k + 1 < chars.len() && self.compound.contains(&clause[i..chars[k + 1].0 + chars[k + 1].1.len_utf8()])) {
+                continue;
+            }
+            let Some(&(j, g1)) = chars.get(k + 1) else { continue };
+            if g1 == ' ' || self.compound.contains(&clause[i..j + g1.len_utf8()]) {
+                return true;
+            }
+            if !is_han(g1) || self.never_given.contains(&g1) {
+                continue;
+            }
+            let bigram = &clause[i..j + g1.len_utf8()];
+            if !tok.has_word(bigram) || self.ctx_before(text, abs + i).is_some() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Finds names in normalized `text`.
+    pub fn detect(&self, tok: &Tokenizer, text: &str) -> Vec<NameHit> {
+        let mut hits = Vec::new();
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut start = 0;
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+            if !is_clause_break(c) {
+                continue;
+            }
+            if i > start {
+                let clause = &text[start..i];
+                if self.clause_has_anchor(tok, clause, start, text) {
+                    tok.tag_into(clause, &mut tokens);
+                    self.hypotheses(text, start, &tokens, &mut hits);
+                }
+            }
+            start = i + c.len_utf8();
+        }
+        hits
+    }
+
+    fn hypotheses(&self, text: &str, base: usize, toks: &[Token], hits: &mut Vec<NameHit>) {
+        let mut cands: Vec<(usize, usize, Signal)> = Vec::new();
+        for (k, t) in toks.iter().enumerate() {
+            let w = t.word;
+            let nr = t.tag.starts_with("nr");
+            let oov = !self.has_dict_word(w, t.tag);
+            // Anchors: the token start, and for merged tokens (OOV or nr, which
+            // jieba's HMM glues to neighbours: 马鹏祥于, 众黄婷梓) any inner surname.
+            let inner = (oov || nr) && w.chars().count() > 2;
+            for (p, _) in w.char_indices() {
+                if p > 0 && !inner {
+                    break;
+                }
+                let Some(sl) = self.surname_len(&w[p..]) else { continue };
+                let rest = &w[p + sl..];
+                if rest.is_empty() {
+                    if p == 0 {
+                        self.split_hypotheses(toks, k, &mut cands);
+                    }
+                    continue;
+                }
+                let mut ends: Vec<usize> = rest.char_indices().skip(1).map(|(i, _)| i).take(1).collect();
+                ends.push(rest.char_indices().nth(2).map_or(rest.len(), |(i, _)| i));
+                ends.dedup();
+                for g_end in ends {
+                    let g = &rest[..g_end];
+                    if !self.given_ok(g) {
+                        continue;
+                    }
+                    let whole = p == 0 && g_end == rest.len();
+                    let sig = match (whole, nr, oov) {
+                        (true, true, _) => Signal::Nr,
+                        (true, false, true) => Signal::Oov,
+                        (true, false, false) => Signal::DictWord,
+                        (false, _, _) if nr || oov => Signal::Part,
+                        (false, _, _) => continue,
+                    };
+                    cands.push((t.start + p, t.start + p + sl + g_end, sig));
+                }
+            }
+        }
+        // Score, then keep the best of overlapping hypotheses.
+        let mut scored: Vec<NameHit> = cands.into_iter().filter_map(|(s, e, sig)| self.score(text, base + s, base + e, sig)).collect();
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
+        let mut kept: Vec<NameHit> = Vec::new();
+        for h in scored {
+            if !kept.iter().any(|k| k.start < h.end && h.start < k.end) {
+                kept.push(h);
+            }
+        }
+        hits.extend(kept);
+    }
+
+    /// A surname token followed by given-name tokens (马/鹏祥, 欧阳/娜娜), or by
+    /// spaces and single characters (周 安).
+    fn split_hypotheses(&self, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
+        let t = &toks[k];
+        let Some(t1) = toks.get(k + 1) else { return };
+        if self.given_ok(t1.word) && !is_function_tag(t1.tag) {
+            cands.push((t.start, t1.end, if t1.tag.starts_with("nr") { Signal::SplitNr } else { Signal::Split }));
+            if t1.word.chars().count() == 1 {
+                if let Some(t2) = toks.get(k + 2) {
+                    if t2.word.chars().count() == 1 && self.given_ok(t2.word) && !is_function_tag(t2.tag) {
+                        cands.push((t.start, t2.end, Signal::Split));
+                    }
+                }
+            }
+        }
+        if t1.word.trim().is_empty() && t1.word.len() <= 3 {
+            if let Some(end) = self.spaced(toks, k + 2) {
+                cands.push((t.start, end, Signal::Spaced));
+            }
+        }
+    }
+
+    fn has_dict_word(&self, _w: &str, tag: &str) -> bool {
+        // jieba's HMM path gives OOV words a guessed tag; dictionary words carry
+        // their own. `x` and an empty tag mean the word was never seen.
+        !(tag.is_empty() || tag == "x")
+    }
+
+    fn spaced(&self, toks: &[Token], mut k: usize) -> Option<usize> {
+        let mut given = 0;
+        let mut end = None;
+        while let Some(t) = toks.get(k) {
+            if t.word.trim().is_empty() && t.word.len() <= 3 {
+                k += 1;
+                continue;
+            }
+            if given < 2 && t.word.chars().count() == 1 && self.given_ok(t.word) {
+                given += 1;
+                end = Some(t.end);
+                k += 1;
+                continue;
+            }
+            break;
+        }
+        end
+    }
+
+    fn score(&self, text: &str, s: usize, e: usize, sig: Signal) -> Option<NameHit> {
+        let name = &text[s..e];
+        let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+        if self.stop.contains(&compact) || compact.contains('某') || self.before.contains_key(&compact) || self.after.contains_key(&compact) {
+            return None;
+        }
+        let n = compact.chars().count();
+        if !(2..=4).contains(&n) {
+            return None;
+        }
+        let mut score = sig.weight();
+        let mut why = vec![sig.describe().to_owned()];
+        let mut official = false;
+        let mut private = false;
+        let mut strong = false;
+        for (side, hit) in [("before", self.ctx_before(text, s)), ("after", self.ctx_after(text, e))] {
+            match hit {
+                Some((w, role)) => {
+                    score += if role == CtxRole::Neutral { 0.15 } else { 0.45 };
+                    strong |= role != CtxRole::Neutral;
+                    official |= role == CtxRole::Official;
+                    private |= role == CtxRole::Private;
+                    why.push(format!("{side}: {w}"));
+                }
+                None => {
+                    let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
+                    if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || self.never_given.contains(&c)) {
+                        score += 0.1;
+                    }
+                }
+            }
+        }
+        if sig == Signal::DictWord && !strong {
+            return None;
+        }
+        let role = if private {
+            Role::Private
+        } else if official {
+            Role::Official
+        } else {
+            Role::Unknown
+        };
+        let score = score.min(0.99);
+        Some(NameHit { start: s, end: e, score, role, why: why.join("; ") })
+    }
+}
+
+fn is_function_tag(tag: &str) -> bool {
+    matches!(tag, "u" | "uj" | "ul" | "uz" | "ug" | "uv" | "ud" | "p" | "c" | "d" | "r" | "m" | "q" | "f" | "y" | "e" | "o" | "w")
+}

@@ -1,0 +1,140 @@
+//! Normalization for matching, with an offset map back to the original text.
+//!
+//! Detectors match on a folded copy of the text so that evasions such as
+//! full-width digits (`１３８`), zero-width characters or the ideographic space
+//! do not hide a value. Every byte of the folded text remembers the byte of the
+//! original it came from, so every finding is reported against the ORIGINAL
+//! text, which is what reviewers see and what redaction rewrites.
+//!
+//! What is folded:
+//! - full-width ASCII (U+FF01–U+FF5E) becomes ASCII (`１` → `1`, `（` → `(`, `：` → `:`);
+//! - the ideographic space (U+3000) and the no-break space become an ASCII space
+//!   when they stand between two ASCII alphanumerics (`138　0013`), and are removed
+//!   elsewhere;
+//! - zero-width characters, the BOM, soft hyphen and bidi controls are removed;
+//! - dashes used between digits (`‐ ‑ ‒ – — －`) become `-`.
+//!
+//! Separators inside numbers (`138 0013 8000`, `138-0013-8000`) are kept in the
+//! folded text and bridged by the number scanner (`detect::numbers`), which
+//! knows the group structure; that keeps `2023-2025` or a table row of two
+//! numbers from being fused into one long digit run.
+
+/// Text folded for matching plus the map from its bytes to original bytes.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// The folded text.
+    pub text: String,
+    /// `map[i]` is the original byte offset of folded byte `i`; it has one more
+    /// entry than `text.len()`, holding the original text's length.
+    map: Vec<u32>,
+    /// True when folding changed nothing, so offsets are the identity.
+    identity: bool,
+}
+
+fn removed(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+fn fold(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' => Some('-'),
+        _ => None,
+    }
+}
+
+impl Normalized {
+    /// Folds `original`. Costs one pass; when nothing needs folding the map is
+    /// not materialized.
+    pub fn new(original: &str) -> Normalized {
+        assert!(original.len() < u32::MAX as usize, "documents over 4 GiB are refused earlier");
+        let needs = original.chars().any(|c| !c.is_ascii() && (removed(c) || fold(c).is_some() || c == '\u{3000}' || c == '\u{A0}'));
+        if !needs {
+            return Normalized { text: original.to_owned(), map: Vec::new(), identity: true };
+        }
+        let mut text = String::with_capacity(original.len());
+        let mut map = Vec::with_capacity(original.len() + 1);
+        let mut prev_alnum = false;
+        let mut it = original.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            let out = if removed(c) {
+                None
+            } else if c == '\u{3000}' || c == '\u{A0}' {
+                let next_alnum = it.peek().map(|&(_, n)| fold(n).unwrap_or(n).is_ascii_alphanumeric()).unwrap_or(false);
+                if prev_alnum && next_alnum { Some(' ') } else { None }
+            } else {
+                Some(fold(c).unwrap_or(c))
+            };
+            if let Some(o) = out {
+                let at = text.len();
+                text.push(o);
+                for _ in at..text.len() {
+                    map.push(i as u32);
+                }
+                prev_alnum = o.is_ascii_alphanumeric();
+            }
+        }
+        map.push(original.len() as u32);
+        Normalized { text, map, identity: false }
+    }
+
+    /// Original byte offset of folded byte offset `at` (a start position).
+    pub fn to_original(&self, at: usize) -> usize {
+        if self.identity { at } else { self.map[at] as usize }
+    }
+
+    /// Original half-open range of the folded half-open range `[start, end)`.
+    ///
+    /// The end maps to the end of the original character that produced the
+    /// last folded byte, so a span never cuts an original character.
+    pub fn span_to_original(&self, start: usize, end: usize, original: &str) -> crate::Span {
+        if self.identity {
+            return crate::Span::new(start, end);
+        }
+        let s = self.map[start] as usize;
+        let e = if end == start {
+            s
+        } else {
+            let last = self.map[end - 1] as usize;
+            last + original[last..].chars().next().map_or(0, char::len_utf8)
+        };
+        crate::Span::new(s, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orig<'a>(n: &Normalized, o: &'a str, needle: &str) -> &'a str {
+        let s = n.text.find(needle).unwrap();
+        let sp = n.span_to_original(s, s + needle.len(), o);
+        &o[sp.start..sp.end]
+    }
+
+    #[test]
+    fn full_width_digits_fold_and_map_back() {
+        let o = "电话：１３８００１３８０００。";
+        let n = Normalized::new(o);
+        assert_eq!(n.text, "电话:13800138000。");
+        assert_eq!(orig(&n, o, "13800138000"), "１３８００１３８０００");
+    }
+
+    #[test]
+    fn zero_width_and_ideographic_space() {
+        let o = "13\u{200B}8　0013\u{200D}8000，密级：秘密　保密期限";
+        let n = Normalized::new(o);
+        assert_eq!(n.text, "138 00138000,密级:秘密保密期限");
+        assert_eq!(orig(&n, o, "138 00138000"), "13\u{200B}8　0013\u{200D}8000");
+    }
+
+    #[test]
+    fn identity_when_nothing_to_fold() {
+        let o = "普通文本 123";
+        let n = Normalized::new(o);
+        assert_eq!(n.text, o);
+        assert_eq!(n.to_original(3), 3);
+    }
+}

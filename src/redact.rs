@@ -1,0 +1,100 @@
+//! Length-preserving redaction through the offset map.
+//!
+//! Every redacted character becomes exactly one mask character (default `■`),
+//! so the output has the same number of characters as the input and every
+//! offset a reviewer sees stays valid. Whitespace inside a value (`138 0013 8000`)
+//! is kept so the shape stays readable; partial masks (`张■■`) are configured
+//! per kind in the policy.
+
+use crate::detect::Finding;
+use crate::rules::Policy;
+use crate::rules::model::{Action, PartialMask};
+
+/// Returns `text` with every finding whose action is `redact` masked.
+pub fn redact(text: &str, findings: &[Finding], policy: &Policy) -> String {
+    mask_where(text, findings, policy.mask, |f| f.action == Action::Redact, |f| policy.partial_mask(f.kind))
+}
+
+/// Masks every sensitive value (any action) for display in excerpts.
+pub fn mask_values(text: &str, findings: &[Finding], mask: char) -> String {
+    mask_where(text, findings, mask, |f| f.kind.value_is_sensitive(), |_| PartialMask::Full)
+}
+
+fn mask_where(text: &str, findings: &[Finding], mask: char, pick: impl Fn(&Finding) -> bool, style: impl Fn(&Finding) -> PartialMask) -> String {
+    let mut spans: Vec<(usize, usize, PartialMask)> = findings.iter().filter(|f| pick(f)).map(|f| (f.span.start, f.span.end, style(f))).collect();
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    spans.sort_unstable_by_key(|s| (s.0, s.1));
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut at = 0;
+    for (s, e, st) in spans {
+        let s = s.max(at);
+        if s >= e {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        let value = &text[s..e];
+        let n_alnum = value.chars().filter(|c| c.is_alphanumeric()).count();
+        let mut seen = 0;
+        for c in value.chars() {
+            if c.is_whitespace() {
+                out.push(c);
+                continue;
+            }
+            let keep = c.is_alphanumeric()
+                && match st {
+                    PartialMask::Full => false,
+                    PartialMask::KeepFirst => seen == 0,
+                    PartialMask::KeepLast4 => n_alnum > 4 && seen >= n_alnum - 4,
+                };
+            if c.is_alphanumeric() {
+                seen += 1;
+            }
+            out.push(if keep { c } else { mask });
+        }
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::model::{Category, Kind};
+    use crate::span::Span;
+
+    fn f(s: usize, e: usize, kind: Kind) -> Finding {
+        Finding {
+            rule: "t".into(),
+            category: Category::PersonalData,
+            kind,
+            span: Span::new(s, e),
+            confidence: 1.0,
+            action: Action::Redact,
+            basis: "b".into(),
+            explanation: String::new(),
+        }
+    }
+
+    #[test]
+    fn preserves_length_in_chars() {
+        let t = "申请人张三，电话１３８ 0013 8000。";
+        let s = t.find('张').unwrap();
+        let p = t.find('１').unwrap();
+        let out = mask_where(t, &[f(s, s + 6, Kind::PersonName), f(p, t.find('。').unwrap(), Kind::Phone)], '■', |_| true, |_| PartialMask::Full);
+        assert_eq!(out.chars().count(), t.chars().count());
+        assert_eq!(out, "申请人■■，电话■■■ ■■■■ ■■■■。");
+    }
+
+    #[test]
+    fn partial_masks() {
+        let t = "张三丰";
+        let out = mask_where(t, &[f(0, t.len(), Kind::PersonName)], '*', |_| true, |_| PartialMask::KeepFirst);
+        assert_eq!(out, "张**");
+        let t = "13800138000";
+        let out = mask_where(t, &[f(0, t.len(), Kind::Phone)], '*', |_| true, |_| PartialMask::KeepLast4);
+        assert_eq!(out, "*******8000");
+    }
+}

@@ -1,0 +1,126 @@
+//! The [`Screener`]: the only place the pipeline is composed.
+//!
+//! normalize → detect (terms, patterns, numbers, names) → decide → redact.
+//! Build one `Screener` at start-up (dictionary, automata, regexes) and share it:
+//! it is `Send + Sync` and cheap to clone.
+
+use crate::detect::{Engine, Finding, Prepared};
+use crate::redact;
+use crate::rules::{RuleError, RulePack};
+use crate::verdict::{self, Decision};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Errors building a screener.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The rule packs are invalid.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+}
+
+/// Configures a [`Screener`].
+#[derive(Debug, Default, Clone)]
+pub struct ScreenerBuilder {
+    rules_dir: Option<PathBuf>,
+}
+
+impl ScreenerBuilder {
+    /// Overlays the embedded packs with the packs in `dir` (`--rules DIR`).
+    pub fn rules_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.rules_dir = Some(dir.into());
+        self
+    }
+
+    /// Compiles the packs and builds the detectors.
+    pub fn build(self) -> Result<Screener, Error> {
+        let pack = match &self.rules_dir {
+            Some(d) => RulePack::with_dir(d)?,
+            None => RulePack::embedded()?,
+        };
+        Ok(Screener::from_pack(Arc::new(pack)))
+    }
+}
+
+/// The screening engine. Clone it freely: clones share one engine.
+#[derive(Debug, Clone)]
+pub struct Screener {
+    engine: Arc<Engine>,
+}
+
+/// The result of screening one text.
+#[derive(Debug, Clone)]
+pub struct Screening {
+    /// Verdict and reasons.
+    pub decision: Decision,
+    /// Findings sorted by position in the original text.
+    pub findings: Vec<Finding>,
+    /// SHA-256 of the document bytes as given.
+    pub content_sha256: String,
+}
+
+impl Screener {
+    /// A builder.
+    pub fn builder() -> ScreenerBuilder {
+        ScreenerBuilder::default()
+    }
+
+    /// The embedded default packs.
+    pub fn embedded() -> Result<Screener, Error> {
+        Screener::builder().build()
+    }
+
+    /// A screener over an already compiled pack.
+    pub fn from_pack(pack: Arc<RulePack>) -> Screener {
+        Screener { engine: Arc::new(Engine::new(pack)) }
+    }
+
+    /// The compiled pack.
+    pub fn pack(&self) -> &Arc<RulePack> {
+        self.engine.pack()
+    }
+
+    /// The detection engine (benchmarks and the rule checker use it).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// SHA-256 of the rule packs, cited in every output.
+    pub fn rules_sha256(&self) -> &str {
+        &self.engine.pack().sha256
+    }
+
+    /// Screens a text.
+    pub fn screen(&self, text: &str) -> Screening {
+        let p = Prepared::new(text, self.engine.pack().policy.header_lines);
+        let findings = self.engine.detect(&p);
+        let decision = verdict::decide(&findings);
+        Screening { decision, findings, content_sha256: sha256_hex(text.as_bytes()) }
+    }
+
+    /// Screens raw bytes that should be UTF-8 text. Invalid UTF-8 is never
+    /// published: the result is `withhold` with an `unreadable` reason naming the
+    /// byte offset, and `None` as text.
+    pub fn screen_utf8(&self, bytes: &[u8]) -> (Option<String>, Screening) {
+        match std::str::from_utf8(bytes) {
+            Ok(t) => (Some(t.to_owned()), self.screen(t)),
+            Err(e) => (None, self.unreadable(bytes, &format!("invalid UTF-8 at byte {}", e.valid_up_to()))),
+        }
+    }
+
+    /// The screening of a document that could not be read.
+    pub fn unreadable(&self, bytes: &[u8], why: &str) -> Screening {
+        Screening { decision: verdict::unreadable(why), findings: Vec::new(), content_sha256: sha256_hex(bytes) }
+    }
+
+    /// The redacted text (same number of characters as `text`).
+    pub fn redact(&self, text: &str, s: &Screening) -> String {
+        redact::redact(text, &s.findings, &self.engine.pack().policy)
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}

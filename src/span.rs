@@ -1,0 +1,118 @@
+//! The one span type: half-open byte offsets into the original document text.
+//!
+//! Character offsets, lines and columns are derived at output time from a
+//! [`LineIndex`], never stored, so that there is a single source of truth.
+
+use serde::Serialize;
+
+/// A half-open byte range `[start, end)` into a document's original text.
+///
+/// Both ends always lie on UTF-8 character boundaries of the text the span was
+/// made for; [`Span::new`] checks this in debug builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    /// First byte of the span.
+    pub start: usize,
+    /// One past the last byte of the span.
+    pub end: usize,
+}
+
+impl Span {
+    /// Makes a span; `start <= end` is required.
+    pub fn new(start: usize, end: usize) -> Span {
+        debug_assert!(start <= end, "span start {start} after end {end}");
+        Span { start, end }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// True for an empty span.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// True when the two spans share at least one byte.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    /// True when `other` lies inside `self`.
+    pub fn contains(&self, other: &Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+/// Position of a byte offset as a reader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// Unicode-scalar offset from the start of the text.
+    pub char_offset: usize,
+    /// 1-based line number (lines end at `\n`).
+    pub line: usize,
+    /// 1-based column, counted in Unicode scalars.
+    pub column: usize,
+}
+
+/// Maps byte offsets of one text to character offsets, lines and columns.
+///
+/// Built once per document in O(n); each lookup is a binary search over line
+/// starts plus a count of the characters between the line start and the offset.
+pub struct LineIndex<'t> {
+    text: &'t str,
+    /// (byte offset, char offset) of each line start.
+    lines: Vec<(usize, usize)>,
+}
+
+impl<'t> LineIndex<'t> {
+    /// Indexes `text`.
+    pub fn new(text: &'t str) -> LineIndex<'t> {
+        let mut lines = vec![(0, 0)];
+        let mut chars = 0;
+        for (i, c) in text.char_indices() {
+            chars += 1;
+            if c == '\n' {
+                lines.push((i + 1, chars));
+            }
+        }
+        LineIndex { text, lines }
+    }
+
+    /// Position of byte offset `at`, which must be a character boundary.
+    pub fn position(&self, at: usize) -> Position {
+        let at = at.min(self.text.len());
+        let line = match self.lines.binary_search_by(|&(b, _)| b.cmp(&at)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let (lb, lc) = self.lines[line];
+        let col = self.text[lb..at].chars().count();
+        Position { char_offset: lc + col, line: line + 1, column: col + 1 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_chars_and_lines() {
+        let t = "甲乙\nab丙\n";
+        let ix = LineIndex::new(t);
+        assert_eq!(ix.position(0), Position { char_offset: 0, line: 1, column: 1 });
+        assert_eq!(ix.position(3), Position { char_offset: 1, line: 1, column: 2 });
+        let p = ix.position(t.find('丙').unwrap());
+        assert_eq!(p, Position { char_offset: 5, line: 2, column: 3 });
+        assert_eq!(ix.position(t.len()).char_offset, t.chars().count());
+    }
+
+    #[test]
+    fn overlap_and_contain() {
+        let a = Span::new(0, 4);
+        assert!(a.overlaps(&Span::new(3, 9)));
+        assert!(!a.overlaps(&Span::new(4, 9)));
+        assert!(a.contains(&Span::new(1, 4)));
+    }
+}

@@ -1,0 +1,136 @@
+//! The decision: a pure function from policy and findings to a verdict with reasons.
+//!
+//! - `withhold` if any finding's action is withhold (classification marks,
+//!   document-level trade-secret marks) or the document could not be read;
+//! - otherwise `redact` if any finding must be redacted;
+//! - otherwise `publish`.
+//!
+//! Every verdict carries its reasons, one per (category, action), each with the
+//! legal basis: 《政府信息公开条例》第十四条 for state secrets, 第十五条 for trade
+//! secrets and personal privacy, 《保守国家秘密法》, and 《个人信息保护法》第二十八条
+//! for sensitive personal data.
+
+use crate::detect::Finding;
+use crate::rules::model::{Action, Category, Kind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The three outcomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Publish as is.
+    Publish,
+    /// Publish the redacted text (区分处理).
+    Redact,
+    /// Do not publish.
+    Withhold,
+}
+
+impl Verdict {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Publish => "publish",
+            Verdict::Redact => "redact",
+            Verdict::Withhold => "withhold",
+        }
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Verdict, String> {
+        match s {
+            "publish" => Ok(Verdict::Publish),
+            "redact" => Ok(Verdict::Redact),
+            "withhold" => Ok(Verdict::Withhold),
+            _ => Err(format!("unknown verdict {s:?} (expected publish, redact or withhold)")),
+        }
+    }
+}
+
+/// Why a verdict was reached.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reason {
+    /// Category, or `unreadable`.
+    pub category: String,
+    /// What the policy does because of it.
+    pub action: String,
+    /// Legal basis.
+    pub basis: String,
+    /// One sentence for the reviewer (no values: kinds and counts only).
+    pub summary: String,
+}
+
+/// A verdict with its reasons.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Reasons, most severe first.
+    pub reasons: Vec<Reason>,
+}
+
+fn category_basis(c: Category) -> &'static str {
+    match c {
+        Category::StateSecret => "《中华人民共和国政府信息公开条例》第十四条；《中华人民共和国保守国家秘密法》",
+        Category::TradeSecret => "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国反不正当竞争法》第九条",
+        Category::PersonalData => "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国个人信息保护法》",
+    }
+}
+
+/// Decides. Findings with action `allow` are reported but change nothing.
+pub fn decide(findings: &[Finding]) -> Decision {
+    let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.action != Action::Allow) {
+        let g = groups.entry((f.action, f.category)).or_default();
+        *g.0.entry(f.kind).or_default() += 1;
+        for part in f.basis.split('；') {
+            if !g.1.contains(&part) {
+                g.1.push(part);
+            }
+        }
+    }
+    let verdict = match groups.keys().map(|k| k.0).max() {
+        Some(Action::Withhold) => Verdict::Withhold,
+        Some(Action::Redact) => Verdict::Redact,
+        _ => Verdict::Publish,
+    };
+    let mut reasons: Vec<Reason> = groups
+        .into_iter()
+        .rev()
+        .map(|((action, cat), (kinds, basis))| {
+            let what = kinds.iter().map(|(k, n)| format!("{} ×{n}", k.as_str())).collect::<Vec<_>>().join(", ");
+            let verb = match action {
+                Action::Withhold => "document withheld",
+                Action::Redact => "passages redacted",
+                Action::Allow => "reported",
+            };
+            let basis = if basis.is_empty() { category_basis(cat).to_owned() } else { basis.join("；") };
+            Reason { category: cat.as_str().into(), action: action.as_str().into(), basis, summary: format!("{}: {what}; {verb}", cat.as_str()) }
+        })
+        .collect();
+    if reasons.is_empty() {
+        reasons.push(Reason {
+            category: "none".into(),
+            action: "publish".into(),
+            basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
+            summary: "no state secret, trade secret or personal data found by the rule packs".into(),
+        });
+    }
+    Decision { verdict, reasons }
+}
+
+/// The decision for a document that could not be read: never publish.
+pub fn unreadable(why: &str) -> Decision {
+    Decision {
+        verdict: Verdict::Withhold,
+        reasons: vec![Reason {
+            category: "unreadable".into(),
+            action: "withhold".into(),
+            basis: "《中华人民共和国政府信息公开条例》第十七条（先审查、后公开）: content that was not reviewed is not published".into(),
+            summary: format!("unreadable: {why}"),
+        }],
+    }
+}
