@@ -119,7 +119,7 @@ impl Engine {
     /// Builds the detectors (tokenizer dictionary, name lexicons) for `pack`.
     pub fn new(pack: Arc<RulePack>) -> Engine {
         let b = &pack.builtin;
-        let names = NameDetector::new(&b.surnames, &b.name_stop, &b.name_context);
+        let names = NameDetector::new(&b.surnames, &b.name_stop, &b.name_context, &b.given_chars);
         let tokenizer = Tokenizer::new(names.dictionary_words());
         let has = |x: &[Builtin]| pack.rules.iter().any(|r| matches!(&r.matcher, Matcher::Builtin(b) if x.contains(b)));
         let has_numbers = has(&[Builtin::ResidentId, Builtin::ResidentId15, Builtin::Mobile, Builtin::Landline, Builtin::BankCard]);
@@ -195,7 +195,7 @@ impl Engine {
                 };
                 for (ri, r) in rules.iter().enumerate() {
                     if matches!(r.matcher, Matcher::Builtin(b) if b == want) {
-                        let conf = n.confidence.min(r.confidence).max(n.confidence * r.confidence);
+                        let conf = n.confidence;
                         out.push(Candidate { rule: ri, start: n.start, end: n.end, confidence: conf, detail: n.detail.clone(), role: None });
                     }
                 }
@@ -206,7 +206,7 @@ impl Engine {
             for (ri, r) in rules.iter().enumerate() {
                 if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
                     for h in &hits {
-                        out.push(Candidate { rule: ri, start: h.start, end: h.end, confidence: h.score, detail: h.why.clone(), role: Some(h.role) });
+                        out.push(Candidate { rule: ri, start: h.start, end: h.end, confidence: h.score.min(0.99), detail: h.why.clone(), role: Some(h.role) });
                     }
                 }
             }

@@ -54,8 +54,11 @@ pub struct NameHit {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Signal {
     Nr,
+    DictNr,
+    Extend,
     Oov,
     Part,
+    SplitDict,
     Split,
     SplitNr,
     Spaced,
@@ -67,18 +70,22 @@ impl Signal {
         match self {
             Signal::Nr => 0.45,
             Signal::Oov | Signal::SplitNr => 0.4,
-            Signal::Part | Signal::Split | Signal::Spaced => 0.3,
+            Signal::DictNr | Signal::Part | Signal::Split | Signal::Spaced | Signal::Extend => 0.3,
+            Signal::SplitDict => 0.2,
             Signal::DictWord => 0.05,
         }
     }
     fn describe(self) -> &'static str {
         match self {
-            Signal::Nr => "jieba tags it nr",
+            Signal::Nr => "unseen word jieba tags nr",
+            Signal::DictNr => "dictionary word tagged nr",
+            Signal::Extend => "nr token extended by one character",
             Signal::Oov => "out-of-vocabulary token",
             Signal::Part => "surname + given name inside a merged token",
             Signal::Split => "surname token + given-name token(s)",
             Signal::SplitNr => "surname token + given-name token tagged nr",
             Signal::Spaced => "name written with inner spaces",
+            Signal::SplitDict => "surname token + dictionary word",
             Signal::DictWord => "dictionary word",
         }
     }
@@ -88,6 +95,8 @@ impl Signal {
 enum CtxRole {
     Official,
     Private,
+    /// A strong label that does not tell the role (联系人, 姓名).
+    Label,
     Neutral,
 }
 
@@ -97,6 +106,7 @@ pub struct NameDetector {
     single: HashSet<char>,
     compound: HashSet<String>,
     never_given: HashSet<char>,
+    common_given: HashSet<char>,
     stop: HashSet<String>,
     before: HashMap<String, CtxRole>,
     after: HashMap<String, CtxRole>,
@@ -117,11 +127,12 @@ fn is_clause_break(c: char) -> bool {
 
 impl NameDetector {
     /// Builds the detector from the pack's lexicons.
-    pub fn new(surnames: &HashSet<String>, stop: &HashSet<String>, context: &[(String, String)]) -> NameDetector {
+    pub fn new(surnames: &HashSet<String>, stop: &HashSet<String>, context: &[(String, String)], given: &HashSet<char>) -> NameDetector {
         let mut d = NameDetector {
             single: HashSet::new(),
             compound: HashSet::new(),
             never_given: HashSet::new(),
+            common_given: given.clone(),
             stop: HashSet::new(),
             before: HashMap::new(),
             after: HashMap::new(),
@@ -156,6 +167,7 @@ impl NameDetector {
             let role = match role {
                 "official" => CtxRole::Official,
                 "private" => CtxRole::Private,
+                "label" => CtxRole::Label,
                 _ => CtxRole::Neutral,
             };
             let n = word.chars().count();
@@ -198,6 +210,7 @@ impl NameDetector {
     fn ctx_before<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         // A label may be followed by a colon or spaces: 联系人：欧阳娜娜.
         let head = text[..at].trim_end_matches([':', ' ', '\t']);
+        let head = head.strip_suffix('为').or_else(|| head.strip_suffix('是')).unwrap_or(head).trim_end_matches([':', ' ']);
         let mut best = None;
         let mut idx: Vec<usize> = head.char_indices().rev().take(self.max_before).map(|(i, _)| i).collect();
         idx.reverse();
@@ -218,6 +231,17 @@ impl NameDetector {
                 return Some((&tail[..e], r));
             }
         }
+        // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
+        if let Some(inner) = tail.strip_prefix('(') {
+            let ends: Vec<usize> = inner.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(inner.len())).take(self.max_after).collect();
+            for &e in ends.iter().rev() {
+                if let Some(&r) = self.after.get(&inner[..e]) {
+                    if r == CtxRole::Private {
+                        return Some((&inner[..e], r));
+                    }
+                }
+            }
+        }
         // Appointment phrasing: 为/任 followed by a title within a short window.
         if tail.starts_with('为') || tail.starts_with('任') {
             let window: String = tail.chars().take(16).take_while(|&c| !matches!(c, '。' | '；' | '\n')).collect();
@@ -226,6 +250,23 @@ impl NameDetector {
             }
         }
         None
+    }
+
+    /// True when the list item across the `、` next to `[s, e)` looks like a name:
+    /// two to four Han characters starting with a surname, not a dictionary word.
+    fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> bool {
+        let delim = |c: char| is_clause_break(c) || c == '、' || c == ' ';
+        let item = if before {
+            let head = &text[..s];
+            let Some(head) = head.strip_suffix('、') else { return false };
+            let from = head.rfind(delim).map_or(0, |i| i + head[i..].chars().next().map_or(1, char::len_utf8));
+            &head[from..]
+        } else {
+            let Some(tail) = text[e..].strip_prefix('、') else { return false };
+            &tail[..tail.find(delim).unwrap_or(tail.len())]
+        };
+        let n = item.chars().count();
+        (2..=4).contains(&n) && item.chars().all(is_han) && self.surname_len(item).is_some() && !tok.has_word(item)
     }
 
     /// Cheap test: is there an anchor in `clause` worth running the tagger for?
@@ -263,7 +304,7 @@ impl NameDetector {
                 let clause = &text[start..i];
                 if self.clause_has_anchor(tok, clause, start, text) {
                     tok.tag_into(clause, &mut tokens);
-                    self.hypotheses(text, start, &tokens, &mut hits);
+                    self.hypotheses(tok, text, start, &tokens, &mut hits);
                 }
             }
             start = i + c.len_utf8();
@@ -271,12 +312,15 @@ impl NameDetector {
         hits
     }
 
-    fn hypotheses(&self, text: &str, base: usize, toks: &[Token], hits: &mut Vec<NameHit>) {
+    fn hypotheses(&self, tok: &Tokenizer, text: &str, base: usize, toks: &[Token], hits: &mut Vec<NameHit>) {
         let mut cands: Vec<(usize, usize, Signal)> = Vec::new();
         for (k, t) in toks.iter().enumerate() {
             let w = t.word;
+            if self.stop.contains(w) || self.before.contains_key(w) || self.after.contains_key(w) {
+                continue;
+            }
             let nr = t.tag.starts_with("nr");
-            let oov = !self.has_dict_word(w, t.tag);
+            let oov = !tok.has_word(w);
             // Anchors: the token start, and for merged tokens (OOV or nr, which
             // jieba's HMM glues to neighbours: 马鹏祥于, 众黄婷梓) any inner surname.
             let inner = (oov || nr) && w.chars().count() > 2;
@@ -288,7 +332,7 @@ impl NameDetector {
                 let rest = &w[p + sl..];
                 if rest.is_empty() {
                     if p == 0 {
-                        self.split_hypotheses(toks, k, &mut cands);
+                        self.split_hypotheses(tok, toks, k, &mut cands);
                     }
                     continue;
                 }
@@ -302,18 +346,30 @@ impl NameDetector {
                     }
                     let whole = p == 0 && g_end == rest.len();
                     let sig = match (whole, nr, oov) {
-                        (true, true, _) => Signal::Nr,
+                        (true, true, true) => Signal::Nr,
+                        (true, true, false) => Signal::DictNr,
                         (true, false, true) => Signal::Oov,
                         (true, false, false) => Signal::DictWord,
-                        (false, _, _) if nr || oov => Signal::Part,
+                        (false, _, _) if (nr || oov) && !tok.has_word(&w[p..p + sl + g_end]) => Signal::Part,
                         (false, _, _) => continue,
                     };
                     cands.push((t.start + p, t.start + p + sl + g_end, sig));
+                    // jieba's HMM sometimes cuts a three-character name after the
+                    // second character (胡毅/诗为): try one character more.
+                    if whole && g.chars().count() == 1 {
+                        if let Some(n) = toks.get(k + 1) {
+                            let single = n.word.chars().count() == 1;
+                            if (oov || single) && n.word.chars().next().is_some_and(|c| self.given_ok(c.encode_utf8(&mut [0; 4]))) {
+                                let c = n.word.chars().next().map_or(0, char::len_utf8);
+                                cands.push((t.start + p, t.end + c, Signal::Extend));
+                            }
+                        }
+                    }
                 }
             }
         }
         // Score, then keep the best of overlapping hypotheses.
-        let mut scored: Vec<NameHit> = cands.into_iter().filter_map(|(s, e, sig)| self.score(text, base + s, base + e, sig)).collect();
+        let mut scored: Vec<NameHit> = cands.into_iter().filter_map(|(s, e, sig)| self.score(tok, text, base + s, base + e, sig)).collect();
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
         let mut kept: Vec<NameHit> = Vec::new();
         for h in scored {
@@ -326,11 +382,20 @@ impl NameDetector {
 
     /// A surname token followed by given-name tokens (马/鹏祥, 欧阳/娜娜), or by
     /// spaces and single characters (周 安).
-    fn split_hypotheses(&self, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
+    fn split_hypotheses(&self, tok: &Tokenizer, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
         let t = &toks[k];
         let Some(t1) = toks.get(k + 1) else { return };
         if self.given_ok(t1.word) && !is_function_tag(t1.tag) {
-            cands.push((t.start, t1.end, if t1.tag.starts_with("nr") { Signal::SplitNr } else { Signal::Split }));
+            let sig = if t1.word.chars().count() == 2 && tok.has_word(t1.word) && !t1.tag.starts_with("nr") {
+                // 周/建军 is a name, 周/普查 is not: the "given name" is an ordinary
+                // word, so only context can decide.
+                Signal::SplitDict
+            } else if t1.tag.starts_with("nr") {
+                Signal::SplitNr
+            } else {
+                Signal::Split
+            };
+            cands.push((t.start, t1.end, sig));
             if t1.word.chars().count() == 1 {
                 if let Some(t2) = toks.get(k + 2) {
                     if t2.word.chars().count() == 1 && self.given_ok(t2.word) && !is_function_tag(t2.tag) {
@@ -339,17 +404,18 @@ impl NameDetector {
                 }
             }
         }
+        // 杜/强于, 贾/梅宇于: the given name is glued to a following function word.
+        for (i, _) in t1.word.char_indices().skip(1).take(2) {
+            let (g, rest) = t1.word.split_at(i);
+            if self.given_ok(g) && rest.chars().all(|c| self.never_given.contains(&c)) {
+                cands.push((t.start, t1.start + i, Signal::Split));
+            }
+        }
         if t1.word.trim().is_empty() && t1.word.len() <= 3 {
             if let Some(end) = self.spaced(toks, k + 2) {
                 cands.push((t.start, end, Signal::Spaced));
             }
         }
-    }
-
-    fn has_dict_word(&self, _w: &str, tag: &str) -> bool {
-        // jieba's HMM path gives OOV words a guessed tag; dictionary words carry
-        // their own. `x` and an empty tag mean the word was never seen.
-        !(tag.is_empty() || tag == "x")
     }
 
     fn spaced(&self, toks: &[Token], mut k: usize) -> Option<usize> {
@@ -371,7 +437,7 @@ impl NameDetector {
         end
     }
 
-    fn score(&self, text: &str, s: usize, e: usize, sig: Signal) -> Option<NameHit> {
+    fn score(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, sig: Signal) -> Option<NameHit> {
         let name = &text[s..e];
         let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
         if self.stop.contains(&compact) || compact.contains('某') || self.before.contains_key(&compact) || self.after.contains_key(&compact) {
@@ -383,14 +449,40 @@ impl NameDetector {
         }
         let mut score = sig.weight();
         let mut why = vec![sig.describe().to_owned()];
+        let sl = self.surname_len(&compact).unwrap_or(0);
+        if compact[sl..].chars().all(|c| self.common_given.contains(&c)) {
+            score += 0.1;
+            why.push("common given-name characters".into());
+        } else {
+            score -= 0.1;
+        }
+        let mut strong_before = false;
+        let mut strong_after = false;
         let mut official = false;
         let mut private = false;
-        let mut strong = false;
         for (side, hit) in [("before", self.ctx_before(text, s)), ("after", self.ctx_after(text, e))] {
+            let hit = match hit {
+                // A list separator is context only when the neighbour looks like a name too.
+                Some(("、", _)) => match self.list_neighbour(tok, text, s, e, side == "before") {
+                    true => Some(("、 (name list)", CtxRole::Label)),
+                    false => None,
+                },
+                h => h,
+            };
             match hit {
                 Some((w, role)) => {
-                    score += if role == CtxRole::Neutral { 0.15 } else { 0.45 };
-                    strong |= role != CtxRole::Neutral;
+                    score += match role {
+                        CtxRole::Neutral => 0.15,
+                        CtxRole::Label if w.starts_with('、') => 0.3,
+                        _ => 0.45,
+                    };
+                    if role != CtxRole::Neutral {
+                        if side == "before" {
+                            strong_before = true;
+                        } else {
+                            strong_after = true;
+                        }
+                    }
                     official |= role == CtxRole::Official;
                     private |= role == CtxRole::Private;
                     why.push(format!("{side}: {w}"));
@@ -399,11 +491,19 @@ impl NameDetector {
                     let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
                     if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || self.never_given.contains(&c)) {
                         score += 0.1;
+                    } else if side == "after" && c.is_some_and(is_han) && (e - s) <= 6 {
+                        // An open right edge: the name may go on (郑琳|荷).
+                        score -= 0.15;
                     }
                 }
             }
         }
-        if sig == Signal::DictWord && !strong {
+        let gated = match sig {
+            Signal::DictWord => strong_before && strong_after,
+            Signal::SplitDict => strong_before || strong_after,
+            _ => true,
+        };
+        if !gated {
             return None;
         }
         let role = if private {
@@ -413,7 +513,6 @@ impl NameDetector {
         } else {
             Role::Unknown
         };
-        let score = score.min(0.99);
         Some(NameHit { start: s, end: e, score, role, why: why.join("; ") })
     }
 }

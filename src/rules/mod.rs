@@ -33,6 +33,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("lexicons/surnames.txt", include_str!("../../rules/lexicons/surnames.txt")),
     ("lexicons/name_context.txt", include_str!("../../rules/lexicons/name_context.txt")),
     ("lexicons/name_stop.txt", include_str!("../../rules/lexicons/name_stop.txt")),
+    ("lexicons/given_chars.txt", include_str!("../../rules/lexicons/given_chars.txt")),
 ];
 
 /// An error in a rule pack.
@@ -175,6 +176,8 @@ pub struct BuiltinData {
     pub name_context: Vec<(String, String)>,
     /// Words that are never names.
     pub name_stop: HashSet<String>,
+    /// Characters common in given names.
+    pub given_chars: HashSet<char>,
 }
 
 /// The compiled policy.
@@ -356,6 +359,7 @@ impl RulePack {
             phone: PhoneTables::new(mobile.iter().map(String::as_str), area.iter().map(String::as_str)),
             surnames: lex("lexicons/surnames.txt", &mut problems).iter().flat_map(|l| l.split_whitespace()).map(str::to_owned).collect(),
             name_context,
+            given_chars: lex("lexicons/given_chars.txt", &mut problems).iter().flat_map(|l| l.chars()).filter(|c| !c.is_whitespace()).collect(),
             name_stop: lex("lexicons/name_stop.txt", &mut problems).iter().flat_map(|l| l.split_whitespace()).map(str::to_owned).collect(),
         };
         if !problems.is_empty() {
