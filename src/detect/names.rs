@@ -266,7 +266,9 @@ impl NameDetector {
             &tail[..tail.find(delim).unwrap_or(tail.len())]
         };
         let n = item.chars().count();
-        (2..=4).contains(&n) && item.chars().all(is_han) && self.surname_len(item).is_some() && !tok.has_word(item)
+        // 边斗争、边备战、边建设 is parallel structure, not a list of one family.
+        let same_head = item.chars().next() == text[s..].chars().next();
+        (2..=4).contains(&n) && !same_head && item.chars().all(is_han) && self.surname_len(item).is_some() && !tok.has_word(item)
     }
 
     /// Cheap test: is there an anchor in `clause` worth running the tagger for?
@@ -385,7 +387,7 @@ impl NameDetector {
     fn split_hypotheses(&self, tok: &Tokenizer, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
         let t = &toks[k];
         let Some(t1) = toks.get(k + 1) else { return };
-        if self.given_ok(t1.word) && !is_function_tag(t1.tag) {
+        if self.given_ok(t1.word) && !is_function_tag(t1.tag) && !self.before.contains_key(t1.word) && !self.after.contains_key(t1.word) {
             let sig = if t1.word.chars().count() == 2 && tok.has_word(t1.word) && !t1.tag.starts_with("nr") {
                 // 周/建军 is a name, 周/普查 is not: the "given name" is an ordinary
                 // word, so only context can decide.
@@ -407,7 +409,7 @@ impl NameDetector {
         // 杜/强于, 贾/梅宇于: the given name is glued to a following function word.
         for (i, _) in t1.word.char_indices().skip(1).take(2) {
             let (g, rest) = t1.word.split_at(i);
-            if self.given_ok(g) && rest.chars().all(|c| self.never_given.contains(&c)) {
+            if self.given_ok(g) && rest.chars().all(|c| "于在的为是和与及等了也都就被把将向从对说称".contains(c)) {
                 cands.push((t.start, t1.start + i, Signal::Split));
             }
         }
@@ -451,7 +453,7 @@ impl NameDetector {
         let mut why = vec![sig.describe().to_owned()];
         let sl = self.surname_len(&compact).unwrap_or(0);
         if compact[sl..].chars().all(|c| self.common_given.contains(&c)) {
-            score += 0.1;
+            score += if sig == Signal::DictNr && compact[sl..].chars().count() == 2 { 0.2 } else { 0.1 };
             why.push("common given-name characters".into());
         } else {
             score -= 0.1;
@@ -491,7 +493,7 @@ impl NameDetector {
                     let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
                     if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || self.never_given.contains(&c)) {
                         score += 0.1;
-                    } else if side == "after" && c.is_some_and(is_han) && (e - s) <= 6 {
+                    } else if side == "after" && c.is_some_and(is_han) && compact.chars().count() - compact[..sl].chars().count() == 1 {
                         // An open right edge: the name may go on (郑琳|荷).
                         score -= 0.15;
                     }
@@ -500,7 +502,7 @@ impl NameDetector {
         }
         let gated = match sig {
             Signal::DictWord => strong_before && strong_after,
-            Signal::SplitDict => strong_before || strong_after,
+            Signal::SplitDict | Signal::Extend => strong_before || strong_after,
             _ => true,
         };
         if !gated {
