@@ -113,6 +113,8 @@ pub struct NameDetector {
     titles: Vec<String>,
     max_before: usize,
     max_after: usize,
+    /// Diagnostics: keep every scored hypothesis, overlapping ones too.
+    pub keep_all: bool,
 }
 
 fn is_han(c: char) -> bool {
@@ -139,6 +141,7 @@ impl NameDetector {
             titles: Vec::new(),
             max_before: 1,
             max_after: 1,
+            keep_all: false,
         };
         for s in surnames {
             match s.chars().count() {
@@ -252,6 +255,16 @@ impl NameDetector {
         None
     }
 
+    /// A name inside a longer token (邓小平理论, 马鹏祥于) is a hypothesis when it is
+    /// not an ordinary word, or when jieba alone tags it a name.
+    fn part_ok(&self, tok: &Tokenizer, cand: &str) -> bool {
+        if !tok.has_word(cand) {
+            return true;
+        }
+        let mut it = tok.tag(cand);
+        matches!((it.next(), it.next()), (Some(t), None) if t.tag.starts_with("nr"))
+    }
+
     /// True when the list item across the `、` next to `[s, e)` looks like a name:
     /// two to four Han characters starting with a surname, not a dictionary word.
     fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> bool {
@@ -288,6 +301,17 @@ impl NameDetector {
             let bigram = &clause[i..j + g1.len_utf8()];
             if !tok.has_word(bigram) || self.ctx_before(text, abs + i).is_some() {
                 return true;
+            }
+            // A dictionary bigram (贺龙) still counts when context follows it or
+            // the character after it (贺龙同志, 吴方军说).
+            let end2 = abs + j + g1.len_utf8();
+            if self.ctx_after(text, end2).is_some() {
+                return true;
+            }
+            if let Some(g2) = text[end2..].chars().next() {
+                if is_han(g2) && self.ctx_after(text, end2 + g2.len_utf8()).is_some() {
+                    return true;
+                }
             }
         }
         false
@@ -326,6 +350,7 @@ impl NameDetector {
             // Anchors: the token start, and for merged tokens (OOV or nr, which
             // jieba's HMM glues to neighbours: 马鹏祥于, 众黄婷梓) any inner surname.
             let inner = (oov || nr) && w.chars().count() > 2;
+            let short = w.chars().count() <= 3;
             for (p, _) in w.char_indices() {
                 if p > 0 && !inner {
                     break;
@@ -352,7 +377,9 @@ impl NameDetector {
                         (true, true, false) => Signal::DictNr,
                         (true, false, true) => Signal::Oov,
                         (true, false, false) => Signal::DictWord,
-                        (false, _, _) if (nr || oov) && !tok.has_word(&w[p..p + sl + g_end]) => Signal::Part,
+                        // A short whole token (叶利钦) is its own hypothesis, not a part.
+                        (false, _, _) if p == 0 && short && !oov => continue,
+                        (false, _, _) if (nr || oov) && self.part_ok(tok, &w[p..p + sl + g_end]) => Signal::Part,
                         (false, _, _) => continue,
                     };
                     cands.push((t.start + p, t.start + p + sl + g_end, sig));
@@ -373,6 +400,10 @@ impl NameDetector {
         // Score, then keep the best of overlapping hypotheses.
         let mut scored: Vec<NameHit> = cands.into_iter().filter_map(|(s, e, sig)| self.score(tok, text, base + s, base + e, sig)).collect();
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
+        if self.keep_all {
+            hits.extend(scored);
+            return;
+        }
         let mut kept: Vec<NameHit> = Vec::new();
         for h in scored {
             if !kept.iter().any(|k| k.start < h.end && h.start < k.end) {
@@ -500,7 +531,16 @@ impl NameDetector {
                 }
             }
         }
-        let gated = match sig {
+        // A three-character dictionary word made of a surname and two common
+        // given-name characters is most likely a well-known person (周恩来/t).
+        let famous = matches!(sig, Signal::DictWord | Signal::SplitDict)
+            && compact.chars().count() == 3
+            && sl > 0
+            && compact[sl..].chars().all(|c| self.common_given.contains(&c));
+        if famous {
+            score += 0.25;
+        }
+        let gated = famous || match sig {
             Signal::DictWord => strong_before && strong_after,
             Signal::SplitDict | Signal::Extend => strong_before || strong_after,
             _ => true,
