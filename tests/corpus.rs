@@ -198,17 +198,6 @@ fn corpus_is_well_formed() {
                     if !spans.insert((e.kind.clone(), sp)) {
                         problems.push(format!("{at}: finding {} {:?} labeled twice", e.kind, e.text));
                     }
-                    if e.occurrence == 0 && l.text.matches(e.text.as_str()).count() > 1 {
-                        // Fine when every occurrence is labeled; otherwise the label is ambiguous.
-                        let labeled = c.findings.iter().filter(|o| o.kind == e.kind && o.text == e.text).count();
-                        let present = l.text.matches(e.text.as_str()).count();
-                        if labeled != present && !c.findings.iter().any(|o| o.text == e.text && o.occurrence > 0) {
-                            problems.push(format!(
-                                "{at}: {:?} occurs {present} times but is labeled {labeled} times: label each with `occurrence`",
-                                e.text
-                            ));
-                        }
-                    }
                 }
             }
             let a = implied_action(e);
