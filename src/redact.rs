@@ -2,8 +2,8 @@
 //!
 //! Every redacted character becomes exactly one mask character (default `■`),
 //! so the output has the same number of characters as the input and every
-//! offset a reviewer sees stays valid. Whitespace inside a value (`138 0013 8000`)
-//! is kept so the shape stays readable; partial masks (`张■■`) are configured
+//! offset a reviewer sees stays valid. Every character of a value is masked,
+//! spaces included (only line breaks stay); partial masks (`张■■`) are configured
 //! per kind in the policy.
 
 use crate::detect::Finding;
@@ -38,7 +38,9 @@ fn mask_where(text: &str, findings: &[Finding], mask: char, pick: impl Fn(&Findi
         let n_alnum = value.chars().filter(|c| c.is_alphanumeric()).count();
         let mut seen = 0;
         for c in value.chars() {
-            if c.is_whitespace() {
+            // Line breaks stay so line numbers stay valid; any other character of a
+            // value is masked, spaces too (周 安: the space would show the shape).
+            if c == '\n' || c == '\r' {
                 out.push(c);
                 continue;
             }
@@ -85,7 +87,7 @@ mod tests {
         let p = t.find('１').unwrap();
         let out = mask_where(t, &[f(s, s + 6, Kind::PersonName), f(p, t.find('。').unwrap(), Kind::Phone)], '■', |_| true, |_| PartialMask::Full);
         assert_eq!(out.chars().count(), t.chars().count());
-        assert_eq!(out, "申请人■■，电话■■■ ■■■■ ■■■■。");
+        assert_eq!(out, "申请人■■，电话■■■■■■■■■■■■■。");
     }
 
     #[test]

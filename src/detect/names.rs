@@ -265,23 +265,45 @@ impl NameDetector {
         matches!((it.next(), it.next()), (Some(t), None) if t.tag.starts_with("nr"))
     }
 
+    /// True when the text right after a one-character given name could continue
+    /// the name: a given-name character that does not start a word (郑琳|荷。, but
+    /// not 王瑜|符合).
+    fn open_edge(&self, tok: &Tokenizer, tail: &str) -> bool {
+        let mut it = tail.char_indices();
+        let Some((_, c)) = it.next() else { return false };
+        if !is_han(c) || self.never_given.contains(&c) {
+            return false;
+        }
+        let two = it.next().map_or(tail.len(), |(i, c2)| i + c2.len_utf8());
+        !(two > c.len_utf8() && tok.has_word(&tail[..two]))
+    }
+
     /// True when the list item across the `、` next to `[s, e)` looks like a name:
     /// two to four Han characters starting with a surname, not a dictionary word.
     fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> bool {
-        let delim = |c: char| is_clause_break(c) || c == '、' || c == ' ';
+        let delim = |c: char| is_clause_break(c) || c == '、' || c.is_whitespace() || c.is_ascii_digit();
+        // Skip the separator: a 、, or whitespace and numeric cells (table rows:
+        // 任碧璐 100000 任 慧).
         let item = if before {
-            let head = &text[..s];
-            let Some(head) = head.strip_suffix('、') else { return false };
-            let from = head.rfind(delim).map_or(0, |i| i + head[i..].chars().next().map_or(1, char::len_utf8));
+            let head = text[..s].trim_end_matches(|c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.');
+            if head.len() == s {
+                return false;
+            }
+            let from = head.char_indices().rev().find(|&(_, c)| delim(c)).map_or(0, |(i, c)| i + c.len_utf8());
             &head[from..]
         } else {
-            let Some(tail) = text[e..].strip_prefix('、') else { return false };
+            let tail = text[e..].trim_start_matches(|c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.');
+            if tail.len() == text.len() - e {
+                return false;
+            }
             &tail[..tail.find(delim).unwrap_or(tail.len())]
         };
-        let n = item.chars().count();
+        let comma_list = if before { text[..s].ends_with('、') } else { text[e..].starts_with('、') };
+        let compact: String = item.chars().filter(|c| !c.is_whitespace()).collect();
+        let n = compact.chars().count();
         // 边斗争、边备战、边建设 is parallel structure, not a list of one family.
-        let same_head = item.chars().next() == text[s..].chars().next();
-        (2..=4).contains(&n) && !same_head && item.chars().all(is_han) && self.surname_len(item).is_some() && !tok.has_word(item)
+        let same_head = comma_list && item.chars().next() == text[s..].chars().next();
+        (2..=4).contains(&n) && !same_head && compact.chars().all(is_han) && self.surname_len(&compact).is_some() && !tok.has_word(&compact)
     }
 
     /// Cheap test: is there an anchor in `clause` worth running the tagger for?
@@ -481,13 +503,18 @@ impl NameDetector {
             return None;
         }
         let mut score = sig.weight();
+        // Surname + one character is the shape of many ordinary words (林权, 普惠):
+        // a two-character candidate needs more than the tagger's word for it.
+        if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
+            score -= 0.1;
+        }
         let mut why = vec![sig.describe().to_owned()];
         let sl = self.surname_len(&compact).unwrap_or(0);
         if compact[sl..].chars().all(|c| self.common_given.contains(&c)) {
-            score += if sig == Signal::DictNr && compact[sl..].chars().count() == 2 { 0.2 } else { 0.1 };
+            score += 0.1;
             why.push("common given-name characters".into());
         } else {
-            score -= 0.1;
+            score -= 0.05;
         }
         let mut strong_before = false;
         let mut strong_after = false;
@@ -500,13 +527,20 @@ impl NameDetector {
                     true => Some(("、 (name list)", CtxRole::Label)),
                     false => None,
                 },
+                None => {
+                    let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
+                    match c.is_some_and(|c| c.is_whitespace() || c.is_ascii_digit()) && self.list_neighbour(tok, text, s, e, side == "before") {
+                        true => Some(("(table row of names)", CtxRole::Label)),
+                        false => None,
+                    }
+                }
                 h => h,
             };
             match hit {
                 Some((w, role)) => {
                     score += match role {
                         CtxRole::Neutral => 0.15,
-                        CtxRole::Label if w.starts_with('、') => 0.3,
+                        CtxRole::Label if w.starts_with('、') || w.starts_with('(') => 0.3,
                         _ => 0.45,
                     };
                     if role != CtxRole::Neutral {
@@ -522,25 +556,16 @@ impl NameDetector {
                 }
                 None => {
                     let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
-                    if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || self.never_given.contains(&c)) {
+                    if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || c.is_ascii_digit() || self.never_given.contains(&c)) {
                         score += 0.1;
-                    } else if side == "after" && c.is_some_and(is_han) && compact.chars().count() - compact[..sl].chars().count() == 1 {
+                    } else if side == "after" && compact.chars().count() - compact[..sl].chars().count() == 1 && self.open_edge(tok, &text[e..]) {
                         // An open right edge: the name may go on (郑琳|荷).
                         score -= 0.15;
                     }
                 }
             }
         }
-        // A three-character dictionary word made of a surname and two common
-        // given-name characters is most likely a well-known person (周恩来/t).
-        let famous = matches!(sig, Signal::DictWord | Signal::SplitDict)
-            && compact.chars().count() == 3
-            && sl > 0
-            && compact[sl..].chars().all(|c| self.common_given.contains(&c));
-        if famous {
-            score += 0.25;
-        }
-        let gated = famous || match sig {
+        let gated = match sig {
             Signal::DictWord => strong_before && strong_after,
             Signal::SplitDict | Signal::Extend => strong_before || strong_after,
             _ => true,
