@@ -9,8 +9,9 @@
 //! What is folded:
 //! - full-width ASCII (U+FF01–U+FF5E) becomes ASCII (`１` → `1`, `（` → `(`, `：` → `:`);
 //! - the ideographic space (U+3000) and the no-break space become an ASCII space
-//!   when they stand between two ASCII alphanumerics (`138　0013`), and are removed
-//!   elsewhere;
+//!   when they stand between two ASCII alphanumerics (`138　0013`) or form a run of
+//!   two or more (a table-cell separator), and are removed elsewhere (`周　安`,
+//!   `秘密　保密期限`);
 //! - zero-width characters, the BOM, soft hyphen and bidi controls are removed;
 //! - dashes used between digits (`‐ ‑ ‒ – — －`) become `-`.
 //!
@@ -62,8 +63,20 @@ impl Normalized {
             let out = if removed(c) {
                 None
             } else if c == '\u{3000}' || c == '\u{A0}' {
-                let next_alnum = it.peek().map(|&(_, n)| fold(n).unwrap_or(n).is_ascii_alphanumeric()).unwrap_or(false);
-                if prev_alnum && next_alnum { Some(' ') } else { None }
+                let next = it.peek().map(|&(_, n)| n);
+                let next_alnum = next.is_some_and(|n| fold(n).unwrap_or(n).is_ascii_alphanumeric());
+                if prev_alnum && next_alnum {
+                    Some(' ')
+                } else if next == Some(c) {
+                    // A run of two or more separates table cells: keep one space
+                    // for the whole run, so cells are not fused (1200元　　石碶街道).
+                    while it.peek().is_some_and(|&(_, n)| n == c) {
+                        it.next();
+                    }
+                    Some(' ')
+                } else {
+                    None
+                }
             } else {
                 Some(fold(c).unwrap_or(c))
             };
@@ -127,6 +140,8 @@ mod tests {
         let o = "13\u{200B}8　0013\u{200D}8000，密级：秘密　保密期限";
         let n = Normalized::new(o);
         assert_eq!(n.text, "138 00138000,密级:秘密保密期限");
+        let table = Normalized::new("序号　3　　1200元　　石碶街道");
+        assert_eq!(table.text, "序号3 1200元 石碶街道");
         assert_eq!(orig(&n, o, "138 00138000"), "13\u{200B}8　0013\u{200D}8000");
     }
 

@@ -280,30 +280,50 @@ impl NameDetector {
 
     /// True when the list item across the `、` next to `[s, e)` looks like a name:
     /// two to four Han characters starting with a surname, not a dictionary word.
-    fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> bool {
+    fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> Option<CtxRole> {
         let delim = |c: char| is_clause_break(c) || c == '、' || c.is_whitespace() || c.is_ascii_digit();
+        let sep = |c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.';
         // Skip the separator: a 、, or whitespace and numeric cells (table rows:
         // 任碧璐 100000 任 慧).
-        let item = if before {
-            let head = text[..s].trim_end_matches(|c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.');
+        let (item, at) = if before {
+            let head = text[..s].trim_end_matches(sep);
             if head.len() == s {
-                return false;
+                return None;
             }
             let from = head.char_indices().rev().find(|&(_, c)| delim(c)).map_or(0, |(i, c)| i + c.len_utf8());
-            &head[from..]
+            (&head[from..], from)
         } else {
-            let tail = text[e..].trim_start_matches(|c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.');
-            if tail.len() == text.len() - e {
-                return false;
+            let tail = text[e..].trim_start_matches(sep);
+            let at = text.len() - tail.len();
+            if at == e {
+                return None;
             }
-            &tail[..tail.find(delim).unwrap_or(tail.len())]
+            (&tail[..tail.find(delim).unwrap_or(tail.len())], at)
         };
         let comma_list = if before { text[..s].ends_with('、') } else { text[e..].starts_with('、') };
-        let compact: String = item.chars().filter(|c| !c.is_whitespace()).collect();
-        let n = compact.chars().count();
-        // 边斗争、边备战、边建设 is parallel structure, not a list of one family.
-        let same_head = comma_list && item.chars().next() == text[s..].chars().next();
-        (2..=4).contains(&n) && !same_head && compact.chars().all(is_han) && self.surname_len(&compact).is_some() && !tok.has_word(&compact)
+        // The neighbour is the name-sized end (or start) of the item: the first item
+        // of a list follows arbitrary text (同意将苏婉清、程立新).
+        let chars: Vec<(usize, char)> = item.char_indices().filter(|(_, c)| !c.is_whitespace()).collect();
+        let name_like = [3usize, 2, 4].iter().any(|&k| {
+            if chars.len() < k || (!before && chars.len() != k && chars.len() > 4) {
+                return false;
+            }
+            let (a, b) = if before { (chars.len() - k, chars.len()) } else { (0, k) };
+            let cand: String = chars[a..b].iter().map(|&(_, c)| c).collect();
+            // 边斗争、边备战、边建设 is parallel structure, not a list of one family.
+            let same_head = comma_list && cand.chars().next() == text[s..].chars().next();
+            !same_head && cand.chars().all(is_han) && self.surname_len(&cand).is_some() && !tok.has_word(&cand)
+        });
+        if !name_like {
+            return None;
+        }
+        let at = if before { at + chars.get(chars.len().saturating_sub(3)).map_or(0, |&(i, _)| i) } else { at };
+        // A list shares its head's role: 副区长严晓华、戴建平.
+        let inherited = if before { self.ctx_before(text, at).map(|(_, r)| r) } else { None };
+        Some(match inherited {
+            Some(r @ (CtxRole::Official | CtxRole::Private)) => r,
+            _ => CtxRole::Label,
+        })
     }
 
     /// Cheap test: is there an anchor in `clause` worth running the tagger for?
@@ -440,7 +460,7 @@ impl NameDetector {
     fn split_hypotheses(&self, tok: &Tokenizer, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
         let t = &toks[k];
         let Some(t1) = toks.get(k + 1) else { return };
-        if self.given_ok(t1.word) && !is_function_tag(t1.tag) && !self.before.contains_key(t1.word) && !self.after.contains_key(t1.word) {
+        if self.given_ok(t1.word) && (t1.word.chars().count() == 2 || !is_function_tag(t1.tag)) && !self.before.contains_key(t1.word) && !self.after.contains_key(t1.word) {
             let sig = if t1.word.chars().count() == 2 && tok.has_word(t1.word) && !t1.tag.starts_with("nr") {
                 // 周/建军 is a name, 周/普查 is not: the "given name" is an ordinary
                 // word, so only context can decide.
@@ -502,6 +522,10 @@ impl NameDetector {
         if !(2..=4).contains(&n) {
             return None;
         }
+        // 古林镇, 张家港市: a place name, not a person.
+        if text[e..].chars().next().is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州".contains(c)) && self.ctx_after(text, e).is_none() {
+            return None;
+        }
         let mut score = sig.weight();
         // Surname + one character is the shape of many ordinary words (林权, 普惠):
         // a two-character candidate needs more than the tagger's word for it.
@@ -523,15 +547,13 @@ impl NameDetector {
         for (side, hit) in [("before", self.ctx_before(text, s)), ("after", self.ctx_after(text, e))] {
             let hit = match hit {
                 // A list separator is context only when the neighbour looks like a name too.
-                Some(("、", _)) => match self.list_neighbour(tok, text, s, e, side == "before") {
-                    true => Some(("、 (name list)", CtxRole::Label)),
-                    false => None,
-                },
+                Some(("、", _)) => self.list_neighbour(tok, text, s, e, side == "before").map(|r| ("、 (name list)", r)),
                 None => {
                     let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
-                    match c.is_some_and(|c| c.is_whitespace() || c.is_ascii_digit()) && self.list_neighbour(tok, text, s, e, side == "before") {
-                        true => Some(("(table row of names)", CtxRole::Label)),
-                        false => None,
+                    if c.is_some_and(|c| c.is_whitespace() || c.is_ascii_digit()) {
+                        self.list_neighbour(tok, text, s, e, side == "before").map(|r| ("(table row of names)", r))
+                    } else {
+                        None
                     }
                 }
                 h => h,
@@ -540,7 +562,7 @@ impl NameDetector {
                 Some((w, role)) => {
                     score += match role {
                         CtxRole::Neutral => 0.15,
-                        CtxRole::Label if w.starts_with('、') || w.starts_with('(') => 0.3,
+                        _ if w.starts_with('、') || w.starts_with('(') => 0.3,
                         _ => 0.45,
                     };
                     if role != CtxRole::Neutral {

@@ -58,8 +58,8 @@ impl PhoneTables {
         if !(7..=8).contains(&sub.len()) {
             return Validation::Invalid("subscriber number not 7 or 8 digits");
         }
-        if matches!(sub[0], b'0' | b'1') {
-            return Validation::Invalid("subscriber number starts with 0 or 1");
+        if sub[0] == b'0' {
+            return Validation::Invalid("subscriber number starts with 0");
         }
         Validation::Valid("area code known, subscriber number well formed")
     }
@@ -90,5 +90,6 @@ mod tests {
         assert!(t.landline(b"03355551234").is_valid());
         assert!(!t.landline(b"05991234567").is_valid());
         assert!(!t.landline(b"01002345678").is_valid());
+        assert!(!t.landline(b"0591123").is_valid());
     }
 }
