@@ -1,1 +1,703 @@
-//! (to be written)
+//! The `mishen screen` and `mishen rules check` command-line contract.
+//!
+//! ```text
+//! mishen screen [--format text|jsonl] [--redact-to DIR] [--rules DIR]
+//!               [--fail-on redact|withhold|never] PATH...
+//! ```
+//!
+//! These tests run the real binary (`assert_cmd`) and decode its JSON Lines with
+//! their own serde structs, so a change to the wire format breaks them even when
+//! the library's own record types change with it.
+
+use assert_cmd::Command;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------
+// The wire format, as other tools read it.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct Doc {
+    path: String,
+    verdict: String,
+    findings: Vec<Found>,
+    reasons: Vec<Reason>,
+    rules_sha256: String,
+    content_sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Found {
+    rule: String,
+    category: String,
+    kind: String,
+    start: usize,
+    end: usize,
+    byte_start: usize,
+    byte_end: usize,
+    line: usize,
+    column: usize,
+    confidence: f64,
+    action: String,
+    basis: String,
+    excerpt: String,
+    explanation: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Reason {
+    category: String,
+    action: String,
+    basis: String,
+    summary: String,
+}
+
+// ---------------------------------------------------------------------------
+// Synthetic documents. Every value is made up (valid prefixes / check digits).
+// ---------------------------------------------------------------------------
+
+const PHONE: &str = "13912345678";
+const PHONE_FW: &str = "１３９１２３４５６７８";
+const ID: &str = "360426199101010071";
+const EMAIL: &str = "wang.xiaoyu@example.com";
+
+fn doc_redact() -> String {
+    format!(
+        "关于办理政府信息公开申请的答复\n\n申请人于2024年7月9日提出申请，联系电话：{PHONE}，\
+         身份证号码：{ID}，电子邮箱{EMAIL}。\n现将有关情况答复如下。\n"
+    )
+}
+
+const DOC_WITHHOLD: &str = "机密★5年\n某局关于某专项工作部署的通知\n\n各单位：\n现将有关事项通知如下。\n";
+
+const DOC_PUBLISH: &str = "宁波市海曙区人民政府办公室关于做好春节期间安全管理工作的通告\n\n\
+     为切实做好春节期间安全管理工作，保障人民群众生命财产安全，现就有关事项通告如下。\n\
+     一、各镇（街道）要加强宣传教育，引导群众文明过节。\n二、本通告自发布之日起施行。\n";
+
+// ---------------------------------------------------------------------------
+// Helpers.
+// ---------------------------------------------------------------------------
+
+fn mishen() -> Command {
+    Command::cargo_bin("mishen").expect("binary mishen is built")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("mishen runs");
+    Run {
+        code: out.status.code().expect("mishen exits normally (not by a signal)"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn screen_jsonl(args: &[&std::ffi::OsStr]) -> (Run, Vec<Doc>) {
+    let r = run(mishen().arg("screen").arg("--format").arg("jsonl").args(args));
+    let docs = parse_jsonl(&r.stdout);
+    (r, docs)
+}
+
+fn parse_jsonl(stdout: &str) -> Vec<Doc> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Doc>(l).unwrap_or_else(|e| panic!("line is not a document object ({e}): {l}")))
+        .collect()
+}
+
+fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, content).unwrap();
+    p
+}
+
+fn os<P: AsRef<std::ffi::OsStr> + ?Sized>(p: &P) -> &std::ffi::OsStr {
+    p.as_ref()
+}
+
+fn char_slice(text: &str, start: usize, end: usize) -> String {
+    text.chars().skip(start).take(end - start).collect()
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn doc_for<'a>(docs: &'a [Doc], suffix: &str) -> &'a Doc {
+    docs.iter().find(|d| d.path.ends_with(suffix)).unwrap_or_else(|| panic!("no document ending in {suffix} in {docs:#?}"))
+}
+
+fn unreadable_reason(d: &Doc) -> &Reason {
+    d.reasons.iter().find(|r| r.category == "unreadable").unwrap_or_else(|| panic!("no unreadable reason for {}: {:#?}", d.path, d.reasons))
+}
+
+// ---------------------------------------------------------------------------
+// JSON Lines.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn jsonl_one_object_per_document_with_every_field() {
+    let dir = TempDir::new().unwrap();
+    let a = write(dir.path(), "a.txt", doc_redact());
+    let b = write(dir.path(), "b.txt", DOC_WITHHOLD);
+    let c = write(dir.path(), "c.txt", DOC_PUBLISH);
+    let (r, docs) = screen_jsonl(&[os(&a), os(&b), os(&c)]);
+    assert_eq!(r.stdout.lines().count(), 3, "one line per document:\n{}", r.stdout);
+    assert_eq!(docs.len(), 3);
+    let paths: Vec<&str> = docs.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, vec![a.to_str().unwrap(), b.to_str().unwrap(), c.to_str().unwrap()], "documents in argument order");
+
+    let verdicts: Vec<&str> = docs.iter().map(|d| d.verdict.as_str()).collect();
+    assert_eq!(verdicts, vec!["redact", "withhold", "publish"]);
+
+    let sha = &docs[0].rules_sha256;
+    assert!(is_hex64(sha), "rules_sha256 is lower-case hex SHA-256: {sha}");
+    for (d, content) in docs.iter().zip([doc_redact().into_bytes(), DOC_WITHHOLD.as_bytes().to_vec(), DOC_PUBLISH.as_bytes().to_vec()]) {
+        assert_eq!(&d.rules_sha256, sha, "one rule pack for the whole run");
+        assert_eq!(d.content_sha256, mishen::screen::sha256_hex(&content), "content_sha256 of {}", d.path);
+        assert!(!d.reasons.is_empty(), "every verdict carries reasons: {}", d.path);
+    }
+
+    let red = &docs[0];
+    let kinds: BTreeSet<&str> = red.findings.iter().map(|f| f.kind.as_str()).collect();
+    for k in ["phone", "resident_id", "email"] {
+        assert!(kinds.contains(k), "{k} found in {:#?}", red.findings);
+    }
+    for f in &red.findings {
+        assert!(!f.rule.is_empty() && !f.basis.is_empty() && !f.explanation.is_empty(), "{f:#?}");
+        assert!(["state_secret", "trade_secret", "personal_data"].contains(&f.category.as_str()), "{f:#?}");
+        assert!(["allow", "redact", "withhold"].contains(&f.action.as_str()), "{f:#?}");
+        assert!((0.0..=1.0).contains(&f.confidence), "{f:#?}");
+        assert!(f.start < f.end && f.byte_start < f.byte_end, "{f:#?}");
+        assert!(f.line >= 1 && f.column >= 1, "{f:#?}");
+    }
+    let pd: Vec<&Found> = red.findings.iter().filter(|f| ["phone", "resident_id", "email"].contains(&f.kind.as_str())).collect();
+    assert!(pd.iter().all(|f| f.category == "personal_data" && f.action == "redact"), "{pd:#?}");
+
+    let w = &docs[1];
+    let mark = w.findings.iter().find(|f| f.kind == "classification_mark").expect("classification mark found");
+    assert_eq!((mark.category.as_str(), mark.action.as_str()), ("state_secret", "withhold"));
+    assert!(w.reasons.iter().any(|r| r.category == "state_secret" && r.action == "withhold"), "{:#?}", w.reasons);
+
+    assert!(docs[2].findings.is_empty(), "{:#?}", docs[2].findings);
+}
+
+#[test]
+fn jsonl_offsets_are_unicode_scalars_into_the_original_text() {
+    let dir = TempDir::new().unwrap();
+    // Non-BMP and multi-byte characters before the value, on the third line.
+    let text = format!("第一行𠀀😀abc\n第二行：全角号码{PHONE_FW}。\n联系人手机：{PHONE}，请及时联系。\n");
+    let p = write(dir.path(), "offsets.txt", &text);
+    let (r, docs) = screen_jsonl(&[os(&p)]);
+    assert_eq!(r.code, 1, "redact exits 1; stderr: {}", r.stderr);
+    let d = &docs[0];
+    let phones: Vec<&Found> = d.findings.iter().filter(|f| f.kind == "phone").collect();
+    assert_eq!(phones.len(), 2, "{:#?}", d.findings);
+
+    for (f, value, line) in [(phones[0], PHONE_FW, 2), (phones[1], PHONE, 3)] {
+        assert_eq!(char_slice(&text, f.start, f.end), value, "chars [{}, {}) of the text", f.start, f.end);
+        assert_eq!(&text[f.byte_start..f.byte_end], value, "bytes [{}, {}) of the text", f.byte_start, f.byte_end);
+        assert_eq!(text[..f.byte_start].chars().count(), f.start);
+        assert_eq!(f.line, line);
+        let line_start = text[..f.byte_start].rfind('\n').map_or(0, |i| i + 1);
+        assert_eq!(f.column, text[line_start..f.byte_start].chars().count() + 1, "1-based column in chars");
+    }
+}
+
+#[test]
+fn excerpts_never_hold_the_value() {
+    let dir = TempDir::new().unwrap();
+    let text = format!("{}\n另，联系电话{PHONE_FW}（全角）。\n", doc_redact());
+    let p = write(dir.path(), "x.txt", &text);
+    let (_, docs) = screen_jsonl(&[os(&p)]);
+    let d = &docs[0];
+    assert!(d.findings.len() >= 4, "{:#?}", d.findings);
+    for f in &d.findings {
+        for v in [PHONE, PHONE_FW, ID, EMAIL, "139123", "１３９１２３", "wang.xiaoyu", "example.com", "19910101"] {
+            assert!(!f.excerpt.contains(v), "excerpt {:?} of {} holds {v:?}", f.excerpt, f.rule);
+        }
+        assert!(f.excerpt.contains('■'), "value masked in the excerpt: {:?}", f.excerpt);
+    }
+    // And no other field carries the values either.
+    let r = run(mishen().args(["screen", "--format", "jsonl"]).arg(&p));
+    for v in [PHONE, PHONE_FW, ID, EMAIL] {
+        assert!(!r.stdout.contains(v), "output holds {v:?}: {}", r.stdout);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Exit codes and --fail-on.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn exit_codes_follow_the_worst_verdict() {
+    let dir = TempDir::new().unwrap();
+    let publish = write(dir.path(), "p.txt", DOC_PUBLISH);
+    let redact = write(dir.path(), "r.txt", doc_redact());
+    let withhold = write(dir.path(), "w.txt", DOC_WITHHOLD);
+    for (args, code) in [
+        (vec![&publish], 0),
+        (vec![&redact], 1),
+        (vec![&withhold], 3),
+        (vec![&publish, &redact], 1),
+        (vec![&redact, &withhold, &publish], 3),
+    ] {
+        for format in ["text", "jsonl"] {
+            let r = run(mishen().args(["screen", "--format", format]).args(&args));
+            assert_eq!(r.code, code, "{format} {args:?}: stdout {}\nstderr {}", r.stdout, r.stderr);
+        }
+    }
+}
+
+#[test]
+fn exit_2_on_missing_path_and_bad_flags() {
+    let dir = TempDir::new().unwrap();
+    let publish = write(dir.path(), "p.txt", DOC_PUBLISH);
+    let missing = dir.path().join("no-such-file.txt");
+
+    let r = run(mishen().arg("screen").arg(&missing));
+    assert_eq!(r.code, 2, "nonexistent path: {}", r.stderr);
+    assert!(r.stderr.contains("no-such-file.txt"), "the error names the path: {}", r.stderr);
+
+    let r = run(mishen().arg("screen").arg(&publish).arg(&missing));
+    assert_eq!(r.code, 2, "an I/O error wins over a clean verdict: {}", r.stderr);
+
+    let file = publish.to_str().unwrap();
+    for bad in [
+        vec!["screen", "--format", "xml", file],
+        vec!["screen", "--fail-on", "sometimes", file],
+        vec!["screen", "--no-such-flag", file],
+        vec!["screen"],
+        vec!["no-such-command", file],
+    ] {
+        let r = run(mishen().args(&bad));
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+        assert!(!r.stderr.is_empty(), "{bad:?} explains itself on stderr");
+        assert!(r.stdout.is_empty(), "{bad:?} screens nothing: {}", r.stdout);
+    }
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let dir = TempDir::new().unwrap();
+    let publish = write(dir.path(), "p.txt", DOC_PUBLISH);
+    let redact = write(dir.path(), "r.txt", doc_redact());
+    let withhold = write(dir.path(), "w.txt", DOC_WITHHOLD);
+    let cases: &[(&str, &Path, i32)] = &[
+        ("redact", &publish, 0),
+        ("redact", &redact, 1),
+        ("redact", &withhold, 3),
+        ("withhold", &publish, 0),
+        ("withhold", &redact, 0),
+        ("withhold", &withhold, 3),
+        ("never", &publish, 0),
+        ("never", &redact, 0),
+        ("never", &withhold, 0),
+    ];
+    for (fail_on, path, code) in cases {
+        let r = run(mishen().args(["screen", "--format", "jsonl", "--fail-on", fail_on]).arg(path));
+        assert_eq!(r.code, *code, "--fail-on {fail_on} {}: {}", path.display(), r.stderr);
+        assert_eq!(parse_jsonl(&r.stdout).len(), 1, "the report is written whatever the exit code");
+    }
+    // Mixed: withhold threshold, worst verdict withhold.
+    let r = run(mishen().args(["screen", "--fail-on", "withhold"]).arg(&redact).arg(&withhold));
+    assert_eq!(r.code, 3);
+    // never still reports usage errors.
+    let r = run(mishen().args(["screen", "--fail-on", "never"]).arg(dir.path().join("missing.txt")));
+    assert_eq!(r.code, 2);
+}
+
+// ---------------------------------------------------------------------------
+// --redact-to.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn redact_to_mirrors_paths_and_preserves_length() {
+    let input = TempDir::new().unwrap();
+    let other = TempDir::new().unwrap();
+    let out = TempDir::new().unwrap();
+    let dest = out.path().join("redacted");
+    let red = doc_redact();
+    write(input.path(), "top.txt", &red);
+    write(input.path(), "sub/clean.txt", DOC_PUBLISH);
+    let deep = format!("深层目录文件\n联系电话 {}\n", "139 1234 5678");
+    write(input.path(), "sub/deeper/deep.md", &deep);
+    write(input.path(), "sub/classified.txt", DOC_WITHHOLD);
+    let single_text = format!("单独文件，手机{PHONE_FW}。\n");
+    let single = write(other.path(), "nested/single.txt", &single_text);
+
+    let r = run(mishen().args(["screen", "--format", "jsonl", "--fail-on", "never", "--redact-to"]).arg(&dest).arg(input.path()).arg(&single));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(parse_jsonl(&r.stdout).len(), 5);
+
+    let check = |rel: &str, original: &str, gone: &[&str]| {
+        let p = dest.join(rel);
+        let got = fs::read_to_string(&p).unwrap_or_else(|e| panic!("{} written: {e}", p.display()));
+        assert_eq!(got.chars().count(), original.chars().count(), "{rel}: same number of chars\n{got}");
+        for v in gone {
+            assert!(!got.contains(v), "{rel} still holds {v:?}:\n{got}");
+        }
+        got
+    };
+    let top = check("top.txt", &red, &[PHONE, ID, EMAIL]);
+    assert!(top.contains('■'));
+    assert!(top.contains("关于办理政府信息公开申请的答复"), "text around the values is kept:\n{top}");
+    let clean = check("sub/clean.txt", DOC_PUBLISH, &[]);
+    assert_eq!(clean, DOC_PUBLISH, "a clean document is copied unchanged");
+    let d = check("sub/deeper/deep.md", &deep, &["139 1234 5678", "1234", "5678"]);
+    assert!(!d.chars().any(|c| c.is_ascii_digit()), "every digit of the grouped number masked: {d}");
+    assert!(d.starts_with("深层目录文件\n联系电话 ■"), "{d}");
+    // A file argument goes to DIR/<file name>, not to its full path.
+    check("single.txt", &single_text, &[PHONE_FW, "１３９"]);
+    assert!(!dest.join("nested").exists(), "file argument's own directories are not mirrored");
+    // Withheld documents are never written.
+    assert!(!dest.join("sub/classified.txt").exists(), "withheld document written to the redaction directory");
+
+    let mut written = BTreeSet::new();
+    for e in walkdir::WalkDir::new(&dest) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            written.insert(e.path().strip_prefix(&dest).unwrap().to_string_lossy().replace('\\', "/"));
+        }
+    }
+    let want: BTreeSet<String> = ["top.txt", "sub/clean.txt", "sub/deeper/deep.md", "single.txt"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(written, want);
+}
+
+#[test]
+fn redact_to_skips_unreadable_documents() {
+    let input = TempDir::new().unwrap();
+    let dest = TempDir::new().unwrap();
+    write(input.path(), "bad.txt", b"\xe6\x96\x87\xff\xfe");
+    write(input.path(), "report.docx", b"PK\x03\x04 not really a docx");
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(dest.path()).arg(input.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fs::read_dir(dest.path()).unwrap().count(), 0, "nothing written for unreadable documents");
+}
+
+// ---------------------------------------------------------------------------
+// Inputs: stdin, directories, files that are not text.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn stdin_is_a_document() {
+    let r = mishen().args(["screen", "--format", "jsonl", "-"]).write_stdin(doc_redact()).output().unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let docs = parse_jsonl(std::str::from_utf8(&r.stdout).unwrap());
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].path, "-");
+    assert_eq!(docs[0].verdict, "redact");
+    assert_eq!(docs[0].content_sha256, mishen::screen::sha256_hex(doc_redact().as_bytes()));
+    let phone = docs[0].findings.iter().find(|f| f.kind == "phone").expect("phone on stdin");
+    assert_eq!(char_slice(&doc_redact(), phone.start, phone.end), PHONE);
+
+    let r = mishen().args(["screen", "--format", "jsonl", "-"]).write_stdin(DOC_WITHHOLD).output().unwrap();
+    assert_eq!(r.status.code(), Some(3));
+    let r = mishen().args(["screen", "-"]).write_stdin(DOC_PUBLISH).output().unwrap();
+    assert_eq!(r.status.code(), Some(0));
+}
+
+#[test]
+fn directories_are_walked_recursively() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a.txt", DOC_PUBLISH);
+    write(dir.path(), "x/b.txt", doc_redact());
+    write(dir.path(), "x/y/z/c.md", DOC_WITHHOLD);
+    write(dir.path(), "x/y/empty.txt", "");
+    let (r, docs) = screen_jsonl(&[os(dir.path())]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(docs.len(), 4, "{:#?}", docs.iter().map(|d| &d.path).collect::<Vec<_>>());
+    assert_eq!(doc_for(&docs, "a.txt").verdict, "publish");
+    assert_eq!(doc_for(&docs, "b.txt").verdict, "redact");
+    assert_eq!(doc_for(&docs, "c.md").verdict, "withhold");
+    assert_eq!(doc_for(&docs, "empty.txt").verdict, "publish");
+    for d in &docs {
+        assert!(Path::new(&d.path).exists(), "reported path is the file's path: {}", d.path);
+    }
+}
+
+#[test]
+fn non_text_files_are_withheld_as_unreadable_never_skipped() {
+    let dir = TempDir::new().unwrap();
+    let docx = write(dir.path(), "docs/report.docx", b"PK\x03\x04\x14\x00\x06\x00word/document.xml");
+    write(dir.path(), "docs/blob.bin", [0u8, 1, 2, 3, 255, 254]);
+    write(dir.path(), "docs/noext", "申请人联系电话13912345678");
+    write(dir.path(), "docs/ok.txt", DOC_PUBLISH);
+    let (r, docs) = screen_jsonl(&[os(&dir.path().join("docs"))]);
+    assert_eq!(r.code, 3, "unreadable means withhold: {}", r.stderr);
+    assert_eq!(docs.len(), 4, "no file skipped: {:#?}", docs.iter().map(|d| &d.path).collect::<Vec<_>>());
+    for name in ["report.docx", "blob.bin", "noext"] {
+        let d = doc_for(&docs, name);
+        assert_eq!(d.verdict, "withhold", "{name}");
+        assert!(d.findings.is_empty(), "{name}: {:#?}", d.findings);
+        let u = unreadable_reason(d);
+        assert_eq!(u.action, "withhold");
+        assert!(u.summary.contains("unreadable"), "{u:?}");
+    }
+    assert_eq!(doc_for(&docs, "ok.txt").verdict, "publish");
+    // A file argument too, not only a directory entry.
+    let (r, docs) = screen_jsonl(&[os(&docx)]);
+    assert_eq!(r.code, 3);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].verdict, "withhold");
+    assert!(docs[0].content_sha256 == mishen::screen::sha256_hex(&fs::read(&docx).unwrap()));
+    unreadable_reason(&docs[0]);
+}
+
+#[test]
+fn invalid_utf8_is_withheld_naming_the_byte_offset() {
+    let dir = TempDir::new().unwrap();
+    let mut bytes = "正常文字".as_bytes().to_vec(); // 12 bytes
+    bytes.extend_from_slice(b"\xff\xfe");
+    bytes.extend_from_slice("，联系电话13912345678。".as_bytes());
+    let p = write(dir.path(), "latin.txt", &bytes);
+    let (r, docs) = screen_jsonl(&[os(&p)]);
+    assert_eq!(r.code, 3);
+    let d = &docs[0];
+    assert_eq!(d.verdict, "withhold");
+    assert!(d.findings.is_empty());
+    let u = unreadable_reason(d);
+    assert!(u.summary.contains("12"), "reason names byte offset 12: {u:?}");
+    assert!(u.summary.contains("byte"), "{u:?}");
+    assert!(u.summary.contains("UTF-8"), "{u:?}");
+    assert_eq!(d.content_sha256, mishen::screen::sha256_hex(&bytes));
+}
+
+// ---------------------------------------------------------------------------
+// Text format.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn text_format_has_a_summary_line_and_no_values() {
+    let dir = TempDir::new().unwrap();
+    let a = write(dir.path(), "a.txt", doc_redact());
+    let b = write(dir.path(), "b.txt", DOC_WITHHOLD);
+    let c = write(dir.path(), "c.txt", DOC_PUBLISH);
+    let bad = write(dir.path(), "d.bin", b"\x00\x01");
+    let r = run(mishen().args(["screen", "--format", "text"]).args([&a, &b, &c, &bad]));
+    assert_eq!(r.code, 3);
+    let last = r.stdout.lines().last().expect("output");
+    assert!(last.starts_with("4 document(s): 1 publish, 1 redact, 2 withhold (1 unreadable);"), "summary line: {last}");
+    assert!(last.contains("finding(s)"), "{last}");
+    for p in [&a, &b, &c, &bad] {
+        assert!(r.stdout.contains(p.to_str().unwrap()), "{} listed:\n{}", p.display(), r.stdout);
+    }
+    for v in [PHONE, ID, EMAIL] {
+        assert!(!r.stdout.contains(v), "value {v:?} in the text report:\n{}", r.stdout);
+    }
+    // Default format is text.
+    let r = run(mishen().arg("screen").arg(&c));
+    assert!(r.stdout.lines().last().unwrap().starts_with("1 document(s): 1 publish"), "{}", r.stdout);
+}
+
+#[test]
+fn no_document_text_on_stderr() {
+    let dir = TempDir::new().unwrap();
+    let term = "青鸾计划";
+    let rules = TempDir::new().unwrap();
+    write(rules.path(), "lexicons/secret_terms.txt", format!("{term}\n"));
+    let a = write(dir.path(), "a.txt", doc_redact());
+    let b = write(dir.path(), "b.txt", format!("{DOC_WITHHOLD}{term}进展顺利。\n"));
+    let c = write(dir.path(), "c.txt", DOC_PUBLISH);
+    let mut bad = "无效编码".as_bytes().to_vec();
+    bad.push(0xff);
+    let d = write(dir.path(), "d.txt", bad);
+    let e = write(dir.path(), "e.docx", "申请人联系电话13912345678");
+    let missing = dir.path().join("missing.txt");
+    for format in ["text", "jsonl"] {
+        let r = run(mishen()
+            .env("MISHEN_LOG", "trace")
+            .args(["screen", "--format", format, "--rules"])
+            .arg(rules.path())
+            .args([&a, &b, &c, &d, &e, &missing]));
+        assert_eq!(r.code, 2, "missing file: {}", r.stderr);
+        for v in [PHONE, ID, EMAIL, term, "申请人", "机密", "通告", "无效编码", "宁波"] {
+            assert!(!r.stderr.contains(v), "{format}: stderr holds {v:?}:\n{}", r.stderr);
+        }
+        let han = r.stderr.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).collect::<String>();
+        assert!(han.is_empty(), "{format}: Han characters on stderr: {han:?}\n{}", r.stderr);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rule packs: `rules check` and `--rules DIR`.
+// ---------------------------------------------------------------------------
+
+fn keyword_rule(id: &str, keyword: &str, examples: &[&str], negatives: &[&str]) -> String {
+    let list = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "[[rule]]\nid = \"{id}\"\ncategory = \"state_secret\"\nkind = \"secret_term\"\naction = \"withhold\"\n\
+         basis = \"《中华人民共和国政府信息公开条例》第十四条\"\ndescription = \"test rule\"\n\
+         matcher = {{ keywords = [\"{keyword}\"] }}\nexamples = [{}]\nnegative_examples = [{}]\n\n",
+        list(examples),
+        list(negatives)
+    )
+}
+
+fn rules_check(dir: Option<&Path>) -> Run {
+    let mut c = mishen();
+    c.args(["rules", "check"]);
+    if let Some(d) = dir {
+        c.arg("--rules").arg(d);
+    }
+    run(&mut c)
+}
+
+#[test]
+fn rules_check_passes_on_the_embedded_packs() {
+    let r = rules_check(None);
+    assert_eq!(r.code, 0, "embedded packs fail their own checks:\n{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("ok:"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_check_accepts_a_valid_extension_pack() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "extra.toml", keyword_rule("test.ok", "玄鸟工程", &["关于玄鸟工程的安排"], &["关于玄鸟的安排"]));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let list = run(mishen().args(["rules", "list", "--rules"]).arg(dir.path()));
+    assert!(list.stdout.contains("test.ok"), "extension pack adds its rule:\n{}", list.stdout);
+    assert!(list.stdout.contains("pd.email"), "embedded packs stay:\n{}", list.stdout);
+}
+
+#[test]
+fn rules_check_replaces_a_pack_with_the_same_file_name() {
+    let dir = TempDir::new().unwrap();
+    // Reusing an embedded id is fine when its file is replaced, not extended.
+    write(dir.path(), "trade_secret.toml", keyword_rule("ts.mark.line", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let list = run(mishen().args(["rules", "list", "--rules"]).arg(dir.path()));
+    assert!(!list.stdout.contains("ts.tender_amount"), "replaced pack's other rules are gone:\n{}", list.stdout);
+}
+
+#[test]
+fn rules_check_fails_on_a_duplicate_id() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "extra.toml", keyword_rule("pd.email", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("pd.email") && r.stdout.contains("duplicate"), "{}", r.stdout);
+
+    let dir = TempDir::new().unwrap();
+    let twice = keyword_rule("test.twice", "玄鸟工程", &["关于玄鸟工程的安排"], &[]);
+    write(dir.path(), "extra.toml", format!("{twice}{twice}"));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test.twice") && r.stdout.contains("duplicate"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_check_fails_on_an_invalid_regex() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "extra.toml",
+        "[[rule]]\nid = \"test.bad_regex\"\ncategory = \"personal_data\"\nkind = \"phone\"\naction = \"redact\"\n\
+         basis = \"b\"\ndescription = \"d\"\nmatcher = { regex = '(?P<v>[0-9]+' }\nexamples = [\"123\"]\n",
+    );
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test.bad_regex") && r.stdout.contains("regex"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_check_fails_on_an_example_that_does_not_fire() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "extra.toml", keyword_rule("test.silent", "玄鸟工程", &["这句话里没有那个词"], &[]));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test.silent") && r.stdout.contains("does not fire"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_check_fails_on_a_negative_example_that_fires() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "extra.toml", keyword_rule("test.loud", "玄鸟工程", &["关于玄鸟工程的安排"], &["玄鸟工程已经公开"]));
+    let r = rules_check(Some(dir.path()));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test.loud") && r.stdout.contains("negative example fires"), "{}", r.stdout);
+}
+
+#[test]
+fn custom_secret_terms_withhold() {
+    let rules = TempDir::new().unwrap();
+    let term = "青鸾计划";
+    write(rules.path(), "lexicons/secret_terms.txt", format!("# deployment list\n{term}\n白鹭-7号\n"));
+    let dir = TempDir::new().unwrap();
+    let text = format!("关于{term}第二阶段工作的情况说明\n\n{term}进展顺利。\n");
+    let p = write(dir.path(), "memo.txt", &text);
+
+    let (r, docs) = screen_jsonl(&[os("--rules"), os(rules.path()), os(&p)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let d = &docs[0];
+    assert_eq!(d.verdict, "withhold");
+    let terms: Vec<&Found> = d.findings.iter().filter(|f| f.kind == "secret_term").collect();
+    assert_eq!(terms.len(), 2, "{:#?}", d.findings);
+    for f in &terms {
+        assert_eq!(char_slice(&text, f.start, f.end), term);
+        assert_eq!((f.category.as_str(), f.action.as_str()), ("state_secret", "withhold"));
+        assert!(!f.excerpt.contains(term), "secret term masked in the excerpt: {:?}", f.excerpt);
+    }
+    assert!(!r.stdout.contains(term), "the term appears nowhere in the report");
+
+    // Full-width ASCII in the document still matches a lexicon term with ASCII.
+    let p2 = write(dir.path(), "memo2.txt", "白鹭－７号试验情况\n");
+    let (_, docs) = screen_jsonl(&[os("--rules"), os(rules.path()), os(&p2)]);
+    assert_eq!(docs[0].verdict, "withhold", "{:#?}", docs[0].findings);
+
+    // The embedded packs do not know the term.
+    let (r, docs) = screen_jsonl(&[os(&p)]);
+    assert_eq!(r.code, 0, "{:#?}", docs[0].findings);
+    assert_eq!(docs[0].verdict, "publish");
+}
+
+#[test]
+fn rules_sha256_identifies_the_packs() {
+    let dir = TempDir::new().unwrap();
+    let p = write(dir.path(), "c.txt", DOC_PUBLISH);
+    let sha = |rules: Option<&Path>| {
+        let mut c = mishen();
+        c.args(["screen", "--format", "jsonl"]);
+        if let Some(d) = rules {
+            c.arg("--rules").arg(d);
+        }
+        let r = run(c.arg(&p));
+        parse_jsonl(&r.stdout).remove(0).rules_sha256
+    };
+    let r1 = TempDir::new().unwrap();
+    write(r1.path(), "lexicons/secret_terms.txt", "青鸾计划\n");
+    let r2 = TempDir::new().unwrap();
+    write(r2.path(), "lexicons/secret_terms.txt", "青鸾计划二期\n");
+    let r3 = TempDir::new().unwrap();
+    write(r3.path(), "extra.toml", keyword_rule("test.ok", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+
+    let embedded = sha(None);
+    let s1 = sha(Some(r1.path()));
+    let s2 = sha(Some(r2.path()));
+    let s3 = sha(Some(r3.path()));
+    assert!(is_hex64(&embedded));
+    let all: BTreeSet<&String> = [&embedded, &s1, &s2, &s3].into_iter().collect();
+    assert_eq!(all.len(), 4, "every pack set has its own sha: {embedded} {s1} {s2} {s3}");
+    assert_eq!(sha(None), embedded, "stable across runs");
+    assert_eq!(sha(Some(r1.path())), s1, "stable across runs");
+    // An empty overlay directory changes nothing.
+    let empty = TempDir::new().unwrap();
+    assert_eq!(sha(Some(empty.path())), embedded);
+    // `rules check` reports the same identity.
+    let r = rules_check(None);
+    assert!(r.stdout.contains(&embedded), "{}", r.stdout);
+}
