@@ -25,11 +25,10 @@
 pub struct Normalized {
     /// The folded text.
     pub text: String,
-    /// `map[i]` is the original byte offset of folded byte `i`; it has one more
-    /// entry than `text.len()`, holding the original text's length.
-    map: Vec<u32>,
-    /// True when folding changed nothing, so offsets are the identity.
-    identity: bool,
+    /// Sparse offset map: `(folded, original)` byte offsets where the distance
+    /// between the two texts changes, sorted. Between two breaks the folded text
+    /// is a byte-for-byte copy of the original. Empty when nothing was folded.
+    breaks: Vec<(u32, u32)>,
 }
 
 fn removed(c: char) -> bool {
@@ -46,20 +45,44 @@ fn fold(c: char) -> Option<char> {
     }
 }
 
+fn special(c: char) -> bool {
+    !c.is_ascii() && (removed(c) || fold(c).is_some() || c == '\u{3000}' || c == '\u{A0}')
+}
+
 impl Normalized {
-    /// Folds `original`. Costs one pass; when nothing needs folding the map is
-    /// not materialized.
+    /// Folds `original` in one pass. Unchanged runs are copied as slices and the
+    /// offset map only records where the two texts shift against each other, so
+    /// typical Chinese prose (full-width punctuation every few characters) costs
+    /// a few bytes of map per folded character, not four per byte.
     pub fn new(original: &str) -> Normalized {
         assert!(original.len() < u32::MAX as usize, "documents over 4 GiB are refused earlier");
-        let needs = original.chars().any(|c| !c.is_ascii() && (removed(c) || fold(c).is_some() || c == '\u{3000}' || c == '\u{A0}'));
-        if !needs {
-            return Normalized { text: original.to_owned(), map: Vec::new(), identity: true };
-        }
+        let Some(first) = original.char_indices().find(|&(_, c)| special(c)).map(|(i, _)| i) else {
+            return Normalized { text: original.to_owned(), breaks: Vec::new() };
+        };
         let mut text = String::with_capacity(original.len());
-        let mut map = Vec::with_capacity(original.len() + 1);
-        let mut prev_alnum = false;
-        let mut it = original.char_indices().peekable();
+        let mut breaks: Vec<(u32, u32)> = vec![(0, 0)];
+        // Emit original[from..to] or a folded char at original offset `from`.
+        let note = |text: &String, orig: usize, breaks: &mut Vec<(u32, u32)>| {
+            let &(n, o) = breaks.last().unwrap_or(&(0, 0));
+            let at = text.len();
+            if (orig as i64 - o as i64) != (at as i64 - n as i64) {
+                breaks.push((at as u32, orig as u32));
+            }
+        };
+        text.push_str(&original[..first]);
+        let mut run = first;
+        let mut prev_alnum = original[..first].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric());
+        let mut it = original[first..].char_indices().map(|(i, c)| (i + first, c)).peekable();
         while let Some((i, c)) = it.next() {
+            if !special(c) {
+                prev_alnum = c.is_ascii_alphanumeric();
+                continue;
+            }
+            // Flush the unchanged run before this character.
+            if run < i {
+                note(&text, run, &mut breaks);
+                text.push_str(&original[run..i]);
+            }
             let out = if removed(c) {
                 None
             } else if c == '\u{3000}' || c == '\u{A0}' {
@@ -78,42 +101,53 @@ impl Normalized {
                     None
                 }
             } else {
-                Some(fold(c).unwrap_or(c))
+                fold(c)
             };
             if let Some(o) = out {
-                let at = text.len();
+                note(&text, i, &mut breaks);
                 text.push(o);
-                for _ in at..text.len() {
-                    map.push(i as u32);
-                }
                 prev_alnum = o.is_ascii_alphanumeric();
             }
+            run = it.peek().map_or(original.len(), |&(j, _)| j);
         }
-        map.push(original.len() as u32);
-        Normalized { text, map, identity: false }
+        if run < original.len() {
+            note(&text, run, &mut breaks);
+            text.push_str(&original[run..]);
+        }
+        note(&text, original.len(), &mut breaks);
+        Normalized { text, breaks }
     }
 
-    /// Original byte offset of folded byte offset `at` (a start position).
+    /// Original byte offset of folded byte offset `at`.
     pub fn to_original(&self, at: usize) -> usize {
-        if self.identity { at } else { self.map[at] as usize }
+        if self.breaks.is_empty() {
+            return at;
+        }
+        let k = self.breaks.partition_point(|&(n, _)| n as usize <= at);
+        let (n, o) = self.breaks[k.saturating_sub(1)];
+        o as usize + (at - n as usize)
     }
 
     /// Original half-open range of the folded half-open range `[start, end)`.
     ///
     /// The end maps to the end of the original character that produced the
-    /// last folded byte, so a span never cuts an original character.
+    /// last folded byte, so a span never cuts an original character and never
+    /// takes in characters removed after it.
     pub fn span_to_original(&self, start: usize, end: usize, original: &str) -> crate::Span {
-        if self.identity {
+        if self.breaks.is_empty() {
             return crate::Span::new(start, end);
         }
-        let s = self.map[start] as usize;
-        let e = if end == start {
+        let s = self.to_original(start);
+        let e = if end <= start {
             s
         } else {
-            let last = self.map[end - 1] as usize;
+            let mut last = self.to_original(end - 1).min(original.len().saturating_sub(1));
+            while !original.is_char_boundary(last) {
+                last -= 1;
+            }
             last + original[last..].chars().next().map_or(0, char::len_utf8)
         };
-        crate::Span::new(s, e)
+        crate::Span::new(s, e.max(s))
     }
 }
 

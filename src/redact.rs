@@ -12,16 +12,38 @@ use crate::rules::model::{Action, PartialMask};
 
 /// Returns `text` with every finding whose action is `redact` masked.
 pub fn redact(text: &str, findings: &[Finding], policy: &Policy) -> String {
-    mask_where(text, findings, policy.mask, |f| f.action == Action::Redact, |f| policy.partial_mask(f.kind))
+    mask_where(
+        text,
+        findings,
+        policy.mask,
+        |f| f.action == Action::Redact,
+        |f| policy.partial_mask(f.kind),
+    )
 }
 
 /// Masks every sensitive value (any action) for display in excerpts.
 pub fn mask_values(text: &str, findings: &[Finding], mask: char) -> String {
-    mask_where(text, findings, mask, |f| f.kind.value_is_sensitive(), |_| PartialMask::Full)
+    mask_where(
+        text,
+        findings,
+        mask,
+        |f| f.kind.value_is_sensitive(),
+        |_| PartialMask::Full,
+    )
 }
 
-fn mask_where(text: &str, findings: &[Finding], mask: char, pick: impl Fn(&Finding) -> bool, style: impl Fn(&Finding) -> PartialMask) -> String {
-    let mut spans: Vec<(usize, usize, PartialMask)> = findings.iter().filter(|f| pick(f)).map(|f| (f.span.start, f.span.end, style(f))).collect();
+fn mask_where(
+    text: &str,
+    findings: &[Finding],
+    mask: char,
+    pick: impl Fn(&Finding) -> bool,
+    style: impl Fn(&Finding) -> PartialMask,
+) -> String {
+    let mut spans: Vec<(usize, usize, PartialMask)> = findings
+        .iter()
+        .filter(|f| pick(f))
+        .map(|f| (f.span.start, f.span.end, style(f)))
+        .collect();
     if spans.is_empty() {
         return text.to_owned();
     }
@@ -85,7 +107,16 @@ mod tests {
         let t = "申请人张三，电话１３８ 0013 8000。";
         let s = t.find('张').unwrap();
         let p = t.find('１').unwrap();
-        let out = mask_where(t, &[f(s, s + 6, Kind::PersonName), f(p, t.find('。').unwrap(), Kind::Phone)], '■', |_| true, |_| PartialMask::Full);
+        let out = mask_where(
+            t,
+            &[
+                f(s, s + 6, Kind::PersonName),
+                f(p, t.find('。').unwrap(), Kind::Phone),
+            ],
+            '■',
+            |_| true,
+            |_| PartialMask::Full,
+        );
         assert_eq!(out.chars().count(), t.chars().count());
         assert_eq!(out, "申请人■■，电话■■■■■■■■■■■■■。");
     }
@@ -93,10 +124,22 @@ mod tests {
     #[test]
     fn partial_masks() {
         let t = "张三丰";
-        let out = mask_where(t, &[f(0, t.len(), Kind::PersonName)], '*', |_| true, |_| PartialMask::KeepFirst);
+        let out = mask_where(
+            t,
+            &[f(0, t.len(), Kind::PersonName)],
+            '*',
+            |_| true,
+            |_| PartialMask::KeepFirst,
+        );
         assert_eq!(out, "张**");
         let t = "13800138000";
-        let out = mask_where(t, &[f(0, t.len(), Kind::Phone)], '*', |_| true, |_| PartialMask::KeepLast4);
+        let out = mask_where(
+            t,
+            &[f(0, t.len(), Kind::Phone)],
+            '*',
+            |_| true,
+            |_| PartialMask::KeepLast4,
+        );
         assert_eq!(out, "*******8000");
     }
 }

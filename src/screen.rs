@@ -73,7 +73,9 @@ impl Screener {
 
     /// A screener over an already compiled pack.
     pub fn from_pack(pack: Arc<RulePack>) -> Screener {
-        Screener { engine: Arc::new(Engine::new(pack)) }
+        Screener {
+            engine: Arc::new(Engine::new(pack)),
+        }
     }
 
     /// The compiled pack.
@@ -96,7 +98,11 @@ impl Screener {
         let p = Prepared::new(text, self.engine.pack().policy.header_lines);
         let findings = self.engine.detect(&p);
         let decision = verdict::decide(&findings);
-        Screening { decision, findings, content_sha256: sha256_hex(text.as_bytes()) }
+        Screening {
+            decision,
+            findings,
+            content_sha256: sha256_hex(text.as_bytes()),
+        }
     }
 
     /// Screens raw bytes that should be UTF-8 text. Invalid UTF-8 is never
@@ -105,13 +111,20 @@ impl Screener {
     pub fn screen_utf8(&self, bytes: &[u8]) -> (Option<String>, Screening) {
         match std::str::from_utf8(bytes) {
             Ok(t) => (Some(t.to_owned()), self.screen(t)),
-            Err(e) => (None, self.unreadable(bytes, &format!("invalid UTF-8 at byte {}", e.valid_up_to()))),
+            Err(e) => (
+                None,
+                self.unreadable(bytes, &format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+            ),
         }
     }
 
     /// The screening of a document that could not be read.
     pub fn unreadable(&self, bytes: &[u8], why: &str) -> Screening {
-        Screening { decision: verdict::unreadable(why), findings: Vec::new(), content_sha256: sha256_hex(bytes) }
+        Screening {
+            decision: verdict::unreadable(why),
+            findings: Vec::new(),
+            content_sha256: sha256_hex(bytes),
+        }
     }
 
     /// The redacted text (same number of characters as `text`).

@@ -89,7 +89,11 @@ impl<'t> LineIndex<'t> {
         };
         let (lb, lc) = self.lines[line];
         let col = self.text[lb..at].chars().count();
-        Position { char_offset: lc + col, line: line + 1, column: col + 1 }
+        Position {
+            char_offset: lc + col,
+            line: line + 1,
+            column: col + 1,
+        }
     }
 }
 
@@ -101,10 +105,31 @@ mod tests {
     fn positions_count_chars_and_lines() {
         let t = "甲乙\nab丙\n";
         let ix = LineIndex::new(t);
-        assert_eq!(ix.position(0), Position { char_offset: 0, line: 1, column: 1 });
-        assert_eq!(ix.position(3), Position { char_offset: 1, line: 1, column: 2 });
+        assert_eq!(
+            ix.position(0),
+            Position {
+                char_offset: 0,
+                line: 1,
+                column: 1
+            }
+        );
+        assert_eq!(
+            ix.position(3),
+            Position {
+                char_offset: 1,
+                line: 1,
+                column: 2
+            }
+        );
         let p = ix.position(t.find('丙').unwrap());
-        assert_eq!(p, Position { char_offset: 5, line: 2, column: 3 });
+        assert_eq!(
+            p,
+            Position {
+                char_offset: 5,
+                line: 2,
+                column: 3
+            }
+        );
         assert_eq!(ix.position(t.len()).char_offset, t.chars().count());
     }
 

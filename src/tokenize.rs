@@ -53,7 +53,12 @@ impl Tokenizer {
 
     /// Tags `text` (HMM on, so unseen names tend to stay one token).
     pub fn tag<'a>(&'a self, text: &'a str) -> impl Iterator<Item = Token<'a>> + 'a {
-        self.jieba.tag(text, true).into_iter().map(|t| Token { word: t.word, tag: t.tag, start: t.byte_start, end: t.byte_end })
+        self.jieba.tag(text, true).into_iter().map(|t| Token {
+            word: t.word,
+            tag: t.tag,
+            start: t.byte_start,
+            end: t.byte_end,
+        })
     }
 
     /// Tags `text` into a caller-provided buffer.

@@ -45,7 +45,9 @@ impl std::str::FromStr for Verdict {
             "publish" => Ok(Verdict::Publish),
             "redact" => Ok(Verdict::Redact),
             "withhold" => Ok(Verdict::Withhold),
-            _ => Err(format!("unknown verdict {s:?} (expected publish, redact or withhold)")),
+            _ => Err(format!(
+                "unknown verdict {s:?} (expected publish, redact or withhold)"
+            )),
         }
     }
 }
@@ -74,15 +76,22 @@ pub struct Decision {
 
 fn category_basis(c: Category) -> &'static str {
     match c {
-        Category::StateSecret => "《中华人民共和国政府信息公开条例》第十四条；《中华人民共和国保守国家秘密法》",
-        Category::TradeSecret => "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国反不正当竞争法》第九条",
-        Category::PersonalData => "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国个人信息保护法》",
+        Category::StateSecret => {
+            "《中华人民共和国政府信息公开条例》第十四条；《中华人民共和国保守国家秘密法》"
+        }
+        Category::TradeSecret => {
+            "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国反不正当竞争法》第九条"
+        }
+        Category::PersonalData => {
+            "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国个人信息保护法》"
+        }
     }
 }
 
 /// Decides. Findings with action `allow` are reported but change nothing.
 pub fn decide(findings: &[Finding]) -> Decision {
-    let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> =
+        BTreeMap::new();
     for f in findings.iter().filter(|f| f.action != Action::Allow) {
         let g = groups.entry((f.action, f.category)).or_default();
         *g.0.entry(f.kind).or_default() += 1;
@@ -101,14 +110,27 @@ pub fn decide(findings: &[Finding]) -> Decision {
         .into_iter()
         .rev()
         .map(|((action, cat), (kinds, basis))| {
-            let what = kinds.iter().map(|(k, n)| format!("{} ×{n}", k.as_str())).collect::<Vec<_>>().join(", ");
+            let what = kinds
+                .iter()
+                .map(|(k, n)| format!("{} ×{n}", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
             let verb = match action {
                 Action::Withhold => "document withheld",
                 Action::Redact => "passages redacted",
                 Action::Allow => "reported",
             };
-            let basis = if basis.is_empty() { category_basis(cat).to_owned() } else { basis.join("；") };
-            Reason { category: cat.as_str().into(), action: action.as_str().into(), basis, summary: format!("{}: {what}; {verb}", cat.as_str()) }
+            let basis = if basis.is_empty() {
+                category_basis(cat).to_owned()
+            } else {
+                basis.join("；")
+            };
+            Reason {
+                category: cat.as_str().into(),
+                action: action.as_str().into(),
+                basis,
+                summary: format!("{}: {what}; {verb}", cat.as_str()),
+            }
         })
         .collect();
     if reasons.is_empty() {
@@ -116,7 +138,8 @@ pub fn decide(findings: &[Finding]) -> Decision {
             category: "none".into(),
             action: "publish".into(),
             basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
-            summary: "no state secret, trade secret or personal data found by the rule packs".into(),
+            summary: "no state secret, trade secret or personal data found by the rule packs"
+                .into(),
         });
     }
     Decision { verdict, reasons }

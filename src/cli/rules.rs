@@ -27,7 +27,15 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
             let s = super::screener(rules.as_deref())?;
             writeln!(out, "rules sha256 {}", s.rules_sha256())?;
             for r in &s.pack().rules {
-                writeln!(out, "{:<34} {:<14} {:<20} {:<8} {}", r.id, r.category.as_str(), r.kind.as_str(), r.action.as_str(), r.description)?;
+                writeln!(
+                    out,
+                    "{:<34} {:<14} {:<20} {:<8} {}",
+                    r.id,
+                    r.category.as_str(),
+                    r.kind.as_str(),
+                    r.action.as_str(),
+                    r.description
+                )?;
             }
             Ok(0)
         }
@@ -40,15 +48,31 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
                 }
             };
             let problems = mishen::rules::check::check_examples(&s);
-            let n: usize = s.pack().rules.iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
+            let n: usize = s
+                .pack()
+                .rules
+                .iter()
+                .map(|r| r.spec.examples.len() + r.spec.negative_examples.len())
+                .sum();
             for p in &problems {
                 writeln!(out, "{}: {}", p.rule, p.message)?;
             }
             if problems.is_empty() {
-                writeln!(out, "ok: {} rules, {} examples checked; rules sha256 {}", s.pack().rules.len(), n, s.rules_sha256())?;
+                writeln!(
+                    out,
+                    "ok: {} rules, {} examples checked; rules sha256 {}",
+                    s.pack().rules.len(),
+                    n,
+                    s.rules_sha256()
+                )?;
                 Ok(0)
             } else {
-                writeln!(out, "{} problem(s) in {} rules", problems.len(), s.pack().rules.len())?;
+                writeln!(
+                    out,
+                    "{} problem(s) in {} rules",
+                    problems.len(),
+                    s.pack().rules.len()
+                )?;
                 Ok(1)
             }
         }

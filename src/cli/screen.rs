@@ -65,27 +65,51 @@ fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
     let mut inputs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
-            inputs.push(Input { display: "-".into(), source: Source::Stdin, redact_rel: "stdin.txt".into() });
+            inputs.push(Input {
+                display: "-".into(),
+                source: Source::Stdin,
+                redact_rel: "stdin.txt".into(),
+            });
             continue;
         }
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut files: Vec<PathBuf> = Vec::new();
-                for e in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+                for e in walkdir::WalkDir::new(p)
+                    .follow_links(false)
+                    .sort_by_file_name()
+                {
                     match e {
                         Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
                         Ok(_) => {}
-                        Err(e) => errors.push(format!("cannot read directory entry under {}: {e}", p.display())),
+                        Err(e) => errors.push(format!(
+                            "cannot read directory entry under {}: {e}",
+                            p.display()
+                        )),
                     }
                 }
                 for f in files {
-                    let rel = f.strip_prefix(p).map(Path::to_path_buf).unwrap_or_else(|_| f.clone());
-                    inputs.push(Input { display: f.display().to_string(), source: Source::File(f), redact_rel: rel });
+                    let rel = f
+                        .strip_prefix(p)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|_| f.clone());
+                    inputs.push(Input {
+                        display: f.display().to_string(),
+                        source: Source::File(f),
+                        redact_rel: rel,
+                    });
                 }
             }
             Ok(_) => {
-                let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| "document.txt".into());
-                inputs.push(Input { display: p.display().to_string(), source: Source::File(p.clone()), redact_rel: name });
+                let name = p
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| "document.txt".into());
+                inputs.push(Input {
+                    display: p.display().to_string(),
+                    source: Source::File(p.clone()),
+                    redact_rel: name,
+                });
             }
             Err(e) => errors.push(format!("{}: {e}", p.display())),
         }
@@ -104,27 +128,56 @@ fn screen_one(s: &Screener, input: &Input, want_redacted: bool) -> Result<Done, 
     let bytes = match &input.source {
         Source::Stdin => {
             let mut b = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut b).map_err(|e| format!("stdin: {e}"))?;
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut b)
+                .map_err(|e| format!("stdin: {e}"))?;
             b
         }
         Source::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
     };
     let ext = match &input.source {
         Source::Stdin => Some("txt".to_owned()),
-        Source::File(p) => p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase),
+        Source::File(p) => p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase),
     };
     let (text, screening) = match ext.as_deref() {
         Some(e) if TEXT_EXT.contains(&e) => s.screen_utf8(&bytes),
-        Some(e) => (None, s.unreadable(&bytes, &format!("unsupported file type .{e} (this build reads UTF-8 .txt and .md)"))),
-        None => (None, s.unreadable(&bytes, "unsupported file type (no extension; this build reads UTF-8 .txt and .md)")),
+        Some(e) => (
+            None,
+            s.unreadable(
+                &bytes,
+                &format!("unsupported file type .{e} (this build reads UTF-8 .txt and .md)"),
+            ),
+        ),
+        None => (
+            None,
+            s.unreadable(
+                &bytes,
+                "unsupported file type (no extension; this build reads UTF-8 .txt and .md)",
+            ),
+        ),
     };
     let verdict = screening.decision.verdict;
     let redacted = match (&text, want_redacted && verdict != Verdict::Withhold) {
         (Some(t), true) => Some(s.redact(t, &screening)),
         _ => None,
     };
-    let record = document_record(&input.display, text.as_deref(), &screening, s.rules_sha256(), s.pack().policy.mask);
-    Ok(Done { record, redacted, bytes: bytes.len() as u64, verdict })
+    let record = document_record(
+        &input.display,
+        text.as_deref(),
+        &screening,
+        s.rules_sha256(),
+        s.pack().policy.mask,
+    );
+    Ok(Done {
+        record,
+        redacted,
+        bytes: bytes.len() as u64,
+        verdict,
+    })
 }
 
 pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
@@ -141,7 +194,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut summary = Summary::default();
     let mut worst: Option<Verdict> = None;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     for chunk in inputs.chunks(threads * 8) {
         let results: Vec<Result<Done, String>> = std::thread::scope(|sc| {
             let per = chunk.len().div_ceil(threads);
@@ -150,10 +205,21 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 .map(|part| {
                     let s = &s;
                     let want = a.redact_to.is_some();
-                    sc.spawn(move || part.iter().map(|i| screen_one(s, i, want)).collect::<Vec<_>>())
+                    sc.spawn(move || {
+                        part.iter()
+                            .map(|i| screen_one(s, i, want))
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("internal error: screening thread panicked".into())])).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Err("internal error: screening thread panicked".into())]
+                    })
+                })
+                .collect()
         });
         for (input, r) in chunk.iter().zip(results) {
             let done = match r {
@@ -167,9 +233,11 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
             if let (Some(dir), Some(red)) = (&a.redact_to, &done.redacted) {
                 let dest = dir.join(&input.redact_rel);
                 if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                std::fs::write(&dest, red).with_context(|| format!("cannot write {}", dest.display()))?;
+                std::fs::write(&dest, red)
+                    .with_context(|| format!("cannot write {}", dest.display()))?;
             }
             match a.format {
                 Format::Jsonl => {

@@ -47,7 +47,11 @@ impl<'a> Prepared<'a> {
                 }
             }
         }
-        Prepared { original, norm, header_end }
+        Prepared {
+            original,
+            norm,
+            header_end,
+        }
     }
 }
 
@@ -121,10 +125,26 @@ impl Engine {
         let b = &pack.builtin;
         let names = NameDetector::new(&b.surnames, &b.name_stop, &b.name_context, &b.given_chars);
         let tokenizer = Tokenizer::new(names.dictionary_words());
-        let has = |x: &[Builtin]| pack.rules.iter().any(|r| matches!(&r.matcher, Matcher::Builtin(b) if x.contains(b)));
-        let has_numbers = has(&[Builtin::ResidentId, Builtin::ResidentId15, Builtin::Mobile, Builtin::Landline, Builtin::BankCard]);
+        let has = |x: &[Builtin]| {
+            pack.rules
+                .iter()
+                .any(|r| matches!(&r.matcher, Matcher::Builtin(b) if x.contains(b)))
+        };
+        let has_numbers = has(&[
+            Builtin::ResidentId,
+            Builtin::ResidentId15,
+            Builtin::Mobile,
+            Builtin::Landline,
+            Builtin::BankCard,
+        ]);
         let has_names = has(&[Builtin::PersonName]);
-        Engine { pack, names, tokenizer, has_numbers, has_names }
+        Engine {
+            pack,
+            names,
+            tokenizer,
+            has_numbers,
+            has_names,
+        }
     }
 
     /// The pack.
@@ -156,30 +176,37 @@ impl Engine {
                     continue;
                 }
                 let rule = self.pack.term_rule[m.pattern().as_usize()] as usize;
-                out.push(Candidate { rule, start: s, end: e, confidence: rules[rule].confidence, detail: "term from lexicon".into(), role: None });
+                out.push(Candidate {
+                    rule,
+                    start: s,
+                    end: e,
+                    confidence: rules[rule].confidence,
+                    detail: "term from lexicon".into(),
+                    role: None,
+                });
             }
         }
         for (ri, r) in rules.iter().enumerate() {
             if let Matcher::Regex(re, validator) = &r.matcher {
-                let v_idx = re.capture_names().position(|n| n == Some("v"));
-                for c in re.captures_iter(text) {
-                    let Some(m) = v_idx.and_then(|i| c.get(i)).or_else(|| c.get(0)) else { continue };
-                    if m.start() == m.end() {
-                        continue;
-                    }
-                    let mut detail = "regex match".to_owned();
-                    if let Some(v) = validator {
-                        let raw: Vec<u8> = m.as_str().bytes().filter(u8::is_ascii_alphanumeric).collect();
-                        let ok = match v {
-                            Validator::Luhn => luhn::luhn_ok(&raw),
-                            Validator::ResidentId => resident_id::validate18(&raw).is_valid(),
-                        };
-                        if !ok {
-                            continue;
+                // Header rules only look at the header; near-anchored rules only
+                // at windows around their anchors.
+                let hay_end = if r.scope == Scope::Header { p.header_end } else { text.len() };
+                match &r.near {
+                    None => regex_candidates(text, 0, hay_end, re, *validator, ri, r.confidence, out),
+                    Some((ac, window)) => {
+                        let mut covered = 0;
+                        for m in ac.find_iter(&text[..hay_end]) {
+                            if m.start() < covered {
+                                continue;
+                            }
+                            let ws = back(text, m.start(), *window).max(covered);
+                            let we = fwd(text, m.end(), *window).min(hay_end);
+                            let before = out.len();
+                            regex_candidates(text, ws, we, re, *validator, ri, r.confidence, out);
+                            // Windows may overlap their predecessor: keep each match once.
+                            covered = out[before..].iter().map(|c| c.end).max().unwrap_or(ws).max(m.end());
                         }
-                        detail = format!("regex match, {v:?} validator passes");
                     }
-                    out.push(Candidate { rule: ri, start: m.start(), end: m.end(), confidence: r.confidence, detail, role: None });
                 }
             }
         }
@@ -196,7 +223,14 @@ impl Engine {
                 for (ri, r) in rules.iter().enumerate() {
                     if matches!(r.matcher, Matcher::Builtin(b) if b == want) {
                         let conf = n.confidence;
-                        out.push(Candidate { rule: ri, start: n.start, end: n.end, confidence: conf, detail: n.detail.clone(), role: None });
+                        out.push(Candidate {
+                            rule: ri,
+                            start: n.start,
+                            end: n.end,
+                            confidence: conf,
+                            detail: n.detail.clone(),
+                            role: None,
+                        });
                     }
                 }
             }
@@ -206,7 +240,14 @@ impl Engine {
             for (ri, r) in rules.iter().enumerate() {
                 if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
                     for h in &hits {
-                        out.push(Candidate { rule: ri, start: h.start, end: h.end, confidence: h.score.min(0.99), detail: h.why.clone(), role: Some(h.role) });
+                        out.push(Candidate {
+                            rule: ri,
+                            start: h.start,
+                            end: h.end,
+                            confidence: h.score.min(0.99),
+                            detail: h.why.clone(),
+                            role: Some(h.role),
+                        });
                     }
                 }
             }
@@ -220,15 +261,20 @@ impl Engine {
         let mut found: Vec<(u8, Finding)> = Vec::with_capacity(cands.len());
         for c in cands {
             let r = &self.pack.rules[c.rule];
-            if r.scope == Scope::Header && c.start >= p.header_end {
-                continue;
+            match r.scope {
+                Scope::Header if c.start >= p.header_end => continue,
+                Scope::LineStart if !at_line_start(text, c.start) => continue,
+                _ => {}
             }
             let mut conf = c.confidence;
             let mut why = vec![format!("{}: {}", r.id, c.detail)];
             if let Some(ctx) = &r.context {
                 let before = window_before(text, c.start, ctx.window);
                 let after = window_after(text, c.end, ctx.window);
-                let hit = ctx.words.iter().find(|w| before.contains(w.as_str()) || after.contains(w.as_str()));
+                let hit = ctx
+                    .words
+                    .iter()
+                    .find(|w| before.contains(w.as_str()) || after.contains(w.as_str()));
                 match hit {
                     Some(w) => {
                         conf = (conf + ctx.boost).min(1.0);
@@ -243,27 +289,36 @@ impl Engine {
             }
             let mut action = r.action;
             if let Some(role) = c.role {
-                why.push(format!("role: {}", match role {
-                    Role::Official => "official acting in office",
-                    Role::Private => "private person",
-                    Role::Unknown => "unknown (treated as private)",
-                }));
+                why.push(format!(
+                    "role: {}",
+                    match role {
+                        Role::Official => "official acting in office",
+                        Role::Private => "private person",
+                        Role::Unknown => "unknown (treated as private)",
+                    }
+                ));
                 if role == Role::Official && action == Action::Redact {
                     action = policy.official_person_name;
                 }
             }
-            why.push(format!("score {conf:.2} (threshold {:.2})", policy.threshold(r.kind)));
+            why.push(format!(
+                "score {conf:.2} (threshold {:.2})",
+                policy.threshold(r.kind)
+            ));
             let span = p.norm.span_to_original(c.start, c.end, p.original);
-            found.push((priority(r.kind), Finding {
-                rule: r.id.clone(),
-                category: r.category,
-                kind: r.kind,
-                span,
-                confidence: (conf * 100.0).round() / 100.0,
-                action,
-                basis: r.basis.clone(),
-                explanation: why.join("; "),
-            }));
+            found.push((
+                priority(r.kind),
+                Finding {
+                    rule: r.id.clone(),
+                    category: r.category,
+                    kind: r.kind,
+                    span,
+                    confidence: (conf * 100.0).round() / 100.0,
+                    action,
+                    basis: r.basis.clone(),
+                    explanation: why.join("; "),
+                },
+            ));
         }
         resolve_overlaps(found)
     }
@@ -271,32 +326,127 @@ impl Engine {
 
 /// Keeps, among overlapping findings, the one with the higher priority, then
 /// confidence, then length. Markings are never dropped: they do not redact.
+///
+/// Findings are swept in position order into clusters of transitively
+/// overlapping spans; only within a cluster (almost always one or two findings)
+/// is the priority order applied, so the cost stays linear in practice.
 fn resolve_overlaps(mut found: Vec<(u8, Finding)>) -> Vec<Finding> {
     found.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.confidence.total_cmp(&a.1.confidence))
-            .then(b.1.span.len().cmp(&a.1.span.len()))
-            .then(a.1.span.start.cmp(&b.1.span.start))
+        a.1.span
+            .start
+            .cmp(&b.1.span.start)
+            .then(b.1.span.end.cmp(&a.1.span.end))
     });
     let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
-    for (prio, f) in found {
-        let mark = prio == 9;
-        if mark || !kept.iter().any(|k| k.kind.value_is_sensitive() && k.span.overlaps(&f.span)) {
-            kept.push(f);
+    let mut cluster: Vec<(u8, Finding)> = Vec::new();
+    let mut cluster_end = 0;
+    let flush = |cluster: &mut Vec<(u8, Finding)>, kept: &mut Vec<Finding>| {
+        if cluster.len() == 1 {
+            kept.extend(cluster.drain(..).map(|(_, f)| f));
+            return;
         }
+        cluster.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(b.1.confidence.total_cmp(&a.1.confidence))
+                .then(b.1.span.len().cmp(&a.1.span.len()))
+                .then(a.1.span.start.cmp(&b.1.span.start))
+        });
+        let from = kept.len();
+        for (prio, f) in cluster.drain(..) {
+            let mark = prio == 9;
+            if mark
+                || !kept[from..]
+                    .iter()
+                    .any(|k| k.kind.value_is_sensitive() && k.span.overlaps(&f.span))
+            {
+                kept.push(f);
+            }
+        }
+        kept[from..].sort_by(|a, b| {
+            a.span
+                .start
+                .cmp(&b.span.start)
+                .then(a.span.end.cmp(&b.span.end))
+        });
+    };
+    for item in found {
+        if !cluster.is_empty() && item.1.span.start >= cluster_end {
+            flush(&mut cluster, &mut kept);
+        }
+        cluster_end = if cluster.is_empty() {
+            item.1.span.end
+        } else {
+            cluster_end.max(item.1.span.end)
+        };
+        cluster.push(item);
     }
-    kept.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.span.end.cmp(&b.span.end)));
+    flush(&mut cluster, &mut kept);
     kept.dedup_by(|a, b| a.span == b.span && a.kind == b.kind);
     kept
 }
 
+/// Runs one regex over `text[from..to]`; offsets are into `text`.
+#[allow(clippy::too_many_arguments)]
+fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, validator: Option<Validator>, rule: usize, confidence: f64, out: &mut Vec<Candidate>) {
+    let v_idx = re.capture_names().position(|n| n == Some("v"));
+    let x_idx = re.capture_names().position(|n| n == Some("x"));
+    let hay = &text[..to];
+    let mut at = from;
+    while at <= hay.len() {
+        let Some(c) = re.captures_at(hay, at) else { break };
+        let whole = c.get(0).map_or(at..at, |m| m.range());
+        at = if whole.end > whole.start { whole.end } else { whole.end + hay[whole.end..].chars().next().map_or(1, char::len_utf8) };
+        if x_idx.is_some_and(|i| c.get(i).is_some()) {
+            continue;
+        }
+        let Some(m) = v_idx.and_then(|i| c.get(i)).or_else(|| c.get(0)) else { continue };
+        if m.start() == m.end() || ascii_glued(text, m.start(), m.end()) {
+            continue;
+        }
+        let mut detail = "regex match".to_owned();
+        if let Some(v) = validator {
+            let raw: Vec<u8> = m.as_str().bytes().filter(u8::is_ascii_alphanumeric).collect();
+            let ok = match v {
+                Validator::Luhn => luhn::luhn_ok(&raw),
+                Validator::ResidentId => resident_id::validate18(&raw).is_valid(),
+            };
+            if !ok {
+                continue;
+            }
+            detail = format!("regex match, {v:?} validator passes");
+        }
+        out.push(Candidate { rule, start: m.start(), end: m.end(), confidence, detail, role: None });
+    }
+}
+
+/// True when only blanks stand between the previous line break and `at`.
+fn at_line_start(text: &str, at: usize) -> bool {
+    text[..at].chars().rev().take_while(|&c| c != '\n').all(|c| c == ' ' || c == '\t')
+}
+
+fn back(text: &str, at: usize, chars: usize) -> usize {
+    text[..at].char_indices().rev().take(chars).last().map_or(at, |(i, _)| i)
+}
+
+fn fwd(text: &str, at: usize, chars: usize) -> usize {
+    text[at..].char_indices().nth(chars).map_or(text.len(), |(i, _)| at + i)
+}
+
 fn window_before(text: &str, at: usize, chars: usize) -> &str {
-    let s = text[..at].char_indices().rev().take(chars).last().map_or(at, |(i, _)| i);
+    let s = text[..at]
+        .char_indices()
+        .rev()
+        .take(chars)
+        .last()
+        .map_or(at, |(i, _)| i);
     &text[s..at]
 }
 
 fn window_after(text: &str, at: usize, chars: usize) -> &str {
-    let e = text[at..].char_indices().nth(chars).map_or(text.len(), |(i, _)| at + i);
+    let e = text[at..]
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| at + i);
     &text[at..e]
 }
 

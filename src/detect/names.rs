@@ -23,7 +23,11 @@
 //! boundaries; the policy threshold for `person_name` decides.
 
 use crate::tokenize::{Token, Tokenizer};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::HashSet as StdHashSet;
+
+/// Temporary: bytes tagged.
+pub static TAGGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Who a name belongs to, as far as context tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,16 +107,21 @@ enum CtxRole {
 /// The compiled name detector.
 #[derive(Debug)]
 pub struct NameDetector {
-    single: HashSet<char>,
+    single: CharSet,
     compound: HashSet<String>,
-    never_given: HashSet<char>,
-    common_given: HashSet<char>,
+    never_given: CharSet,
+    common_given: CharSet,
     stop: HashSet<String>,
     before: HashMap<String, CtxRole>,
     after: HashMap<String, CtxRole>,
     titles: Vec<String>,
     max_before: usize,
     max_after: usize,
+    /// First characters of compound surnames, last characters of before-words and
+    /// first characters of after-words: cheap rejections before any string lookup.
+    compound_first: CharSet,
+    before_last: CharSet,
+    after_first: CharSet,
     /// Diagnostics: keep every scored hypothesis, overlapping ones too.
     pub keep_all: bool,
 }
@@ -121,32 +130,125 @@ fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
+/// A set of characters as a bitmap over the Basic Multilingual Plane: one load
+/// and a mask per lookup, on the hottest loop of the detector.
+#[derive(Clone, Default)]
+struct CharSet {
+    bits: Vec<u64>,
+}
+
+impl CharSet {
+    fn from_iter(it: impl IntoIterator<Item = char>) -> CharSet {
+        let mut bits = vec![0u64; 1024];
+        for c in it {
+            let u = c as usize;
+            if u < 0x10000 {
+                bits[u >> 6] |= 1 << (u & 63);
+            }
+        }
+        CharSet { bits }
+    }
+
+    #[inline]
+    fn contains(&self, c: &char) -> bool {
+        let u = *c as usize;
+        u < 0x10000 && self.bits.get(u >> 6).is_some_and(|w| w & (1 << (u & 63)) != 0)
+    }
+}
+
+impl std::fmt::Debug for CharSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CharSet")
+    }
+}
+
+/// Characters of context the tagger sees before an anchor.
+const WINDOW_BEFORE: usize = 4;
+/// Characters the tagger sees from an anchor on (surname, given name, spare).
+const WINDOW_AFTER: usize = 8;
+
+fn back_chars(s: &str, at: usize, n: usize) -> usize {
+    s[..at]
+        .char_indices()
+        .rev()
+        .take(n)
+        .last()
+        .map_or(at, |(i, _)| i)
+}
+
+fn fwd_chars(s: &str, at: usize, n: usize) -> usize {
+    s[at..]
+        .char_indices()
+        .nth(n)
+        .map_or(s.len(), |(i, _)| at + i)
+}
+
 /// Clause delimiters: the tagger sees one clause at a time.
 fn is_clause_break(c: char) -> bool {
-    matches!(c, '。' | '，' | ',' | '；' | ';' | '：' | ':' | '！' | '!' | '？' | '?' | '\n' | '\r' | '\t'
-        | '（' | '）' | '(' | ')' | '“' | '”' | '"' | '《' | '》' | '【' | '】' | '[' | ']' | '「' | '」' | '|')
+    matches!(
+        c,
+        '。' | '，'
+            | ','
+            | '；'
+            | ';'
+            | '：'
+            | ':'
+            | '！'
+            | '!'
+            | '？'
+            | '?'
+            | '\n'
+            | '\r'
+            | '\t'
+            | '（'
+            | '）'
+            | '('
+            | ')'
+            | '“'
+            | '”'
+            | '"'
+            | '《'
+            | '》'
+            | '【'
+            | '】'
+            | '['
+            | ']'
+            | '「'
+            | '」'
+            | '|'
+    )
 }
 
 impl NameDetector {
     /// Builds the detector from the pack's lexicons.
-    pub fn new(surnames: &HashSet<String>, stop: &HashSet<String>, context: &[(String, String)], given: &HashSet<char>) -> NameDetector {
+    pub fn new(
+        surnames: &StdHashSet<String>,
+        stop: &StdHashSet<String>,
+        context: &[(String, String)],
+        given: &StdHashSet<char>,
+    ) -> NameDetector {
         let mut d = NameDetector {
-            single: HashSet::new(),
-            compound: HashSet::new(),
-            never_given: HashSet::new(),
-            common_given: given.clone(),
-            stop: HashSet::new(),
-            before: HashMap::new(),
-            after: HashMap::new(),
+            single: CharSet::default(),
+            compound: HashSet::default(),
+            never_given: CharSet::default(),
+            common_given: CharSet::from_iter(given.iter().copied()),
+            stop: HashSet::default(),
+            before: HashMap::default(),
+            after: HashMap::default(),
             titles: Vec::new(),
             max_before: 1,
             max_after: 1,
+            compound_first: CharSet::default(),
+            before_last: CharSet::default(),
+            after_first: CharSet::default(),
             keep_all: false,
         };
+        let mut single: Vec<char> = Vec::new();
+        let mut never: Vec<char> = Vec::new();
         for s in surnames {
             match s.chars().count() {
                 1 => {
-                    d.single.extend(s.chars());
+                    single.extend(s.chars());
                 }
                 2 => {
                     d.compound.insert(s.clone());
@@ -158,7 +260,7 @@ impl NameDetector {
             let mut cs = w.chars();
             match (cs.next(), cs.next()) {
                 (Some(c), None) => {
-                    d.never_given.insert(c);
+                    never.push(c);
                 }
                 _ => {
                     d.stop.insert(w.clone());
@@ -180,17 +282,32 @@ impl NameDetector {
             } else {
                 d.after.insert(word.clone(), role);
                 d.max_after = d.max_after.max(n);
-                if role == CtxRole::Official && n >= 2 && (word.ends_with('长') || word.ends_with('任') || word.ends_with('记') || word.ends_with('员')) {
+                if role == CtxRole::Official
+                    && n >= 2
+                    && (word.ends_with('长')
+                        || word.ends_with('任')
+                        || word.ends_with('记')
+                        || word.ends_with('员'))
+                {
                     d.titles.push(word.clone());
                 }
             }
         }
+        d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
+        d.before_last = CharSet::from_iter(d.before.keys().filter_map(|w| w.chars().next_back()));
+        d.after_first = CharSet::from_iter(d.after.keys().filter_map(|w| w.chars().next()));
+        d.single = CharSet::from_iter(single);
+        d.never_given = CharSet::from_iter(never);
         d
     }
 
     /// Words the tokenizer should keep whole (context and stop words).
     pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
-        self.before.keys().chain(self.after.keys()).chain(self.stop.iter()).map(String::as_str)
+        self.before
+            .keys()
+            .chain(self.after.keys())
+            .chain(self.stop.iter())
+            .map(String::as_str)
     }
 
     fn surname_len(&self, s: &str) -> Option<usize> {
@@ -207,47 +324,53 @@ impl NameDetector {
 
     fn given_ok(&self, g: &str) -> bool {
         let n = g.chars().count();
-        (1..=2).contains(&n) && g.chars().all(|c| is_han(c) && !self.never_given.contains(&c))
+        (1..=2).contains(&n)
+            && g.chars()
+                .all(|c| is_han(c) && !self.never_given.contains(&c))
     }
 
     fn ctx_before<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         // A label may be followed by a colon or spaces: 联系人：欧阳娜娜.
         let head = text[..at].trim_end_matches([':', ' ', '\t']);
-        let head = head.strip_suffix('为').or_else(|| head.strip_suffix('是')).unwrap_or(head).trim_end_matches([':', ' ']);
-        let mut best = None;
-        let mut idx: Vec<usize> = head.char_indices().rev().take(self.max_before).map(|(i, _)| i).collect();
-        idx.reverse();
-        for &i in &idx {
-            if let Some(&r) = self.before.get(&head[i..]) {
-                best = Some((&head[i..], r));
-                break;
-            }
+        let head = head
+            .strip_suffix('为')
+            .or_else(|| head.strip_suffix('是'))
+            .unwrap_or(head)
+            .trim_end_matches([':', ' ']);
+        if !head.chars().next_back().is_some_and(|c| self.before_last.contains(&c)) {
+            return None;
         }
-        best
+        let mut starts = [0usize; 16];
+        let mut n = 0;
+        for (i, _) in head.char_indices().rev().take(self.max_before.min(16)) {
+            starts[n] = i;
+            n += 1;
+        }
+        // Longest first.
+        starts[..n]
+            .iter()
+            .rev()
+            .find_map(|&i| self.before.get(&head[i..]).map(|&r| (&head[i..], r)))
     }
 
     fn ctx_after<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         let tail = &text[at..];
-        let ends: Vec<usize> = tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(self.max_after).collect();
-        for &e in ends.iter().rev() {
-            if let Some(&r) = self.after.get(&tail[..e]) {
-                return Some((&tail[..e], r));
-            }
+        if let Some(hit) = self.longest_prefix(tail) {
+            return Some(hit);
         }
         // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
         if let Some(inner) = tail.strip_prefix('(') {
-            let ends: Vec<usize> = inner.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(inner.len())).take(self.max_after).collect();
-            for &e in ends.iter().rev() {
-                if let Some(&r) = self.after.get(&inner[..e]) {
-                    if r == CtxRole::Private {
-                        return Some((&inner[..e], r));
-                    }
-                }
+            if let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
+                return Some(hit);
             }
         }
         // Appointment phrasing: 为/任 followed by a title within a short window.
         if tail.starts_with('为') || tail.starts_with('任') {
-            let window: String = tail.chars().take(16).take_while(|&c| !matches!(c, '。' | '；' | '\n')).collect();
+            let window: String = tail
+                .chars()
+                .take(16)
+                .take_while(|&c| !matches!(c, '。' | '；' | '\n'))
+                .collect();
             if self.titles.iter().any(|t| window.contains(t.as_str())) {
                 return Some(("为…(title)", CtxRole::Official));
             }
@@ -270,7 +393,9 @@ impl NameDetector {
     /// not 王瑜|符合).
     fn open_edge(&self, tok: &Tokenizer, tail: &str) -> bool {
         let mut it = tail.char_indices();
-        let Some((_, c)) = it.next() else { return false };
+        let Some((_, c)) = it.next() else {
+            return false;
+        };
         if !is_han(c) || self.never_given.contains(&c) {
             return false;
         }
@@ -280,8 +405,16 @@ impl NameDetector {
 
     /// True when the list item across the `、` next to `[s, e)` looks like a name:
     /// two to four Han characters starting with a surname, not a dictionary word.
-    fn list_neighbour(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, before: bool) -> Option<CtxRole> {
-        let delim = |c: char| is_clause_break(c) || c == '、' || c.is_whitespace() || c.is_ascii_digit();
+    fn list_neighbour(
+        &self,
+        tok: &Tokenizer,
+        text: &str,
+        s: usize,
+        e: usize,
+        before: bool,
+    ) -> Option<CtxRole> {
+        let delim =
+            |c: char| is_clause_break(c) || c == '、' || c.is_whitespace() || c.is_ascii_digit();
         let sep = |c: char| c == '、' || c.is_whitespace() || c.is_ascii_digit() || c == '.';
         // Skip the separator: a 、, or whitespace and numeric cells (table rows:
         // 任碧璐 100000 任 慧).
@@ -290,7 +423,11 @@ impl NameDetector {
             if head.len() == s {
                 return None;
             }
-            let from = head.char_indices().rev().find(|&(_, c)| delim(c)).map_or(0, |(i, c)| i + c.len_utf8());
+            let from = head
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| delim(c))
+                .map_or(0, |(i, c)| i + c.len_utf8());
             (&head[from..], from)
         } else {
             let tail = text[e..].trim_start_matches(sep);
@@ -300,79 +437,157 @@ impl NameDetector {
             }
             (&tail[..tail.find(delim).unwrap_or(tail.len())], at)
         };
-        let comma_list = if before { text[..s].ends_with('、') } else { text[e..].starts_with('、') };
+        let comma_list = if before {
+            text[..s].ends_with('、')
+        } else {
+            text[e..].starts_with('、')
+        };
         // The neighbour is the name-sized end (or start) of the item: the first item
         // of a list follows arbitrary text (同意将苏婉清、程立新).
-        let chars: Vec<(usize, char)> = item.char_indices().filter(|(_, c)| !c.is_whitespace()).collect();
+        let chars: Vec<(usize, char)> = item
+            .char_indices()
+            .filter(|(_, c)| !c.is_whitespace())
+            .collect();
         let name_like = [3usize, 2, 4].iter().any(|&k| {
             if chars.len() < k || (!before && chars.len() != k && chars.len() > 4) {
                 return false;
             }
-            let (a, b) = if before { (chars.len() - k, chars.len()) } else { (0, k) };
+            let (a, b) = if before {
+                (chars.len() - k, chars.len())
+            } else {
+                (0, k)
+            };
             let cand: String = chars[a..b].iter().map(|&(_, c)| c).collect();
             // 边斗争、边备战、边建设 is parallel structure, not a list of one family.
             let same_head = comma_list && cand.chars().next() == text[s..].chars().next();
-            !same_head && cand.chars().all(is_han) && self.surname_len(&cand).is_some() && !tok.has_word(&cand)
+            !same_head
+                && cand.chars().all(is_han)
+                && self.surname_len(&cand).is_some()
+                && !tok.has_word(&cand)
         });
         if !name_like {
             return None;
         }
-        let at = if before { at + chars.get(chars.len().saturating_sub(3)).map_or(0, |&(i, _)| i) } else { at };
+        let at = if before {
+            at + chars
+                .get(chars.len().saturating_sub(3))
+                .map_or(0, |&(i, _)| i)
+        } else {
+            at
+        };
         // A list shares its head's role: 副区长严晓华、戴建平.
-        let inherited = if before { self.ctx_before(text, at).map(|(_, r)| r) } else { None };
+        let inherited = if before {
+            self.ctx_before(text, at).map(|(_, r)| r)
+        } else {
+            None
+        };
         Some(match inherited {
             Some(r @ (CtxRole::Official | CtxRole::Private)) => r,
             _ => CtxRole::Label,
         })
     }
 
-    /// Cheap test: is there an anchor in `clause` worth running the tagger for?
-    fn clause_has_anchor(&self, tok: &Tokenizer, clause: &str, abs: usize, text: &str) -> bool {
-        let chars: Vec<(usize, char)> = clause.char_indices().collect();
-        for (k, &(i, c)) in chars.iter().enumerate() {
-            if !self.single.contains(&c) && !(k + 1 < chars.len() && self.compound.contains(&clause[i..chars[k + 1].0 + chars[k + 1].1.len_utf8()])) {
+    /// The longest after-context word that `tail` starts with.
+    fn longest_prefix<'t>(&self, tail: &'t str) -> Option<(&'t str, CtxRole)> {
+        if !tail.chars().next().is_some_and(|c| self.after_first.contains(&c)) {
+            return None;
+        }
+        let mut ends = [0usize; 16];
+        let mut n = 0;
+        for (i, c) in tail.char_indices().take(self.max_after.min(16)) {
+            ends[n] = i + c.len_utf8();
+            n += 1;
+        }
+        ends[..n]
+            .iter()
+            .rev()
+            .find_map(|&e| self.after.get(&tail[..e]).map(|&r| (&tail[..e], r)))
+    }
+
+    /// Cheap test: the anchors in `clause` worth running the tagger for (byte offsets).
+    fn clause_anchors(
+        &self,
+        tok: &Tokenizer,
+        clause: &str,
+        abs: usize,
+        text: &str,
+        out: &mut Vec<usize>,
+    ) {
+        let mut it = clause.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            let Some(&(j, g1)) = it.peek() else { break };
+            let two = &clause[i..j + g1.len_utf8()];
+            let compound = self.compound_first.contains(&c) && self.compound.contains(two);
+            if !compound && !self.single.contains(&c) {
                 continue;
             }
-            let Some(&(j, g1)) = chars.get(k + 1) else { continue };
-            if g1 == ' ' || self.compound.contains(&clause[i..j + g1.len_utf8()]) {
-                return true;
+            if g1 == ' ' || compound {
+                {
+                    out.push(i);
+                    continue;
+                }
             }
             if !is_han(g1) || self.never_given.contains(&g1) {
                 continue;
             }
-            let bigram = &clause[i..j + g1.len_utf8()];
-            if !tok.has_word(bigram) || self.ctx_before(text, abs + i).is_some() {
-                return true;
+            if (!tok.has_word(two) && self.common_given.contains(&g1)) || self.ctx_before(text, abs + i).is_some() {
+                {
+                    out.push(i);
+                    continue;
+                }
             }
             // A dictionary bigram (贺龙) still counts when context follows it or
             // the character after it (贺龙同志, 吴方军说).
             let end2 = abs + j + g1.len_utf8();
             if self.ctx_after(text, end2).is_some() {
-                return true;
+                {
+                    out.push(i);
+                    continue;
+                }
             }
             if let Some(g2) = text[end2..].chars().next() {
                 if is_han(g2) && self.ctx_after(text, end2 + g2.len_utf8()).is_some() {
-                    return true;
+                    {
+                        out.push(i);
+                        continue;
+                    }
                 }
             }
         }
-        false
     }
 
     /// Finds names in normalized `text`.
     pub fn detect(&self, tok: &Tokenizer, text: &str) -> Vec<NameHit> {
         let mut hits = Vec::new();
         let mut tokens: Vec<Token> = Vec::new();
+        let mut anchors: Vec<usize> = Vec::new();
         let mut start = 0;
-        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), '\n')))
+        {
             if !is_clause_break(c) {
                 continue;
             }
             if i > start {
                 let clause = &text[start..i];
-                if self.clause_has_anchor(tok, clause, start, text) {
-                    tok.tag_into(clause, &mut tokens);
-                    self.hypotheses(tok, text, start, &tokens, &mut hits);
+                anchors.clear();
+                self.clause_anchors(tok, clause, start, text, &mut anchors);
+                // Tag a window around each anchor (merged when they touch), not
+                // the whole clause: the tagger is the expensive step.
+                let mut k = 0;
+                while k < anchors.len() {
+                    let ws = back_chars(clause, anchors[k], WINDOW_BEFORE);
+                    let mut we = fwd_chars(clause, anchors[k], WINDOW_AFTER);
+                    k += 1;
+                    while k < anchors.len() && anchors[k] <= we {
+                        we = fwd_chars(clause, anchors[k], WINDOW_AFTER);
+                        k += 1;
+                    }
+                    let window = &clause[ws..we];
+                    TAGGED.fetch_add(window.len(), std::sync::atomic::Ordering::Relaxed);
+                    tok.tag_into(window, &mut tokens);
+                    self.hypotheses(tok, text, start + ws, &tokens, &mut hits);
                 }
             }
             start = i + c.len_utf8();
@@ -380,7 +595,14 @@ impl NameDetector {
         hits
     }
 
-    fn hypotheses(&self, tok: &Tokenizer, text: &str, base: usize, toks: &[Token], hits: &mut Vec<NameHit>) {
+    fn hypotheses(
+        &self,
+        tok: &Tokenizer,
+        text: &str,
+        base: usize,
+        toks: &[Token],
+        hits: &mut Vec<NameHit>,
+    ) {
         let mut cands: Vec<(usize, usize, Signal)> = Vec::new();
         for (k, t) in toks.iter().enumerate() {
             let w = t.word;
@@ -397,7 +619,9 @@ impl NameDetector {
                 if p > 0 && !inner {
                     break;
                 }
-                let Some(sl) = self.surname_len(&w[p..]) else { continue };
+                let Some(sl) = self.surname_len(&w[p..]) else {
+                    continue;
+                };
                 let rest = &w[p + sl..];
                 if rest.is_empty() {
                     if p == 0 {
@@ -405,7 +629,12 @@ impl NameDetector {
                     }
                     continue;
                 }
-                let mut ends: Vec<usize> = rest.char_indices().skip(1).map(|(i, _)| i).take(1).collect();
+                let mut ends: Vec<usize> = rest
+                    .char_indices()
+                    .skip(1)
+                    .map(|(i, _)| i)
+                    .take(1)
+                    .collect();
                 ends.push(rest.char_indices().nth(2).map_or(rest.len(), |(i, _)| i));
                 ends.dedup();
                 for g_end in ends {
@@ -421,7 +650,11 @@ impl NameDetector {
                         (true, false, false) => Signal::DictWord,
                         // A short whole token (叶利钦) is its own hypothesis, not a part.
                         (false, _, _) if p == 0 && short && !oov => continue,
-                        (false, _, _) if (nr || oov) && self.part_ok(tok, &w[p..p + sl + g_end]) => Signal::Part,
+                        (false, _, _)
+                            if (nr || oov) && self.part_ok(tok, &w[p..p + sl + g_end]) =>
+                        {
+                            Signal::Part
+                        }
                         (false, _, _) => continue,
                     };
                     cands.push((t.start + p, t.start + p + sl + g_end, sig));
@@ -430,7 +663,12 @@ impl NameDetector {
                     if whole && g.chars().count() == 1 {
                         if let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
-                            if (oov || single) && n.word.chars().next().is_some_and(|c| self.given_ok(c.encode_utf8(&mut [0; 4]))) {
+                            if (oov || single)
+                                && n.word
+                                    .chars()
+                                    .next()
+                                    .is_some_and(|c| self.given_ok(c.encode_utf8(&mut [0; 4])))
+                            {
                                 let c = n.word.chars().next().map_or(0, char::len_utf8);
                                 cands.push((t.start + p, t.end + c, Signal::Extend));
                             }
@@ -440,28 +678,51 @@ impl NameDetector {
             }
         }
         // Score, then keep the best of overlapping hypotheses.
-        let mut scored: Vec<NameHit> = cands.into_iter().filter_map(|(s, e, sig)| self.score(tok, text, base + s, base + e, sig)).collect();
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
-        if self.keep_all {
-            hits.extend(scored);
-            return;
-        }
-        let mut kept: Vec<NameHit> = Vec::new();
-        for h in scored {
-            if !kept.iter().any(|k| k.start < h.end && h.start < k.end) {
-                kept.push(h);
+        let mut scored: Vec<(NameHit, Signal)> = cands
+            .into_iter()
+            .filter_map(|(s, e, sig)| {
+                self.score(tok, text, base + s, base + e, sig, false)
+                    .map(|h| (h, sig))
+            })
+            .collect();
+        scored.sort_by(|(a, _), (b, _)| {
+            b.score
+                .total_cmp(&a.score)
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+        });
+        let mut kept: Vec<(NameHit, Signal)> = Vec::new();
+        for (h, sig) in scored {
+            if self.keep_all || !kept.iter().any(|(k, _)| k.start < h.end && h.start < k.end) {
+                kept.push((h, sig));
             }
         }
-        hits.extend(kept);
+        // Explanations are built only for the hypotheses that survive.
+        hits.extend(
+            kept.into_iter()
+                .filter_map(|(h, sig)| self.score(tok, text, h.start, h.end, sig, true)),
+        );
     }
 
     /// A surname token followed by given-name tokens (马/鹏祥, 欧阳/娜娜), or by
     /// spaces and single characters (周 安).
-    fn split_hypotheses(&self, tok: &Tokenizer, toks: &[Token], k: usize, cands: &mut Vec<(usize, usize, Signal)>) {
+    fn split_hypotheses(
+        &self,
+        tok: &Tokenizer,
+        toks: &[Token],
+        k: usize,
+        cands: &mut Vec<(usize, usize, Signal)>,
+    ) {
         let t = &toks[k];
         let Some(t1) = toks.get(k + 1) else { return };
-        if self.given_ok(t1.word) && (t1.word.chars().count() == 2 || !is_function_tag(t1.tag)) && !self.before.contains_key(t1.word) && !self.after.contains_key(t1.word) {
-            let sig = if t1.word.chars().count() == 2 && tok.has_word(t1.word) && !t1.tag.starts_with("nr") {
+        if self.given_ok(t1.word)
+            && (t1.word.chars().count() == 2 || !is_function_tag(t1.tag))
+            && !self.before.contains_key(t1.word)
+            && !self.after.contains_key(t1.word)
+        {
+            let sig = if t1.word.chars().count() == 2
+                && tok.has_word(t1.word)
+                && !t1.tag.starts_with("nr")
+            {
                 // 周/建军 is a name, 周/普查 is not: the "given name" is an ordinary
                 // word, so only context can decide.
                 Signal::SplitDict
@@ -473,7 +734,10 @@ impl NameDetector {
             cands.push((t.start, t1.end, sig));
             if t1.word.chars().count() == 1 {
                 if let Some(t2) = toks.get(k + 2) {
-                    if t2.word.chars().count() == 1 && self.given_ok(t2.word) && !is_function_tag(t2.tag) {
+                    if t2.word.chars().count() == 1
+                        && self.given_ok(t2.word)
+                        && !is_function_tag(t2.tag)
+                    {
                         cands.push((t.start, t2.end, Signal::Split));
                     }
                 }
@@ -482,7 +746,11 @@ impl NameDetector {
         // 杜/强于, 贾/梅宇于: the given name is glued to a following function word.
         for (i, _) in t1.word.char_indices().skip(1).take(2) {
             let (g, rest) = t1.word.split_at(i);
-            if self.given_ok(g) && rest.chars().all(|c| "于在的为是和与及等了也都就被把将向从对说称".contains(c)) {
+            if self.given_ok(g)
+                && rest
+                    .chars()
+                    .all(|c| "于在的为是和与及等了也都就被把将向从对说称".contains(c))
+            {
                 cands.push((t.start, t1.start + i, Signal::Split));
             }
         }
@@ -512,10 +780,30 @@ impl NameDetector {
         end
     }
 
-    fn score(&self, tok: &Tokenizer, text: &str, s: usize, e: usize, sig: Signal) -> Option<NameHit> {
+    fn score(
+        &self,
+        tok: &Tokenizer,
+        text: &str,
+        s: usize,
+        e: usize,
+        sig: Signal,
+        explain: bool,
+    ) -> Option<NameHit> {
         let name = &text[s..e];
-        let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect();
-        if self.stop.contains(&compact) || compact.contains('某') || self.before.contains_key(&compact) || self.after.contains_key(&compact) {
+        let compact: std::borrow::Cow<str> = if name.contains(char::is_whitespace) {
+            name.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .into()
+        } else {
+            name.into()
+        };
+        let compact: &str = &compact;
+        if self.stop.contains(compact)
+            || compact.contains('某')
+            || self.before.contains_key(compact)
+            || self.after.contains_key(compact)
+        {
             return None;
         }
         let n = compact.chars().count();
@@ -523,7 +811,12 @@ impl NameDetector {
             return None;
         }
         // 古林镇, 张家港市: a place name, not a person.
-        if text[e..].chars().next().is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州".contains(c)) && self.ctx_after(text, e).is_none() {
+        if text[e..]
+            .chars()
+            .next()
+            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州".contains(c))
+            && self.ctx_after(text, e).is_none()
+        {
             return None;
         }
         let mut score = sig.weight();
@@ -532,11 +825,21 @@ impl NameDetector {
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
             score -= 0.1;
         }
-        let mut why = vec![sig.describe().to_owned()];
-        let sl = self.surname_len(&compact).unwrap_or(0);
-        if compact[sl..].chars().all(|c| self.common_given.contains(&c)) {
+        let mut why: Vec<String> = Vec::new();
+        if explain {
+            if explain {
+                why.push(sig.describe().to_owned());
+            }
+        }
+        let sl = self.surname_len(compact).unwrap_or(0);
+        if compact[sl..]
+            .chars()
+            .all(|c| self.common_given.contains(&c))
+        {
             score += 0.1;
-            why.push("common given-name characters".into());
+            if explain {
+                why.push("common given-name characters".into());
+            }
         } else {
             score -= 0.05;
         }
@@ -544,14 +847,24 @@ impl NameDetector {
         let mut strong_after = false;
         let mut official = false;
         let mut private = false;
-        for (side, hit) in [("before", self.ctx_before(text, s)), ("after", self.ctx_after(text, e))] {
+        for (side, hit) in [
+            ("before", self.ctx_before(text, s)),
+            ("after", self.ctx_after(text, e)),
+        ] {
             let hit = match hit {
                 // A list separator is context only when the neighbour looks like a name too.
-                Some(("、", _)) => self.list_neighbour(tok, text, s, e, side == "before").map(|r| ("、 (name list)", r)),
+                Some(("、", _)) => self
+                    .list_neighbour(tok, text, s, e, side == "before")
+                    .map(|r| ("、 (name list)", r)),
                 None => {
-                    let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
+                    let c = if side == "before" {
+                        text[..s].chars().next_back()
+                    } else {
+                        text[e..].chars().next()
+                    };
                     if c.is_some_and(|c| c.is_whitespace() || c.is_ascii_digit()) {
-                        self.list_neighbour(tok, text, s, e, side == "before").map(|r| ("(table row of names)", r))
+                        self.list_neighbour(tok, text, s, e, side == "before")
+                            .map(|r| ("(table row of names)", r))
                     } else {
                         None
                     }
@@ -574,13 +887,28 @@ impl NameDetector {
                     }
                     official |= role == CtxRole::Official;
                     private |= role == CtxRole::Private;
-                    why.push(format!("{side}: {w}"));
+                    if explain {
+                        why.push(format!("{side}: {w}"));
+                    }
                 }
                 None => {
-                    let c = if side == "before" { text[..s].chars().next_back() } else { text[e..].chars().next() };
-                    if c.is_none_or(|c| is_clause_break(c) || c == '、' || c == ' ' || c.is_ascii_digit() || self.never_given.contains(&c)) {
+                    let c = if side == "before" {
+                        text[..s].chars().next_back()
+                    } else {
+                        text[e..].chars().next()
+                    };
+                    if c.is_none_or(|c| {
+                        is_clause_break(c)
+                            || c == '、'
+                            || c == ' '
+                            || c.is_ascii_digit()
+                            || self.never_given.contains(&c)
+                    }) {
                         score += 0.1;
-                    } else if side == "after" && compact.chars().count() - compact[..sl].chars().count() == 1 && self.open_edge(tok, &text[e..]) {
+                    } else if side == "after"
+                        && compact.chars().count() - compact[..sl].chars().count() == 1
+                        && self.open_edge(tok, &text[e..])
+                    {
                         // An open right edge: the name may go on (郑琳|荷).
                         score -= 0.15;
                     }
@@ -602,10 +930,35 @@ impl NameDetector {
         } else {
             Role::Unknown
         };
-        Some(NameHit { start: s, end: e, score, role, why: why.join("; ") })
+        Some(NameHit {
+            start: s,
+            end: e,
+            score,
+            role,
+            why: why.join("; "),
+        })
     }
 }
 
 fn is_function_tag(tag: &str) -> bool {
-    matches!(tag, "u" | "uj" | "ul" | "uz" | "ug" | "uv" | "ud" | "p" | "c" | "d" | "r" | "m" | "q" | "f" | "y" | "e" | "o" | "w")
+    matches!(
+        tag,
+        "u" | "uj"
+            | "ul"
+            | "uz"
+            | "ug"
+            | "uv"
+            | "ud"
+            | "p"
+            | "c"
+            | "d"
+            | "r"
+            | "m"
+            | "q"
+            | "f"
+            | "y"
+            | "e"
+            | "o"
+            | "w"
+    )
 }

@@ -133,7 +133,11 @@ pub fn scan(text: &str, tables: &PhoneTables) -> (Vec<NumberCandidate>, Vec<Near
                 i += 1;
             }
             let digits_so_far: usize = groups.iter().map(|g| g.1 - g.0).sum::<usize>() + (i - gs);
-            if i < b.len() && (b[i] | 0x20) == b'x' && digits_so_far == 17 && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            if i < b.len()
+                && (b[i] | 0x20) == b'x'
+                && digits_so_far == 17
+                && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+            {
                 i += 1;
             }
             groups.push((gs, i));
@@ -155,7 +159,13 @@ fn collect(b: &[u8], groups: &[(usize, usize)], buf: &mut Vec<u8>) {
     }
 }
 
-fn classify_run(text: &str, groups: &[(usize, usize)], t: &PhoneTables, out: &mut Vec<NumberCandidate>, near: &mut Vec<NearMiss>) {
+fn classify_run(
+    text: &str,
+    groups: &[(usize, usize)],
+    t: &PhoneTables,
+    out: &mut Vec<NumberCandidate>,
+    near: &mut Vec<NearMiss>,
+) {
     let b = text.as_bytes();
     let n = groups.len();
     let mut buf = Vec::with_capacity(24);
@@ -163,8 +173,6 @@ fn classify_run(text: &str, groups: &[(usize, usize)], t: &PhoneTables, out: &mu
     while gi < n {
         let mut taken = None;
         let start = groups[gi].0;
-        // A parenthesized area code starts at its `(`.
-        let start = if start > 0 && b[start - 1] == b'(' { start - 1 } else { start };
         let plus = start > 0 && b[start - 1] == b'+';
         if touches_left(text, start) {
             gi += 1;
@@ -184,8 +192,25 @@ fn classify_run(text: &str, groups: &[(usize, usize)], t: &PhoneTables, out: &mu
                 if matches!(kind, NumKind::Landline) {
                     end = extension(text, end, groups.get(gj));
                 }
-                let start = if plus { start - 1 } else { start };
-                out.push(NumberCandidate { start, end, kind, confidence: conf, detail });
+                let start = if plus {
+                    start - 1
+                } else if kind == NumKind::Landline
+                    && start > 0
+                    && b[start - 1] == b'('
+                    && b.get(groups[gi].1) == Some(&b')')
+                {
+                    // A parenthesized area code starts at its `(`: (0574)87668745.
+                    start - 1
+                } else {
+                    start
+                };
+                out.push(NumberCandidate {
+                    start,
+                    end,
+                    kind,
+                    confidence: conf,
+                    detail,
+                });
                 taken = Some(gj);
                 break;
             }
@@ -206,7 +231,9 @@ fn extension(text: &str, end: usize, next_group: Option<&(usize, usize)>) -> usi
         if let Some(rest) = text[end..].strip_prefix(pre) {
             let off = end + pre.len() + (rest.len() - rest.trim_start_matches(' ').len());
             let digits = b[off..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if (1..=5).contains(&digits) && !b.get(off + digits).is_some_and(u8::is_ascii_alphanumeric) {
+            if (1..=5).contains(&digits)
+                && !b.get(off + digits).is_some_and(u8::is_ascii_alphanumeric)
+            {
                 return off + digits;
             }
         }
@@ -214,7 +241,13 @@ fn extension(text: &str, end: usize, next_group: Option<&(usize, usize)>) -> usi
     end
 }
 
-fn classify(d: &[u8], t: &PhoneTables, near: &mut Vec<NearMiss>, start: usize, end: usize) -> Option<(NumKind, f64, String)> {
+fn classify(
+    d: &[u8],
+    t: &PhoneTables,
+    near: &mut Vec<NearMiss>,
+    start: usize,
+    end: usize,
+) -> Option<(NumKind, f64, String)> {
     let all_digits = d.iter().all(u8::is_ascii_digit);
     match d.len() {
         18 => match resident_id::validate18(d) {
@@ -226,7 +259,11 @@ fn classify(d: &[u8], t: &PhoneTables, near: &mut Vec<NearMiss>, start: usize, e
                     }
                 }
                 if why.contains("check digit") {
-                    near.push(NearMiss { start, end, reason: "18-digit ID shape, GB 11643 check digit fails" });
+                    near.push(NearMiss {
+                        start,
+                        end,
+                        reason: "18-digit ID shape, GB 11643 check digit fails",
+                    });
                 }
                 return None;
             }
@@ -234,7 +271,11 @@ fn classify(d: &[u8], t: &PhoneTables, near: &mut Vec<NearMiss>, start: usize, e
         _ if !all_digits => return None,
         15 => {
             if d.starts_with(b"0086") && t.mobile(&d[4..]).is_valid() {
-                return Some((NumKind::Mobile, 0.9, "0086 + allocated mobile prefix".into()));
+                return Some((
+                    NumKind::Mobile,
+                    0.9,
+                    "0086 + allocated mobile prefix".into(),
+                ));
             }
             if let Validation::Valid(why) = resident_id::validate15(d) {
                 return Some((NumKind::ResidentId15, 0.5, why.to_owned()));
@@ -270,7 +311,11 @@ fn card(d: &[u8]) -> Option<(NumKind, f64, String)> {
     }
     let issuer = luhn::card_issuer(d)?;
     let conf = if issuer == "UnionPay" { 0.7 } else { 0.55 };
-    Some((NumKind::BankCard, conf, format!("Luhn valid, {issuer} issuer prefix")))
+    Some((
+        NumKind::BankCard,
+        conf,
+        format!("Luhn valid, {issuer} issuer prefix"),
+    ))
 }
 
 #[cfg(test)]
@@ -278,34 +323,72 @@ mod tests {
     use super::*;
 
     fn tables() -> PhoneTables {
-        PhoneTables::new(["138", "139", "186"].into_iter(), ["010", "020", "0574", "0591"].into_iter())
+        PhoneTables::new(
+            ["138", "139", "186"].into_iter(),
+            ["010", "020", "0574", "0591"].into_iter(),
+        )
     }
 
     fn kinds(t: &str) -> Vec<(NumKind, &str)> {
-        scan(t, &tables()).0.into_iter().map(|c| (c.kind, &t[c.start..c.end])).collect()
+        scan(t, &tables())
+            .0
+            .into_iter()
+            .map(|c| (c.kind, &t[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn bridges_separators() {
-        assert_eq!(kinds("电话138 0013 8000。"), vec![(NumKind::Mobile, "138 0013 8000")]);
-        assert_eq!(kinds("电话138-0013-8000"), vec![(NumKind::Mobile, "138-0013-8000")]);
-        assert_eq!(kinds("+86 138 0013 8000"), vec![(NumKind::Mobile, "+86 138 0013 8000")]);
-        assert_eq!(kinds("008613800138000"), vec![(NumKind::Mobile, "008613800138000")]);
+        assert_eq!(
+            kinds("电话138 0013 8000。"),
+            vec![(NumKind::Mobile, "138 0013 8000")]
+        );
+        assert_eq!(
+            kinds("电话138-0013-8000"),
+            vec![(NumKind::Mobile, "138-0013-8000")]
+        );
+        assert_eq!(
+            kinds("+86 138 0013 8000"),
+            vec![(NumKind::Mobile, "+86 138 0013 8000")]
+        );
+        assert_eq!(
+            kinds("008613800138000"),
+            vec![(NumKind::Mobile, "008613800138000")]
+        );
     }
 
     #[test]
     fn landline_forms() {
-        assert_eq!(kinds("0574-87668745"), vec![(NumKind::Landline, "0574-87668745")]);
-        assert_eq!(kinds("(0574)87668745"), vec![(NumKind::Landline, "(0574)87668745")]);
-        assert_eq!(kinds("0574 87668745转123"), vec![(NumKind::Landline, "0574 87668745转123")]);
-        assert_eq!(kinds("010-12345678-8001"), vec![(NumKind::Landline, "010-12345678-8001")]);
+        assert_eq!(
+            kinds("0574-87668745"),
+            vec![(NumKind::Landline, "0574-87668745")]
+        );
+        assert_eq!(
+            kinds("(0574)87668745"),
+            vec![(NumKind::Landline, "(0574)87668745")]
+        );
+        assert_eq!(
+            kinds("电话(13800138000)"),
+            vec![(NumKind::Mobile, "13800138000")]
+        );
+        assert_eq!(
+            kinds("0574 87668745转123"),
+            vec![(NumKind::Landline, "0574 87668745转123")]
+        );
+        assert_eq!(
+            kinds("010-12345678-8001"),
+            vec![(NumKind::Landline, "010-12345678-8001")]
+        );
     }
 
     #[test]
     fn two_numbers_in_one_run() {
         assert_eq!(
             kinds("010-62345678 13800138000"),
-            vec![(NumKind::Landline, "010-62345678"), (NumKind::Mobile, "13800138000")]
+            vec![
+                (NumKind::Landline, "010-62345678"),
+                (NumKind::Mobile, "13800138000")
+            ]
         );
     }
 
@@ -322,10 +405,22 @@ mod tests {
 
     #[test]
     fn ids_and_cards() {
-        assert_eq!(kinds("身份证360426199101010071"), vec![(NumKind::ResidentId, "360426199101010071")]);
-        assert_eq!(kinds("44011320141005001x。"), vec![(NumKind::ResidentId, "44011320141005001x")]);
-        assert_eq!(kinds("360426 19910101 0071"), vec![(NumKind::ResidentId, "360426 19910101 0071")]);
-        assert_eq!(kinds("卡号4111 1111 1111 1111"), vec![(NumKind::BankCard, "4111 1111 1111 1111")]);
+        assert_eq!(
+            kinds("身份证360426199101010071"),
+            vec![(NumKind::ResidentId, "360426199101010071")]
+        );
+        assert_eq!(
+            kinds("44011320141005001x。"),
+            vec![(NumKind::ResidentId, "44011320141005001x")]
+        );
+        assert_eq!(
+            kinds("360426 19910101 0071"),
+            vec![(NumKind::ResidentId, "360426 19910101 0071")]
+        );
+        assert_eq!(
+            kinds("卡号4111 1111 1111 1111"),
+            vec![(NumKind::BankCard, "4111 1111 1111 1111")]
+        );
         let (c, near) = scan("36042619910102009X", &tables());
         assert!(c.is_empty());
         assert_eq!(near.len(), 1);

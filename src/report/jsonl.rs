@@ -88,7 +88,12 @@ pub struct ReasonRecord {
 
 impl From<&Reason> for ReasonRecord {
     fn from(r: &Reason) -> Self {
-        ReasonRecord { category: r.category.clone(), action: r.action.clone(), basis: r.basis.clone(), summary: r.summary.clone() }
+        ReasonRecord {
+            category: r.category.clone(),
+            action: r.action.clone(),
+            basis: r.basis.clone(),
+            summary: r.summary.clone(),
+        }
     }
 }
 
@@ -122,9 +127,22 @@ pub fn finding_records(text: &str, findings: &[Finding], mask: char) -> Vec<Find
 }
 
 /// Builds the record of one document.
-pub fn document_record(path: &str, text: Option<&str>, s: &Screening, rules_sha256: &str, mask: char) -> DocumentRecord {
-    let findings = text.map(|t| finding_records(t, &s.findings, mask)).unwrap_or_default();
-    let unreadable = s.decision.reasons.iter().find(|r| r.category == "unreadable").map(|r| r.summary.clone());
+pub fn document_record(
+    path: &str,
+    text: Option<&str>,
+    s: &Screening,
+    rules_sha256: &str,
+    mask: char,
+) -> DocumentRecord {
+    let findings = text
+        .map(|t| finding_records(t, &s.findings, mask))
+        .unwrap_or_default();
+    let unreadable = s
+        .decision
+        .reasons
+        .iter()
+        .find(|r| r.category == "unreadable")
+        .map(|r| r.summary.clone());
     DocumentRecord {
         path: path.to_owned(),
         verdict: s.decision.verdict.as_str().into(),

@@ -16,7 +16,11 @@ pub fn write_document(w: &mut dyn Write, d: &DocumentRecord) -> io::Result<()> {
         writeln!(w, "          {u}")?;
     }
     for f in &d.findings {
-        writeln!(w, "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]", f.line, f.column, f.kind, f.action, f.confidence, f.excerpt, f.rule)?;
+        writeln!(
+            w,
+            "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]",
+            f.line, f.column, f.kind, f.action, f.confidence, f.excerpt, f.rule
+        )?;
     }
     Ok(())
 }
@@ -56,10 +60,21 @@ impl Summary {
 
     /// The summary line.
     pub fn line(&self, secs: f64) -> String {
-        let mbs = if secs > 0.0 { self.bytes as f64 / 1e6 / secs } else { 0.0 };
+        let mbs = if secs > 0.0 {
+            self.bytes as f64 / 1e6 / secs
+        } else {
+            0.0
+        };
         format!(
             "{} document(s): {} publish, {} redact, {} withhold ({} unreadable); {} finding(s); {:.2} s, {:.1} MB/s",
-            self.documents, self.publish, self.redact, self.withhold, self.unreadable, self.findings, secs, mbs
+            self.documents,
+            self.publish,
+            self.redact,
+            self.withhold,
+            self.unreadable,
+            self.findings,
+            secs,
+            mbs
         )
     }
 }

@@ -18,16 +18,25 @@ pub fn check_examples(s: &Screener) -> Vec<RuleProblem> {
             s.engine().detect(&p).iter().any(|f| f.rule == r.id)
         };
         if r.spec.examples.is_empty() {
-            problems.push(RuleProblem { rule: r.id.to_string(), message: "has no examples".into() });
+            problems.push(RuleProblem {
+                rule: r.id.to_string(),
+                message: "has no examples".into(),
+            });
         }
         for e in &r.spec.examples {
             if !fires(e) {
-                problems.push(RuleProblem { rule: r.id.to_string(), message: format!("example does not fire: {e:?}") });
+                problems.push(RuleProblem {
+                    rule: r.id.to_string(),
+                    message: format!("example does not fire: {e:?}"),
+                });
             }
         }
         for e in &r.spec.negative_examples {
             if fires(e) {
-                problems.push(RuleProblem { rule: r.id.to_string(), message: format!("negative example fires: {e:?}") });
+                problems.push(RuleProblem {
+                    rule: r.id.to_string(),
+                    message: format!("negative example fires: {e:?}"),
+                });
             }
         }
     }

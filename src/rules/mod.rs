@@ -12,7 +12,9 @@ pub mod model;
 
 use crate::detect::validate::phone::PhoneTables;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use model::{Action, Category, Kind, MatcherSpec, PackFile, PolicySpec, RuleSpec, Scope, Validator};
+use model::{
+    Action, Category, Kind, MatcherSpec, PackFile, PolicySpec, RuleSpec, Scope, Validator,
+};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
@@ -24,16 +26,46 @@ pub use model::Builtin;
 /// The default packs, embedded in the binary so it works from any directory.
 const EMBEDDED: &[(&str, &str)] = &[
     ("policy.toml", include_str!("../../rules/policy.toml")),
-    ("state_secret.toml", include_str!("../../rules/state_secret.toml")),
-    ("trade_secret.toml", include_str!("../../rules/trade_secret.toml")),
-    ("personal_data.toml", include_str!("../../rules/personal_data.toml")),
-    ("lexicons/area_codes.txt", include_str!("../../rules/lexicons/area_codes.txt")),
-    ("lexicons/mobile_prefixes.txt", include_str!("../../rules/lexicons/mobile_prefixes.txt")),
-    ("lexicons/secret_terms.txt", include_str!("../../rules/lexicons/secret_terms.txt")),
-    ("lexicons/surnames.txt", include_str!("../../rules/lexicons/surnames.txt")),
-    ("lexicons/name_context.txt", include_str!("../../rules/lexicons/name_context.txt")),
-    ("lexicons/name_stop.txt", include_str!("../../rules/lexicons/name_stop.txt")),
-    ("lexicons/given_chars.txt", include_str!("../../rules/lexicons/given_chars.txt")),
+    (
+        "state_secret.toml",
+        include_str!("../../rules/state_secret.toml"),
+    ),
+    (
+        "trade_secret.toml",
+        include_str!("../../rules/trade_secret.toml"),
+    ),
+    (
+        "personal_data.toml",
+        include_str!("../../rules/personal_data.toml"),
+    ),
+    (
+        "lexicons/area_codes.txt",
+        include_str!("../../rules/lexicons/area_codes.txt"),
+    ),
+    (
+        "lexicons/mobile_prefixes.txt",
+        include_str!("../../rules/lexicons/mobile_prefixes.txt"),
+    ),
+    (
+        "lexicons/secret_terms.txt",
+        include_str!("../../rules/lexicons/secret_terms.txt"),
+    ),
+    (
+        "lexicons/surnames.txt",
+        include_str!("../../rules/lexicons/surnames.txt"),
+    ),
+    (
+        "lexicons/name_context.txt",
+        include_str!("../../rules/lexicons/name_context.txt"),
+    ),
+    (
+        "lexicons/name_stop.txt",
+        include_str!("../../rules/lexicons/name_stop.txt"),
+    ),
+    (
+        "lexicons/given_chars.txt",
+        include_str!("../../rules/lexicons/given_chars.txt"),
+    ),
 ];
 
 /// An error in a rule pack.
@@ -78,23 +110,43 @@ pub struct PackSource {
 impl PackSource {
     /// The embedded default packs.
     pub fn embedded() -> PackSource {
-        PackSource { files: EMBEDDED.iter().map(|(p, c)| ((*p).to_owned(), (*c).to_owned())).collect() }
+        PackSource {
+            files: EMBEDDED
+                .iter()
+                .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+                .collect(),
+        }
     }
 
     /// Adds the `*.toml` files and `lexicons/` of `dir` over the current sources:
     /// a file with the same relative path replaces the embedded one, others extend.
     pub fn overlay_dir(&mut self, dir: &Path) -> Result<(), RuleError> {
-        let io = |p: &Path, source| RuleError::Io { path: p.display().to_string(), source };
+        let io = |p: &Path, source| RuleError::Io {
+            path: p.display().to_string(),
+            source,
+        };
         let mut add = |sub: &str, ext: &str| -> Result<(), RuleError> {
-            let d = if sub.is_empty() { dir.to_path_buf() } else { dir.join(sub) };
+            let d = if sub.is_empty() {
+                dir.to_path_buf()
+            } else {
+                dir.join(sub)
+            };
             if !d.is_dir() {
-                return if sub.is_empty() { Err(io(&d, std::io::Error::other("not a directory"))) } else { Ok(()) };
+                return if sub.is_empty() {
+                    Err(io(&d, std::io::Error::other("not a directory")))
+                } else {
+                    Ok(())
+                };
             }
             for e in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
                 let p = e.map_err(|e| io(&d, e))?.path();
                 if p.extension().and_then(|x| x.to_str()) == Some(ext) && p.is_file() {
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                    let rel = if sub.is_empty() { name.to_owned() } else { format!("{sub}/{name}") };
+                    let rel = if sub.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{sub}/{name}")
+                    };
                     let text = std::fs::read_to_string(&p).map_err(|e| io(&p, e))?;
                     self.files.insert(rel, text);
                 }
@@ -124,7 +176,9 @@ impl PackSource {
 
 /// Lines of a lexicon file: trimmed, without blanks and `#` comments.
 pub fn lexicon_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// A compiled rule.
@@ -150,6 +204,8 @@ pub struct Rule {
     pub context: Option<model::ContextSpec>,
     /// Scope.
     pub scope: Scope,
+    /// Anchors for windowed regex matching.
+    pub near: Option<(AhoCorasick, usize)>,
     /// The source spec (for `rules list` and `rules check`).
     pub spec: RuleSpec,
 }
@@ -196,12 +252,19 @@ pub struct Policy {
 impl Policy {
     /// Minimum confidence for a kind.
     pub fn threshold(&self, kind: Kind) -> f64 {
-        self.thresholds.get(kind.as_str()).or_else(|| self.thresholds.get("default")).copied().unwrap_or(0.5)
+        self.thresholds
+            .get(kind.as_str())
+            .or_else(|| self.thresholds.get("default"))
+            .copied()
+            .unwrap_or(0.5)
     }
 
     /// Partial mask style for a kind.
     pub fn partial_mask(&self, kind: Kind) -> model::PartialMask {
-        self.partial.get(&kind).copied().unwrap_or(model::PartialMask::Full)
+        self.partial
+            .get(&kind)
+            .copied()
+            .unwrap_or(model::PartialMask::Full)
     }
 }
 
@@ -238,15 +301,24 @@ impl RulePack {
     /// Compiles sources, reporting every problem at once.
     pub fn compile(src: &PackSource) -> Result<RulePack, RuleError> {
         let policy_spec: PolicySpec = match src.files.get("policy.toml") {
-            Some(t) => toml::from_str(t).map_err(|e| RuleError::Parse { file: "policy.toml".into(), message: e.to_string() })?,
-            None => toml::from_str("").map_err(|e| RuleError::Parse { file: "policy.toml".into(), message: e.to_string() })?,
+            Some(t) => toml::from_str(t).map_err(|e| RuleError::Parse {
+                file: "policy.toml".into(),
+                message: e.to_string(),
+            })?,
+            None => toml::from_str("").map_err(|e| RuleError::Parse {
+                file: "policy.toml".into(),
+                message: e.to_string(),
+            })?,
         };
         let mut problems = Vec::new();
         let mut mask_chars = policy_spec.mask.chars();
         let mask = match (mask_chars.next(), mask_chars.next()) {
             (Some(c), None) => c,
             _ => {
-                problems.push(RuleProblem { rule: "policy.toml".into(), message: format!("mask must be one character, got {:?}", policy_spec.mask) });
+                problems.push(RuleProblem {
+                    rule: "policy.toml".into(),
+                    message: format!("mask must be one character, got {:?}", policy_spec.mask),
+                });
                 '■'
             }
         };
@@ -265,14 +337,23 @@ impl RulePack {
             if !file.ends_with(".toml") || file == "policy.toml" || file.contains('/') {
                 continue;
             }
-            let pack: PackFile = toml::from_str(text).map_err(|e| RuleError::Parse { file: file.clone(), message: e.to_string() })?;
+            let pack: PackFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
             for spec in pack.rules {
                 if !seen.insert(spec.id.clone()) {
-                    problems.push(RuleProblem { rule: spec.id.clone(), message: format!("duplicate rule id (again in {file})") });
+                    problems.push(RuleProblem {
+                        rule: spec.id.clone(),
+                        message: format!("duplicate rule id (again in {file})"),
+                    });
                     continue;
                 }
                 if !(0.0..=1.0).contains(&spec.confidence) {
-                    problems.push(RuleProblem { rule: spec.id.clone(), message: format!("confidence {} outside 0..1", spec.confidence) });
+                    problems.push(RuleProblem {
+                        rule: spec.id.clone(),
+                        message: format!("confidence {} outside 0..1", spec.confidence),
+                    });
                 }
                 let idx = rules.len() as u32;
                 let matcher = match &spec.matcher {
@@ -280,7 +361,10 @@ impl RulePack {
                     MatcherSpec::Regex { regex, validator } => match Regex::new(regex) {
                         Ok(r) => Matcher::Regex(r, *validator),
                         Err(e) => {
-                            problems.push(RuleProblem { rule: spec.id.clone(), message: format!("invalid regex: {e}") });
+                            problems.push(RuleProblem {
+                                rule: spec.id.clone(),
+                                message: format!("invalid regex: {e}"),
+                            });
                             continue;
                         }
                     },
@@ -300,12 +384,33 @@ impl RulePack {
                             Matcher::Terms
                         }
                         None => {
-                            problems.push(RuleProblem { rule: spec.id.clone(), message: format!("lexicon file {lexicon:?} not found") });
+                            problems.push(RuleProblem {
+                                rule: spec.id.clone(),
+                                message: format!("lexicon file {lexicon:?} not found"),
+                            });
                             continue;
                         }
                     },
                 };
-                let action = policy_spec.actions.get(&spec.kind).copied().unwrap_or(spec.action);
+                let action = policy_spec
+                    .actions
+                    .get(&spec.kind)
+                    .copied()
+                    .unwrap_or(spec.action);
+                let near = match &spec.near {
+                    Some(_) if !matches!(spec.matcher, MatcherSpec::Regex { .. }) => {
+                        problems.push(RuleProblem { rule: spec.id.clone(), message: "near applies to regex matchers only".into() });
+                        None
+                    }
+                    Some(n) => match AhoCorasick::new(&n.words) {
+                        Ok(a) if n.words.iter().all(|w| !w.is_empty()) && !n.words.is_empty() => Some((a, n.window)),
+                        _ => {
+                            problems.push(RuleProblem { rule: spec.id.clone(), message: "near needs non-empty words".into() });
+                            None
+                        }
+                    },
+                    None => None,
+                };
                 rules.push(Rule {
                     id: spec.id.as_str().into(),
                     category: spec.category,
@@ -317,6 +422,7 @@ impl RulePack {
                     matcher,
                     context: spec.context.clone(),
                     scope: spec.scope,
+                    near,
                     spec,
                 });
             }
@@ -324,13 +430,23 @@ impl RulePack {
         let terms = if patterns.is_empty() {
             None
         } else {
-            match AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).kind(Some(AhoCorasickKind::DFA)).build(&patterns) {
+            match AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&patterns)
+            {
                 Ok(a) => Some(a),
                 // Very large term lists can exceed the DFA size limit: fall back to the contiguous NFA.
-                Err(_) => match AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&patterns) {
+                Err(_) => match AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&patterns)
+                {
                     Ok(a) => Some(a),
                     Err(e) => {
-                        problems.push(RuleProblem { rule: "lexicons".into(), message: format!("cannot build term automaton: {e}") });
+                        problems.push(RuleProblem {
+                            rule: "lexicons".into(),
+                            message: format!("cannot build term automaton: {e}"),
+                        });
                         None
                     }
                 },
@@ -340,7 +456,10 @@ impl RulePack {
             match src.lexicon(name) {
                 Some(l) => l.map(str::to_owned).collect(),
                 None => {
-                    problems.push(RuleProblem { rule: name.to_owned(), message: "builtin lexicon missing".into() });
+                    problems.push(RuleProblem {
+                        rule: name.to_owned(),
+                        message: "builtin lexicon missing".into(),
+                    });
                     Vec::new()
                 }
             }
@@ -356,15 +475,37 @@ impl RulePack {
             })
             .collect();
         let builtin = BuiltinData {
-            phone: PhoneTables::new(mobile.iter().map(String::as_str), area.iter().map(String::as_str)),
-            surnames: lex("lexicons/surnames.txt", &mut problems).iter().flat_map(|l| l.split_whitespace()).map(str::to_owned).collect(),
+            phone: PhoneTables::new(
+                mobile.iter().map(String::as_str),
+                area.iter().map(String::as_str),
+            ),
+            surnames: lex("lexicons/surnames.txt", &mut problems)
+                .iter()
+                .flat_map(|l| l.split_whitespace())
+                .map(str::to_owned)
+                .collect(),
             name_context,
-            given_chars: lex("lexicons/given_chars.txt", &mut problems).iter().flat_map(|l| l.chars()).filter(|c| !c.is_whitespace()).collect(),
-            name_stop: lex("lexicons/name_stop.txt", &mut problems).iter().flat_map(|l| l.split_whitespace()).map(str::to_owned).collect(),
+            given_chars: lex("lexicons/given_chars.txt", &mut problems)
+                .iter()
+                .flat_map(|l| l.chars())
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+            name_stop: lex("lexicons/name_stop.txt", &mut problems)
+                .iter()
+                .flat_map(|l| l.split_whitespace())
+                .map(str::to_owned)
+                .collect(),
         };
         if !problems.is_empty() {
             return Err(RuleError::Invalid(problems));
         }
-        Ok(RulePack { rules, policy, builtin, terms, term_rule, sha256: src.sha256() })
+        Ok(RulePack {
+            rules,
+            policy,
+            builtin,
+            terms,
+            term_rule,
+            sha256: src.sha256(),
+        })
     }
 }

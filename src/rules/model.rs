@@ -50,9 +50,18 @@ pub enum Kind {
 impl Kind {
     /// All kinds, in contract order.
     pub const ALL: [Kind; 12] = [
-        Kind::PersonName, Kind::ResidentId, Kind::Phone, Kind::Email, Kind::BankCard, Kind::Passport,
-        Kind::Address, Kind::ClassificationMark, Kind::SecretTerm, Kind::TradeSecretMark,
-        Kind::TenderSecret, Kind::TradeSecretTerm,
+        Kind::PersonName,
+        Kind::ResidentId,
+        Kind::Phone,
+        Kind::Email,
+        Kind::BankCard,
+        Kind::Passport,
+        Kind::Address,
+        Kind::ClassificationMark,
+        Kind::SecretTerm,
+        Kind::TradeSecretMark,
+        Kind::TenderSecret,
+        Kind::TradeSecretTerm,
     ];
 
     /// The snake_case name used in every output.
@@ -152,7 +161,8 @@ pub enum MatcherSpec {
         builtin: Builtin,
     },
     /// A regular expression over the normalized text. A group named `v`, when
-    /// present, is the reported (and redacted) value.
+    /// present, is the reported (and redacted) value; a match in which a group
+    /// named `x` took part is discarded (an exception written as an alternative).
     Regex {
         /// The pattern (Rust `regex` syntax).
         regex: String,
@@ -181,6 +191,27 @@ pub enum Scope {
     Anywhere,
     /// Only in the header (版头): the first `header_lines` non-blank lines.
     Header,
+    /// Only at the start of a line (after blanks): markings such as `机密★5年`.
+    /// Cheaper and clearer than `(?m)^` in the pattern, which hides the
+    /// pattern's literal prefix from the regex engine's prefilter.
+    LineStart,
+}
+
+/// Restricts a regex to windows around literal anchors: for patterns with no
+/// literal prefix (addresses), the regex then runs on a few dozen characters
+/// around each anchor instead of the whole text.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearSpec {
+    /// Literal anchors that every match contains.
+    pub words: Vec<String>,
+    /// Characters searched before an anchor (and after it).
+    #[serde(default = "default_near_window")]
+    pub window: usize,
+}
+
+fn default_near_window() -> usize {
+    48
 }
 
 /// Context words that raise (or are required for) a match.
@@ -234,6 +265,9 @@ pub struct RuleSpec {
     /// Where a match counts.
     #[serde(default)]
     pub scope: Scope,
+    /// Run the regex only around these anchors (see [`NearSpec`]).
+    #[serde(default)]
+    pub near: Option<NearSpec>,
     /// Texts on which the rule must fire.
     #[serde(default)]
     pub examples: Vec<String>,

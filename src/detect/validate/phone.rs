@@ -17,8 +17,14 @@ pub struct PhoneTables {
 
 impl PhoneTables {
     /// Builds the tables from lexicon lines.
-    pub fn new<'a>(mobile: impl Iterator<Item = &'a str>, area: impl Iterator<Item = &'a str>) -> PhoneTables {
-        PhoneTables { mobile: mobile.map(str::to_owned).collect(), area: area.map(str::to_owned).collect() }
+    pub fn new<'a>(
+        mobile: impl Iterator<Item = &'a str>,
+        area: impl Iterator<Item = &'a str>,
+    ) -> PhoneTables {
+        PhoneTables {
+            mobile: mobile.map(str::to_owned).collect(),
+            area: area.map(str::to_owned).collect(),
+        }
     }
 
     /// Validates 11 digits as a mobile number.
@@ -70,7 +76,10 @@ mod tests {
     use super::*;
 
     fn tables() -> PhoneTables {
-        PhoneTables::new(["138", "199", "1740"].into_iter(), ["010", "020", "0591", "033"].into_iter())
+        PhoneTables::new(
+            ["138", "199", "1740"].into_iter(),
+            ["010", "020", "0591", "033"].into_iter(),
+        )
     }
 
     #[test]

@@ -44,7 +44,11 @@ pub fn date_ok(y: u32, m: u32, d: u32) -> bool {
 
 /// The GB 11643 check character for the first 17 digits.
 pub fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&c, w)| u32::from(c - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&c, w)| u32::from(c - b'0') * w)
+        .sum();
     CHECK[(sum % 11) as usize]
 }
 
