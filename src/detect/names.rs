@@ -923,6 +923,17 @@ impl NameDetector {
         if !gated {
             return None;
         }
+        // 平潭城关中学: when the surname also ends a word with the character before
+        // it (城关), jieba split a word, not a name off a word.
+        if matches!(sig, Signal::Split | Signal::SplitDict | Signal::Extend | Signal::Spaced) && !strong_before {
+            if let Some(p) = text[..s].chars().next_back().filter(|&c| is_han(c)) {
+                let first = text[s..].chars().next().map_or(0, char::len_utf8);
+                let glued = &text[s - p.len_utf8()..s + first];
+                if tok.has_word(glued) {
+                    return None;
+                }
+            }
+        }
         let role = if private {
             Role::Private
         } else if official {
