@@ -71,12 +71,7 @@ fn main() {
     );
     let t = Instant::now();
     let n = d.detect(s.engine().tokenizer(), &prep.norm.text).len();
-    println!(
-        "names {:.1} MB/s ({n}) tagged {:.1}%",
-        mbs(t.elapsed().as_secs_f64()),
-        100.0 * mishen::detect::names::TAGGED.load(std::sync::atomic::Ordering::Relaxed) as f64
-            / text.len() as f64
-    );
+    println!("names {:.1} MB/s ({n})", mbs(t.elapsed().as_secs_f64()));
     let t = Instant::now();
     let mut c: Vec<Candidate> = Vec::new();
     s.engine().candidates(&prep, &mut c);

@@ -67,8 +67,53 @@ impl Tokenizer {
         out.extend(self.tag(text));
     }
 
+    /// Segments `text` (HMM on) and gives dictionary words their dictionary tag;
+    /// out-of-vocabulary words get `x`. Unlike [`Tokenizer::tag`] this never runs
+    /// jieba's part-of-speech HMM to guess a tag for unseen words, which costs
+    /// as much as the segmentation itself; the name detector does not need it.
+    pub fn segment_into<'a>(&'a self, text: &'a str, out: &mut Vec<Token<'a>>) {
+        out.clear();
+        for t in self.jieba.cut(text, true) {
+            let tag = if self.jieba.has_word(t.word) { self.dict_tag(t.word) } else { "x" };
+            out.push(Token { word: t.word, tag, start: t.byte_start, end: t.byte_end });
+        }
+    }
+
+    /// The dictionary tag of a dictionary word (cached per thread).
+    pub fn dict_tag(&self, word: &str) -> &'static str {
+        thread_local! {
+            static CACHE: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, &'static str>> = Default::default();
+        }
+        if let Some(t) = CACHE.with(|c| c.borrow().get(word).copied()) {
+            return t;
+        }
+        let tags = self.jieba.tag(word, false);
+        let tag = match tags.as_slice() {
+            [t] => intern_tag(t.tag),
+            _ => "x",
+        };
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() > 200_000 {
+                c.clear();
+            }
+            c.insert(word.into(), tag);
+        });
+        tag
+    }
+
     /// The raw jieba instance (benchmarks compare against it).
     pub fn jieba(&self) -> &Jieba {
         &self.jieba
     }
+}
+
+/// jieba's part-of-speech tags as `'static` strings (unknown ones become `x`).
+fn intern_tag(t: &str) -> &'static str {
+    const TAGS: &[&str] = &[
+        "a", "ad", "ag", "an", "b", "bg", "c", "d", "df", "dg", "e", "en", "eng", "f", "g", "h", "i", "in", "iv", "j", "jn", "k", "l", "ln",
+        "m", "mg", "mq", "n", "ng", "nr", "nrfg", "nrt", "ns", "nt", "nz", "o", "p", "q", "qe", "qg", "r", "rg", "rr", "rz", "s", "t", "tg",
+        "u", "ud", "ug", "uj", "ul", "uv", "uz", "v", "vd", "vg", "vi", "vn", "vq", "w", "x", "y", "yg", "z", "zg",
+    ];
+    TAGS.iter().copied().find(|&x| x == t).unwrap_or("x")
 }

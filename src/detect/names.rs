@@ -26,9 +26,6 @@ use crate::tokenize::{Token, Tokenizer};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::HashSet as StdHashSet;
 
-/// Temporary: bytes tagged.
-pub static TAGGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 /// Who a name belongs to, as far as context tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -163,9 +160,9 @@ impl std::fmt::Debug for CharSet {
 }
 
 /// Characters of context the tagger sees before an anchor.
-const WINDOW_BEFORE: usize = 4;
+const WINDOW_BEFORE: usize = 3;
 /// Characters the tagger sees from an anchor on (surname, given name, spare).
-const WINDOW_AFTER: usize = 8;
+const WINDOW_AFTER: usize = 6;
 
 fn back_chars(s: &str, at: usize, n: usize) -> usize {
     s[..at]
@@ -504,56 +501,31 @@ impl NameDetector {
             .find_map(|&e| self.after.get(&tail[..e]).map(|&r| (&tail[..e], r)))
     }
 
-    /// Cheap test: the anchors in `clause` worth running the tagger for (byte offsets).
-    fn clause_anchors(
-        &self,
-        tok: &Tokenizer,
-        clause: &str,
-        abs: usize,
-        text: &str,
-        out: &mut Vec<usize>,
-    ) {
-        let mut it = clause.char_indices().peekable();
-        while let Some((i, c)) = it.next() {
-            let Some(&(j, g1)) = it.peek() else { break };
-            let two = &clause[i..j + g1.len_utf8()];
-            let compound = self.compound_first.contains(&c) && self.compound.contains(two);
-            if !compound && !self.single.contains(&c) {
-                continue;
-            }
-            if g1 == ' ' || compound {
-                {
-                    out.push(i);
-                    continue;
-                }
-            }
-            if !is_han(g1) || self.never_given.contains(&g1) {
-                continue;
-            }
-            if (!tok.has_word(two) && self.common_given.contains(&g1)) || self.ctx_before(text, abs + i).is_some() {
-                {
-                    out.push(i);
-                    continue;
-                }
-            }
-            // A dictionary bigram (贺龙) still counts when context follows it or
-            // the character after it (贺龙同志, 吴方军说).
-            let end2 = abs + j + g1.len_utf8();
-            if self.ctx_after(text, end2).is_some() {
-                {
-                    out.push(i);
-                    continue;
-                }
-            }
-            if let Some(g2) = text[end2..].chars().next() {
-                if is_han(g2) && self.ctx_after(text, end2 + g2.len_utf8()).is_some() {
-                    {
-                        out.push(i);
-                        continue;
-                    }
-                }
-            }
+    /// Cheap test, before any tagging: is `c` at byte `i`, followed by `g1` at
+    /// `j`, an anchor worth running the tagger for?
+    #[inline]
+    fn anchor_at(&self, tok: &Tokenizer, text: &str, i: usize, c: char, j: usize, g1: char) -> bool {
+        let compound_head = self.compound_first.contains(&c);
+        if !compound_head && !self.single.contains(&c) {
+            return false;
         }
+        let two = &text[i..j + g1.len_utf8()];
+        if g1 == ' ' || (compound_head && self.compound.contains(two)) {
+            return true;
+        }
+        if !is_han(g1) || self.never_given.contains(&g1) {
+            return false;
+        }
+        if (self.common_given.contains(&g1) && !tok.has_word(two)) || self.ctx_before(text, i).is_some() {
+            return true;
+        }
+        // A dictionary bigram (贺龙) still counts when context follows it or the
+        // character after it (贺龙同志, 吴方军说).
+        let end2 = j + g1.len_utf8();
+        if self.ctx_after(text, end2).is_some() {
+            return true;
+        }
+        text[end2..].chars().next().is_some_and(|g2| is_han(g2) && self.ctx_after(text, end2 + g2.len_utf8()).is_some())
     }
 
     /// Finds names in normalized `text`.
@@ -562,34 +534,35 @@ impl NameDetector {
         let mut tokens: Vec<Token> = Vec::new();
         let mut anchors: Vec<usize> = Vec::new();
         let mut start = 0;
-        for (i, c) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), '\n')))
-        {
+        let mut prev: Option<(usize, char)> = None;
+        // One pass: anchors are found while clauses are delimited.
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
             if !is_clause_break(c) {
+                if let Some((pi, pc)) = prev {
+                    if self.anchor_at(tok, text, pi, pc, i, c) {
+                        anchors.push(pi);
+                    }
+                }
+                prev = Some((i, c));
                 continue;
             }
-            if i > start {
-                let clause = &text[start..i];
-                anchors.clear();
-                self.clause_anchors(tok, clause, start, text, &mut anchors);
-                // Tag a window around each anchor (merged when they touch), not
-                // the whole clause: the tagger is the expensive step.
-                let mut k = 0;
-                while k < anchors.len() {
-                    let ws = back_chars(clause, anchors[k], WINDOW_BEFORE);
-                    let mut we = fwd_chars(clause, anchors[k], WINDOW_AFTER);
+            prev = None;
+            // Tag a window around each anchor (merged when they touch), not the
+            // whole clause: the tagger is the expensive step.
+            let clause = &text[start..i];
+            let mut k = 0;
+            while k < anchors.len() {
+                let ws = back_chars(clause, anchors[k] - start, WINDOW_BEFORE);
+                let mut we = fwd_chars(clause, anchors[k] - start, WINDOW_AFTER);
+                k += 1;
+                while k < anchors.len() && anchors[k] - start <= we {
+                    we = fwd_chars(clause, anchors[k] - start, WINDOW_AFTER);
                     k += 1;
-                    while k < anchors.len() && anchors[k] <= we {
-                        we = fwd_chars(clause, anchors[k], WINDOW_AFTER);
-                        k += 1;
-                    }
-                    let window = &clause[ws..we];
-                    TAGGED.fetch_add(window.len(), std::sync::atomic::Ordering::Relaxed);
-                    tok.tag_into(window, &mut tokens);
-                    self.hypotheses(tok, text, start + ws, &tokens, &mut hits);
                 }
+                tok.segment_into(&clause[ws..we], &mut tokens);
+                self.hypotheses(tok, text, start + ws, &tokens, &mut hits);
             }
+            anchors.clear();
             start = i + c.len_utf8();
         }
         hits
