@@ -56,6 +56,12 @@ fn main() {
         println!("terms {:.1} MB/s ({n})", mbs(t.elapsed().as_secs_f64()));
     }
     let b = &pack.builtin;
+    if std::env::var_os("DETECT_ONLY").is_some() {
+        for _ in 0..5 {
+            s.engine().detect(&prep);
+        }
+        return;
+    }
     if std::env::var_os("NAMES_ONLY").is_some() {
         let d = mishen::detect::names::NameDetector::new(&b.surnames, &b.name_stop, &b.name_context, &b.given_chars);
         for _ in 0..5 {

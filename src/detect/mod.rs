@@ -186,25 +186,35 @@ impl Engine {
                 });
             }
         }
+        // Anchors of near-windowed rules: one pass for all of them.
+        let mut anchors: Vec<Vec<(usize, usize)>> = Vec::new();
+        if let Some(ac) = &self.pack.near_terms {
+            anchors.resize(rules.len(), Vec::new());
+            for m in ac.find_iter(text) {
+                for &ri in &self.pack.near_rules[m.pattern().as_usize()] {
+                    anchors[ri as usize].push((m.start(), m.end()));
+                }
+            }
+        }
         for (ri, r) in rules.iter().enumerate() {
             if let Matcher::Regex(re, validator) = &r.matcher {
                 // Header rules only look at the header; near-anchored rules only
                 // at windows around their anchors.
                 let hay_end = if r.scope == Scope::Header { p.header_end } else { text.len() };
-                match &r.near {
+                match r.near {
                     None => regex_candidates(text, 0, hay_end, re, *validator, ri, r.confidence, out),
-                    Some((ac, window)) => {
+                    Some(window) => {
                         let mut covered = 0;
-                        for m in ac.find_iter(&text[..hay_end]) {
-                            if m.start() < covered {
+                        for &(ms, me) in anchors.get(ri).map_or(&[][..], Vec::as_slice) {
+                            if ms < covered || me > hay_end {
                                 continue;
                             }
-                            let ws = back(text, m.start(), *window).max(covered);
-                            let we = fwd(text, m.end(), *window).min(hay_end);
+                            let ws = back(text, ms, window).max(covered);
+                            let we = fwd(text, me, window).min(hay_end);
                             let before = out.len();
                             regex_candidates(text, ws, we, re, *validator, ri, r.confidence, out);
                             // Windows may overlap their predecessor: keep each match once.
-                            covered = out[before..].iter().map(|c| c.end).max().unwrap_or(ws).max(m.end());
+                            covered = out[before..].iter().map(|c| c.end).max().unwrap_or(ws).max(me);
                         }
                     }
                 }
@@ -393,7 +403,9 @@ fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, valid
     let hay = &text[..to];
     let mut at = from;
     while at <= hay.len() {
-        let Some(c) = re.captures_at(hay, at) else { break };
+        // The lazy DFA finds the match; the slower capture engine only runs on it.
+        let Some(found) = re.find_at(hay, at) else { break };
+        let Some(c) = re.captures_at(&hay[..found.end()], found.start()) else { break };
         let whole = c.get(0).map_or(at..at, |m| m.range());
         at = if whole.end > whole.start { whole.end } else { whole.end + hay[whole.end..].chars().next().map_or(1, char::len_utf8) };
         if x_idx.is_some_and(|i| c.get(i).is_some()) {

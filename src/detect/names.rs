@@ -112,6 +112,8 @@ pub struct NameDetector {
     before: HashMap<String, CtxRole>,
     after: HashMap<String, CtxRole>,
     titles: Vec<String>,
+    titles_ac: Option<aho_corasick::AhoCorasick>,
+    breaks: CharSet,
     max_before: usize,
     max_after: usize,
     /// First characters of compound surnames, last characters of before-words and
@@ -157,6 +159,13 @@ impl std::fmt::Debug for CharSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CharSet")
     }
+}
+
+/// Buffers reused across windows.
+#[derive(Default)]
+struct Scratch {
+    cands: Vec<(usize, usize, Signal)>,
+    scored: Vec<(NameHit, Signal)>,
 }
 
 /// Characters of context the tagger sees before an anchor.
@@ -233,6 +242,8 @@ impl NameDetector {
             before: HashMap::default(),
             after: HashMap::default(),
             titles: Vec::new(),
+            titles_ac: None,
+            breaks: CharSet::default(),
             max_before: 1,
             max_after: 1,
             compound_first: CharSet::default(),
@@ -290,6 +301,8 @@ impl NameDetector {
                 }
             }
         }
+        d.titles_ac = aho_corasick::AhoCorasick::new(&d.titles).ok();
+        d.breaks = CharSet::from_iter("。，,；;：:！!？?\n\r\t（）()“”\"《》【】[]「」|".chars());
         d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
         d.before_last = CharSet::from_iter(d.before.keys().filter_map(|w| w.chars().next_back()));
         d.after_first = CharSet::from_iter(d.after.keys().filter_map(|w| w.chars().next()));
@@ -363,12 +376,8 @@ impl NameDetector {
         }
         // Appointment phrasing: 为/任 followed by a title within a short window.
         if tail.starts_with('为') || tail.starts_with('任') {
-            let window: String = tail
-                .chars()
-                .take(16)
-                .take_while(|&c| !matches!(c, '。' | '；' | '\n'))
-                .collect();
-            if self.titles.iter().any(|t| window.contains(t.as_str())) {
+            let end = tail.char_indices().take(16).find(|&(_, c)| matches!(c, '。' | ';' | '\n')).map_or_else(|| fwd_chars(tail, 0, 16), |(i, _)| i);
+            if self.titles_ac.as_ref().is_some_and(|ac| ac.is_match(&tail[..end])) {
                 return Some(("为…(title)", CtxRole::Official));
             }
         }
@@ -533,11 +542,12 @@ impl NameDetector {
         let mut hits = Vec::new();
         let mut tokens: Vec<Token> = Vec::new();
         let mut anchors: Vec<usize> = Vec::new();
+        let mut scratch = Scratch::default();
         let mut start = 0;
         let mut prev: Option<(usize, char)> = None;
         // One pass: anchors are found while clauses are delimited.
         for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
-            if !is_clause_break(c) {
+            if !self.breaks.contains(&c) {
                 if let Some((pi, pc)) = prev {
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
@@ -560,7 +570,7 @@ impl NameDetector {
                     k += 1;
                 }
                 tok.segment_into(&clause[ws..we], &mut tokens);
-                self.hypotheses(tok, text, start + ws, &tokens, &mut hits);
+                self.hypotheses(tok, text, start + ws, &tokens, &mut hits, &mut scratch);
             }
             anchors.clear();
             start = i + c.len_utf8();
@@ -575,8 +585,11 @@ impl NameDetector {
         base: usize,
         toks: &[Token],
         hits: &mut Vec<NameHit>,
+        scratch: &mut Scratch,
     ) {
-        let mut cands: Vec<(usize, usize, Signal)> = Vec::new();
+        let Scratch { cands, scored } = scratch;
+        cands.clear();
+        scored.clear();
         for (k, t) in toks.iter().enumerate() {
             let w = t.word;
             if self.stop.contains(w) || self.before.contains_key(w) || self.after.contains_key(w) {
@@ -598,7 +611,7 @@ impl NameDetector {
                 let rest = &w[p + sl..];
                 if rest.is_empty() {
                     if p == 0 {
-                        self.split_hypotheses(tok, toks, k, &mut cands);
+                        self.split_hypotheses(tok, toks, k, cands);
                     }
                     continue;
                 }
@@ -651,29 +664,24 @@ impl NameDetector {
             }
         }
         // Score, then keep the best of overlapping hypotheses.
-        let mut scored: Vec<(NameHit, Signal)> = cands
-            .into_iter()
-            .filter_map(|(s, e, sig)| {
-                self.score(tok, text, base + s, base + e, sig, false)
-                    .map(|h| (h, sig))
-            })
-            .collect();
+        scored.extend(cands.drain(..).filter_map(|(s, e, sig)| {
+            self.score(tok, text, base + s, base + e, sig, false).map(|h| (h, sig))
+        }));
         scored.sort_by(|(a, _), (b, _)| {
             b.score
                 .total_cmp(&a.score)
                 .then((b.end - b.start).cmp(&(a.end - a.start)))
         });
-        let mut kept: Vec<(NameHit, Signal)> = Vec::new();
-        for (h, sig) in scored {
-            if self.keep_all || !kept.iter().any(|(k, _)| k.start < h.end && h.start < k.end) {
-                kept.push((h, sig));
+        // Keep the best of overlapping hypotheses; explanations are built only
+        // for the ones that survive.
+        let from = hits.len();
+        for (h, sig) in scored.drain(..) {
+            if self.keep_all || !hits[from..].iter().any(|k| k.start < h.end && h.start < k.end) {
+                if let Some(h) = self.score(tok, text, h.start, h.end, sig, true) {
+                    hits.push(h);
+                }
             }
         }
-        // Explanations are built only for the hypotheses that survive.
-        hits.extend(
-            kept.into_iter()
-                .filter_map(|(h, sig)| self.score(tok, text, h.start, h.end, sig, true)),
-        );
     }
 
     /// A surname token followed by given-name tokens (马/鹏祥, 欧阳/娜娜), or by

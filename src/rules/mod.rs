@@ -204,8 +204,9 @@ pub struct Rule {
     pub context: Option<model::ContextSpec>,
     /// Scope.
     pub scope: Scope,
-    /// Anchors for windowed regex matching.
-    pub near: Option<(AhoCorasick, usize)>,
+    /// For windowed regex matching: the window in characters around each anchor
+    /// (anchors are found by the pack's shared `near_terms` automaton).
+    pub near: Option<usize>,
     /// The source spec (for `rules list` and `rules check`).
     pub spec: RuleSpec,
 }
@@ -281,6 +282,10 @@ pub struct RulePack {
     pub terms: Option<AhoCorasick>,
     /// For each automaton pattern, the index of its rule.
     pub term_rule: Vec<u32>,
+    /// One automaton over every `near` anchor word of every rule.
+    pub near_terms: Option<AhoCorasick>,
+    /// For each anchor word, the rules it anchors.
+    pub near_rules: Vec<Vec<u32>>,
     /// SHA-256 of the sources.
     pub sha256: String,
 }
@@ -333,6 +338,8 @@ impl RulePack {
         let mut seen = HashSet::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut term_rule = Vec::new();
+        let mut near_words: Vec<String> = Vec::new();
+        let mut near_rules: Vec<Vec<u32>> = Vec::new();
         for (file, text) in &src.files {
             if !file.ends_with(".toml") || file == "policy.toml" || file.contains('/') {
                 continue;
@@ -402,13 +409,22 @@ impl RulePack {
                         problems.push(RuleProblem { rule: spec.id.clone(), message: "near applies to regex matchers only".into() });
                         None
                     }
-                    Some(n) => match AhoCorasick::new(&n.words) {
-                        Ok(a) if n.words.iter().all(|w| !w.is_empty()) && !n.words.is_empty() => Some((a, n.window)),
-                        _ => {
-                            problems.push(RuleProblem { rule: spec.id.clone(), message: "near needs non-empty words".into() });
-                            None
+                    Some(n) if n.words.is_empty() || n.words.iter().any(String::is_empty) => {
+                        problems.push(RuleProblem { rule: spec.id.clone(), message: "near needs non-empty words".into() });
+                        None
+                    }
+                    Some(n) => {
+                        for w in &n.words {
+                            match near_words.iter().position(|x| x == w) {
+                                Some(k) => near_rules[k].push(rules.len() as u32),
+                                None => {
+                                    near_words.push(w.clone());
+                                    near_rules.push(vec![rules.len() as u32]);
+                                }
+                            }
                         }
-                    },
+                        Some(n.window)
+                    }
                     None => None,
                 };
                 rules.push(Rule {
@@ -499,13 +515,12 @@ impl RulePack {
         if !problems.is_empty() {
             return Err(RuleError::Invalid(problems));
         }
-        Ok(RulePack {
-            rules,
-            policy,
-            builtin,
-            terms,
-            term_rule,
-            sha256: src.sha256(),
-        })
+        let near_terms = if near_words.is_empty() {
+            None
+        } else {
+            let built = AhoCorasick::builder().build(&near_words);
+            Some(built.map_err(|e| RuleError::Invalid(vec![RuleProblem { rule: "near".into(), message: e.to_string() }]))?)
+        };
+        Ok(RulePack { rules, policy, builtin, terms, term_rule, near_terms, near_rules, sha256: src.sha256() })
     }
 }
