@@ -67,15 +67,25 @@ impl Tokenizer {
         out.extend(self.tag(text));
     }
 
-    /// Segments `text` (HMM on) and gives dictionary words their dictionary tag;
-    /// out-of-vocabulary words get `x`. Unlike [`Tokenizer::tag`] this never runs
+    /// Segments `text` (HMM on). Tags are left as `?`: ask [`Tokenizer::tag_of`]
+    /// for the few tokens that need one (dictionary tag, or `x` for an
+    /// out-of-vocabulary word). Unlike [`Tokenizer::tag`] this never runs
     /// jieba's part-of-speech HMM to guess a tag for unseen words, which costs
     /// as much as the segmentation itself; the name detector does not need it.
     pub fn segment_into<'a>(&'a self, text: &'a str, out: &mut Vec<Token<'a>>) {
         out.clear();
         for t in self.jieba.cut(text, true) {
-            let tag = if self.jieba.has_word(t.word) { self.dict_tag(t.word) } else { "x" };
-            out.push(Token { word: t.word, tag, start: t.byte_start, end: t.byte_end });
+            out.push(Token { word: t.word, tag: "?", start: t.byte_start, end: t.byte_end });
+        }
+    }
+
+    /// The tag of a token from [`Tokenizer::segment_into`]: its dictionary tag, or
+    /// `x` when it is not a dictionary word.
+    pub fn tag_of(&self, t: &Token) -> &'static str {
+        match t.tag {
+            "?" if self.jieba.has_word(t.word) => self.dict_tag(t.word),
+            "?" => "x",
+            tag => intern_tag(tag),
         }
     }
 

@@ -592,10 +592,16 @@ impl NameDetector {
         scored.clear();
         for (k, t) in toks.iter().enumerate() {
             let w = t.word;
+            // Cheap rejection: no surname where a hypothesis could start.
+            let Some(c0) = w.chars().next() else { continue };
+            let head = self.single.contains(&c0) || self.compound_first.contains(&c0);
+            if !head && !(w.len() > 6 && w.chars().any(|c| self.single.contains(&c))) {
+                continue;
+            }
             if self.stop.contains(w) || self.before.contains_key(w) || self.after.contains_key(w) {
                 continue;
             }
-            let nr = t.tag.starts_with("nr");
+            let nr = tok.tag_of(t).starts_with("nr");
             let oov = !tok.has_word(w);
             // Anchors: the token start, and for merged tokens (OOV or nr, which
             // jieba's HMM glues to neighbours: 马鹏祥于, 众黄婷梓) any inner surname.
@@ -696,18 +702,18 @@ impl NameDetector {
         let t = &toks[k];
         let Some(t1) = toks.get(k + 1) else { return };
         if self.given_ok(t1.word)
-            && (t1.word.chars().count() == 2 || !is_function_tag(t1.tag))
+            && (t1.word.chars().count() == 2 || !is_function_tag(tok.tag_of(t1)))
             && !self.before.contains_key(t1.word)
             && !self.after.contains_key(t1.word)
         {
             let sig = if t1.word.chars().count() == 2
                 && tok.has_word(t1.word)
-                && !t1.tag.starts_with("nr")
+                && !tok.tag_of(t1).starts_with("nr")
             {
                 // 周/建军 is a name, 周/普查 is not: the "given name" is an ordinary
                 // word, so only context can decide.
                 Signal::SplitDict
-            } else if t1.tag.starts_with("nr") {
+            } else if tok.tag_of(t1).starts_with("nr") {
                 Signal::SplitNr
             } else {
                 Signal::Split
@@ -717,7 +723,7 @@ impl NameDetector {
                 if let Some(t2) = toks.get(k + 2) {
                     if t2.word.chars().count() == 1
                         && self.given_ok(t2.word)
-                        && !is_function_tag(t2.tag)
+                        && !is_function_tag(tok.tag_of(t2))
                     {
                         cands.push((t.start, t2.end, Signal::Split));
                     }
