@@ -902,9 +902,21 @@ impl NameDetector {
                 }
             }
         }
+        // A table cell: whitespace, digits or a line edge on both sides (沈建华 in
+        // `单位：元 沈建华 2000`). Lists of people are printed this way.
+        let cell_edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_digit());
+        let cell = cell_edge(text[..s].chars().next_back()) && cell_edge(text[e..].chars().next());
+        if cell {
+            score += 0.15;
+            if explain {
+                why.push("table cell".into());
+            }
+        }
+        let common = compact[sl..].chars().all(|c| self.common_given.contains(&c));
         let gated = match sig {
             Signal::DictWord => strong_before && strong_after,
-            Signal::SplitDict | Signal::Extend => strong_before || strong_after,
+            Signal::SplitDict => strong_before || strong_after || (cell && common),
+            Signal::Extend => strong_before || strong_after,
             _ => true,
         };
         if !gated {
