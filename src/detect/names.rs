@@ -60,6 +60,7 @@ enum Signal {
     Oov,
     Part,
     SplitDict,
+    Translit,
     Split,
     SplitNr,
     Spaced,
@@ -73,6 +74,7 @@ impl Signal {
             Signal::Oov | Signal::SplitNr => 0.4,
             Signal::DictNr | Signal::Part | Signal::Split | Signal::Spaced | Signal::Extend => 0.3,
             Signal::SplitDict => 0.2,
+            Signal::Translit => 0.3,
             Signal::DictWord => 0.05,
         }
     }
@@ -87,6 +89,7 @@ impl Signal {
             Signal::SplitNr => "surname token + given-name token tagged nr",
             Signal::Spaced => "name written with inner spaces",
             Signal::SplitDict => "surname token + dictionary word",
+            Signal::Translit => "transliterated foreign name",
             Signal::DictWord => "dictionary word",
         }
     }
@@ -114,6 +117,8 @@ pub struct NameDetector {
     titles: Vec<String>,
     titles_ac: Option<aho_corasick::AhoCorasick>,
     breaks: CharSet,
+    /// Characters of transliterated foreign names (克林顿, 普里马科夫).
+    translit: CharSet,
     max_before: usize,
     max_after: usize,
     /// First characters of compound surnames, last characters of before-words and
@@ -160,6 +165,9 @@ impl std::fmt::Debug for CharSet {
         f.write_str("CharSet")
     }
 }
+
+/// Characters that make up transliterated foreign names (GB/T 17693 usage).
+const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛";
 
 /// Buffers reused across windows.
 #[derive(Default)]
@@ -244,6 +252,7 @@ impl NameDetector {
             titles: Vec::new(),
             titles_ac: None,
             breaks: CharSet::default(),
+            translit: CharSet::default(),
             max_before: 1,
             max_after: 1,
             compound_first: CharSet::default(),
@@ -302,6 +311,7 @@ impl NameDetector {
             }
         }
         d.titles_ac = aho_corasick::AhoCorasick::new(&d.titles).ok();
+        d.translit = CharSet::from_iter(TRANSLIT.chars());
         d.breaks = CharSet::from_iter("。，,；;：:！!？?\n\r\t（）()“”\"《》【】[]「」|".chars());
         d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
         d.before_last = CharSet::from_iter(d.before.keys().filter_map(|w| w.chars().next_back()));
@@ -545,8 +555,20 @@ impl NameDetector {
         let mut scratch = Scratch::default();
         let mut start = 0;
         let mut prev: Option<(usize, char)> = None;
-        // One pass: anchors are found while clauses are delimited.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut run: Option<(usize, usize)> = None;
+        // One pass: anchors and transliteration runs are found while clauses are
+        // delimited.
         for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+            if self.translit.contains(&c) || (c == '·' && run.is_some()) {
+                let (rs, n) = run.unwrap_or((i, 0));
+                run = Some((rs, n + usize::from(c != '·')));
+            } else if let Some((rs, n)) = run.take() {
+                let re = text[..i].trim_end_matches('·').len();
+                if n >= 3 && !text[rs..re].ends_with('·') {
+                    runs.push((rs, re));
+                }
+            }
             if !self.breaks.contains(&c) {
                 if let Some((pi, pc)) = prev {
                     if self.anchor_at(tok, text, pi, pc, i, c) {
@@ -574,6 +596,34 @@ impl NameDetector {
             }
             anchors.clear();
             start = i + c.len_utf8();
+        }
+        for (rs, re) in runs {
+            if let Some(h) = self.score(tok, text, rs, re, Signal::Translit, true) {
+                hits.push(h);
+            }
+        }
+        if !self.keep_all {
+            // Windows and transliteration runs can propose overlapping names: in
+            // each cluster of overlapping hits, the best ones win.
+            hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+            let mut kept: Vec<NameHit> = Vec::with_capacity(hits.len());
+            let mut cluster: Vec<NameHit> = Vec::new();
+            let mut end = 0;
+            for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new() })) {
+                if !cluster.is_empty() && h.start >= end {
+                    cluster.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
+                    let from = kept.len();
+                    for c in cluster.drain(..) {
+                        if !kept[from..].iter().any(|k| k.start < c.end && c.start < k.end) {
+                            kept.push(c);
+                        }
+                    }
+                }
+                end = if cluster.is_empty() { h.end } else { end.max(h.end) };
+                cluster.push(h);
+            }
+            kept.sort_by_key(|h| h.start);
+            return kept;
         }
         hits
     }
@@ -794,7 +844,30 @@ impl NameDetector {
             return None;
         }
         let n = compact.chars().count();
-        if !(2..=4).contains(&n) {
+        let mut dotted = false;
+        if sig == Signal::Translit {
+            // A dictionary word (斯里兰卡/ns) is not a name, unless jieba calls it one.
+            if n > 12 || (tok.has_word(compact) && !tok.dict_tag(compact).starts_with("nr")) {
+                return None;
+            }
+            // 卡塔尔/ns, 海洛因/n, 南苏丹: any ordinary dictionary word inside
+            // means a place or a thing, not a person.
+            let plain: String = compact.chars().filter(|&c| c != '·').collect();
+            let idx: Vec<usize> = plain.char_indices().map(|(i, _)| i).chain(std::iter::once(plain.len())).collect();
+            for a in 0..idx.len() {
+                for b in a + 2..idx.len().min(a + 9) {
+                    if self.stop.contains(&plain[idx[a]..idx[b]]) {
+                        return None;
+                    }
+                }
+            }
+            let mut seg = Vec::new();
+            tok.segment_into(&plain, &mut seg);
+            if seg.iter().any(|t| t.word.chars().count() >= 2 && !tok.tag_of(t).starts_with("nr") && tok.tag_of(t) != "x") {
+                return None;
+            }
+            dotted = compact.contains('·');
+        } else if !(2..=4).contains(&n) {
             return None;
         }
         // 古林镇, 张家港市: a place name, not a person.
@@ -806,7 +879,7 @@ impl NameDetector {
         {
             return None;
         }
-        let mut score = sig.weight();
+        let mut score = sig.weight() + if dotted { 0.2 } else { 0.0 };
         // Surname + one character is the shape of many ordinary words (林权, 普惠):
         // a two-character candidate needs more than the tagger's word for it.
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
