@@ -479,7 +479,7 @@ impl NameDetector {
             !same_head
                 && cand.chars().all(is_han)
                 && self.surname_len(&cand).is_some()
-                && !tok.has_word(&cand)
+                && (!tok.has_word(&cand) || tok.dict_tag(&cand).starts_with("nr"))
         });
         if !name_like {
             return None;
@@ -705,7 +705,7 @@ impl NameDetector {
                     if whole && g.chars().count() == 1 {
                         if let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
-                            if (oov || single)
+                            if (oov || nr || single)
                                 && n.word
                                     .chars()
                                     .next()
@@ -885,6 +885,11 @@ impl NameDetector {
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
             score -= 0.1;
         }
+        // Three characters that jieba's HMM kept together behind a surname are
+        // the shape of a full name (姜天云).
+        if n == 3 && sig == Signal::Oov {
+            score += 0.05;
+        }
         let mut why: Vec<String> = Vec::new();
         if explain {
             if explain {
@@ -962,6 +967,7 @@ impl NameDetector {
                             || c == '、'
                             || c == ' '
                             || c.is_ascii_digit()
+                            || c.is_ascii_punctuation()
                             || self.never_given.contains(&c)
                     }) {
                         score += 0.1;
@@ -987,6 +993,9 @@ impl NameDetector {
         }
         let common = compact[sl..].chars().all(|c| self.common_given.contains(&c));
         let gated = match sig {
+            // 江建国/ns: a dictionary word shaped like a full name (surname and two
+            // common given-name characters) needs context on one side only.
+            Signal::DictWord if n == 3 && sl == compact.chars().next().map_or(0, char::len_utf8) && common => strong_before || strong_after,
             Signal::DictWord => strong_before && strong_after,
             Signal::SplitDict => strong_before || strong_after || (cell && common),
             Signal::Extend => strong_before || strong_after,
