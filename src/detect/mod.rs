@@ -246,7 +246,8 @@ impl Engine {
             }
         }
         if self.has_names {
-            let hits = self.names.detect(&self.tokenizer, text);
+            let mut hits = self.names.detect(&self.tokenizer, text);
+            self.names.propagate(text, &mut hits, self.pack.policy.threshold(Kind::PersonName));
             for (ri, r) in rules.iter().enumerate() {
                 if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
                     for h in &hits {

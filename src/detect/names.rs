@@ -384,6 +384,14 @@ impl NameDetector {
                 return Some(hit);
             }
         }
+        // A person's particulars: 李涛轩，男，汉族 / 孙芳碧女1979.12.
+        let rest = tail.strip_prefix(',').unwrap_or(tail).trim_start_matches(' ');
+        let mut cs = rest.chars();
+        if let (Some('男' | '女'), next) = (cs.next(), cs.next()) {
+            if next.is_none_or(|c| !is_han(c) || matches!(c, '性')) {
+                return Some(("(gender)", CtxRole::Private));
+            }
+        }
         // Appointment phrasing: 为/任 followed by a title within a short window.
         if tail.starts_with('为') || tail.starts_with('任') {
             let end = tail.char_indices().take(16).find(|&(_, c)| matches!(c, '。' | ';' | '\n')).map_or_else(|| fwd_chars(tail, 0, 16), |(i, _)| i);
@@ -402,6 +410,49 @@ impl NameDetector {
         }
         let mut it = tok.tag(cand);
         matches!((it.next(), it.next()), (Some(t), None) if t.tag.starts_with("nr"))
+    }
+
+    /// Document-level propagation: a name found with confidence (`min_score`) is
+    /// a name wherever else it occurs in the document, even where the other
+    /// occurrence has no context of its own (亨特，亨特魁梧; 7、李涛轩 / 李涛轩，男).
+    pub fn propagate(&self, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
+        let mut names: Vec<(&str, f64, Role)> = Vec::new();
+        for h in hits.iter().filter(|h| h.score >= min_score) {
+            let name = &text[h.start..h.end];
+            if name.chars().count() >= 2 && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _, _)| *n == name) {
+                names.push((name, h.score, h.role));
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let Ok(ac) = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(names.iter().map(|(n, _, _)| n))
+        else {
+            return;
+        };
+        let mut taken: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+        taken.sort_unstable();
+        let overlaps = |taken: &[(usize, usize)], s: usize, e: usize| {
+            let k = taken.partition_point(|&(ts, _)| ts < e);
+            taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
+        };
+        let mut added = Vec::new();
+        for m in ac.find_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            if overlaps(&taken, s, e) {
+                continue;
+            }
+            let (name, score, role) = names[m.pattern().as_usize()];
+            // A two-character name may be the start of a longer one (王平|洋).
+            if name.chars().count() == 2 && text[e..].chars().next().is_some_and(|c| is_han(c) && self.common_given.contains(&c) && !self.never_given.contains(&c)) {
+                continue;
+            }
+            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
+        }
+        hits.extend(added);
+        hits.sort_by_key(|h| h.start);
     }
 
     /// True when the text right after a one-character given name could continue
@@ -998,7 +1049,7 @@ impl NameDetector {
             Signal::DictWord if n == 3 && sl == compact.chars().next().map_or(0, char::len_utf8) && common => strong_before || strong_after,
             Signal::DictWord => strong_before && strong_after,
             Signal::SplitDict => strong_before || strong_after || (cell && common),
-            Signal::Extend => strong_before || strong_after,
+            Signal::Extend => strong_before || strong_after || cell,
             _ => true,
         };
         if !gated {
