@@ -93,8 +93,12 @@ impl Screener {
         &self.engine.pack().sha256
     }
 
-    /// Screens a text.
+    /// Screens a text. A text over [`MAX_DOCUMENT_BYTES`] is not screened: it is
+    /// withheld as unreadable (a document that was not reviewed is never published).
     pub fn screen(&self, text: &str) -> Screening {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len()));
+        }
         let p = Prepared::new(text, self.engine.pack().policy.header_lines);
         let findings = self.engine.detect(&p);
         let decision = verdict::decide(&findings);
@@ -132,6 +136,9 @@ impl Screener {
         redact::redact(text, &s.findings, &self.engine.pack().policy)
     }
 }
+
+/// The largest document screened (bytes of text); larger ones are withheld as unreadable.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 30;
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(b: &[u8]) -> String {

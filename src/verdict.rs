@@ -101,6 +101,11 @@ pub fn decide(findings: &[Finding]) -> Decision {
             }
         }
     }
+    // 《条例》第十五条 and 《条例》第十五条（个人隐私）: keep the more specific citation.
+    for (_, basis) in groups.values_mut() {
+        let all = basis.clone();
+        basis.retain(|p| !all.iter().any(|q| q != p && q.starts_with(p)));
+    }
     let verdict = match groups.keys().map(|k| k.0).max() {
         Some(Action::Withhold) => Verdict::Withhold,
         Some(Action::Redact) => Verdict::Redact,

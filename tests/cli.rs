@@ -74,7 +74,8 @@ fn doc_redact() -> String {
     )
 }
 
-const DOC_WITHHOLD: &str = "机密★5年\n某局关于某专项工作部署的通知\n\n各单位：\n现将有关事项通知如下。\n";
+const DOC_WITHHOLD: &str =
+    "机密★5年\n某局关于某专项工作部署的通知\n\n各单位：\n现将有关事项通知如下。\n";
 
 const DOC_PUBLISH: &str = "宁波市海曙区人民政府办公室关于做好春节期间安全管理工作的通告\n\n\
      为切实做好春节期间安全管理工作，保障人民群众生命财产安全，现就有关事项通告如下。\n\
@@ -97,14 +98,21 @@ struct Run {
 fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("mishen runs");
     Run {
-        code: out.status.code().expect("mishen exits normally (not by a signal)"),
+        code: out
+            .status
+            .code()
+            .expect("mishen exits normally (not by a signal)"),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     }
 }
 
 fn screen_jsonl(args: &[&std::ffi::OsStr]) -> (Run, Vec<Doc>) {
-    let r = run(mishen().arg("screen").arg("--format").arg("jsonl").args(args));
+    let r = run(mishen()
+        .arg("screen")
+        .arg("--format")
+        .arg("jsonl")
+        .args(args));
     let docs = parse_jsonl(&r.stdout);
     (r, docs)
 }
@@ -112,7 +120,10 @@ fn screen_jsonl(args: &[&std::ffi::OsStr]) -> (Run, Vec<Doc>) {
 fn parse_jsonl(stdout: &str) -> Vec<Doc> {
     stdout
         .lines()
-        .map(|l| serde_json::from_str::<Doc>(l).unwrap_or_else(|e| panic!("line is not a document object ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str::<Doc>(l)
+                .unwrap_or_else(|e| panic!("line is not a document object ({e}): {l}"))
+        })
         .collect()
 }
 
@@ -132,15 +143,22 @@ fn char_slice(text: &str, start: usize, end: usize) -> String {
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn doc_for<'a>(docs: &'a [Doc], suffix: &str) -> &'a Doc {
-    docs.iter().find(|d| d.path.ends_with(suffix)).unwrap_or_else(|| panic!("no document ending in {suffix} in {docs:#?}"))
+    docs.iter()
+        .find(|d| d.path.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no document ending in {suffix} in {docs:#?}"))
 }
 
 fn unreadable_reason(d: &Doc) -> &Reason {
-    d.reasons.iter().find(|r| r.category == "unreadable").unwrap_or_else(|| panic!("no unreadable reason for {}: {:#?}", d.path, d.reasons))
+    d.reasons
+        .iter()
+        .find(|r| r.category == "unreadable")
+        .unwrap_or_else(|| panic!("no unreadable reason for {}: {:#?}", d.path, d.reasons))
 }
 
 // ---------------------------------------------------------------------------
@@ -154,20 +172,49 @@ fn jsonl_one_object_per_document_with_every_field() {
     let b = write(dir.path(), "b.txt", DOC_WITHHOLD);
     let c = write(dir.path(), "c.txt", DOC_PUBLISH);
     let (r, docs) = screen_jsonl(&[os(&a), os(&b), os(&c)]);
-    assert_eq!(r.stdout.lines().count(), 3, "one line per document:\n{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().count(),
+        3,
+        "one line per document:\n{}",
+        r.stdout
+    );
     assert_eq!(docs.len(), 3);
     let paths: Vec<&str> = docs.iter().map(|d| d.path.as_str()).collect();
-    assert_eq!(paths, vec![a.to_str().unwrap(), b.to_str().unwrap(), c.to_str().unwrap()], "documents in argument order");
+    assert_eq!(
+        paths,
+        vec![
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            c.to_str().unwrap()
+        ],
+        "documents in argument order"
+    );
 
     let verdicts: Vec<&str> = docs.iter().map(|d| d.verdict.as_str()).collect();
     assert_eq!(verdicts, vec!["redact", "withhold", "publish"]);
 
     let sha = &docs[0].rules_sha256;
-    assert!(is_hex64(sha), "rules_sha256 is lower-case hex SHA-256: {sha}");
-    for (d, content) in docs.iter().zip([doc_redact().into_bytes(), DOC_WITHHOLD.as_bytes().to_vec(), DOC_PUBLISH.as_bytes().to_vec()]) {
+    assert!(
+        is_hex64(sha),
+        "rules_sha256 is lower-case hex SHA-256: {sha}"
+    );
+    for (d, content) in docs.iter().zip([
+        doc_redact().into_bytes(),
+        DOC_WITHHOLD.as_bytes().to_vec(),
+        DOC_PUBLISH.as_bytes().to_vec(),
+    ]) {
         assert_eq!(&d.rules_sha256, sha, "one rule pack for the whole run");
-        assert_eq!(d.content_sha256, mishen::screen::sha256_hex(&content), "content_sha256 of {}", d.path);
-        assert!(!d.reasons.is_empty(), "every verdict carries reasons: {}", d.path);
+        assert_eq!(
+            d.content_sha256,
+            mishen::screen::sha256_hex(&content),
+            "content_sha256 of {}",
+            d.path
+        );
+        assert!(
+            !d.reasons.is_empty(),
+            "every verdict carries reasons: {}",
+            d.path
+        );
     }
 
     let red = &docs[0];
@@ -176,20 +223,50 @@ fn jsonl_one_object_per_document_with_every_field() {
         assert!(kinds.contains(k), "{k} found in {:#?}", red.findings);
     }
     for f in &red.findings {
-        assert!(!f.rule.is_empty() && !f.basis.is_empty() && !f.explanation.is_empty(), "{f:#?}");
-        assert!(["state_secret", "trade_secret", "personal_data"].contains(&f.category.as_str()), "{f:#?}");
-        assert!(["allow", "redact", "withhold"].contains(&f.action.as_str()), "{f:#?}");
+        assert!(
+            !f.rule.is_empty() && !f.basis.is_empty() && !f.explanation.is_empty(),
+            "{f:#?}"
+        );
+        assert!(
+            ["state_secret", "trade_secret", "personal_data"].contains(&f.category.as_str()),
+            "{f:#?}"
+        );
+        assert!(
+            ["allow", "redact", "withhold"].contains(&f.action.as_str()),
+            "{f:#?}"
+        );
         assert!((0.0..=1.0).contains(&f.confidence), "{f:#?}");
         assert!(f.start < f.end && f.byte_start < f.byte_end, "{f:#?}");
         assert!(f.line >= 1 && f.column >= 1, "{f:#?}");
     }
-    let pd: Vec<&Found> = red.findings.iter().filter(|f| ["phone", "resident_id", "email"].contains(&f.kind.as_str())).collect();
-    assert!(pd.iter().all(|f| f.category == "personal_data" && f.action == "redact"), "{pd:#?}");
+    let pd: Vec<&Found> = red
+        .findings
+        .iter()
+        .filter(|f| ["phone", "resident_id", "email"].contains(&f.kind.as_str()))
+        .collect();
+    assert!(
+        pd.iter()
+            .all(|f| f.category == "personal_data" && f.action == "redact"),
+        "{pd:#?}"
+    );
 
     let w = &docs[1];
-    let mark = w.findings.iter().find(|f| f.kind == "classification_mark").expect("classification mark found");
-    assert_eq!((mark.category.as_str(), mark.action.as_str()), ("state_secret", "withhold"));
-    assert!(w.reasons.iter().any(|r| r.category == "state_secret" && r.action == "withhold"), "{:#?}", w.reasons);
+    let mark = w
+        .findings
+        .iter()
+        .find(|f| f.kind == "classification_mark")
+        .expect("classification mark found");
+    assert_eq!(
+        (mark.category.as_str(), mark.action.as_str()),
+        ("state_secret", "withhold")
+    );
+    assert!(
+        w.reasons
+            .iter()
+            .any(|r| r.category == "state_secret" && r.action == "withhold"),
+        "{:#?}",
+        w.reasons
+    );
 
     assert!(docs[2].findings.is_empty(), "{:#?}", docs[2].findings);
 }
@@ -198,7 +275,8 @@ fn jsonl_one_object_per_document_with_every_field() {
 fn jsonl_offsets_are_unicode_scalars_into_the_original_text() {
     let dir = TempDir::new().unwrap();
     // Non-BMP and multi-byte characters before the value, on the third line.
-    let text = format!("第一行𠀀😀abc\n第二行：全角号码{PHONE_FW}。\n联系人手机：{PHONE}，请及时联系。\n");
+    let text =
+        format!("第一行𠀀😀abc\n第二行：全角号码{PHONE_FW}。\n联系人手机：{PHONE}，请及时联系。\n");
     let p = write(dir.path(), "offsets.txt", &text);
     let (r, docs) = screen_jsonl(&[os(&p)]);
     assert_eq!(r.code, 1, "redact exits 1; stderr: {}", r.stderr);
@@ -207,12 +285,28 @@ fn jsonl_offsets_are_unicode_scalars_into_the_original_text() {
     assert_eq!(phones.len(), 2, "{:#?}", d.findings);
 
     for (f, value, line) in [(phones[0], PHONE_FW, 2), (phones[1], PHONE, 3)] {
-        assert_eq!(char_slice(&text, f.start, f.end), value, "chars [{}, {}) of the text", f.start, f.end);
-        assert_eq!(&text[f.byte_start..f.byte_end], value, "bytes [{}, {}) of the text", f.byte_start, f.byte_end);
+        assert_eq!(
+            char_slice(&text, f.start, f.end),
+            value,
+            "chars [{}, {}) of the text",
+            f.start,
+            f.end
+        );
+        assert_eq!(
+            &text[f.byte_start..f.byte_end],
+            value,
+            "bytes [{}, {}) of the text",
+            f.byte_start,
+            f.byte_end
+        );
         assert_eq!(text[..f.byte_start].chars().count(), f.start);
         assert_eq!(f.line, line);
         let line_start = text[..f.byte_start].rfind('\n').map_or(0, |i| i + 1);
-        assert_eq!(f.column, text[line_start..f.byte_start].chars().count() + 1, "1-based column in chars");
+        assert_eq!(
+            f.column,
+            text[line_start..f.byte_start].chars().count() + 1,
+            "1-based column in chars"
+        );
     }
 }
 
@@ -225,10 +319,29 @@ fn excerpts_never_hold_the_value() {
     let d = &docs[0];
     assert!(d.findings.len() >= 4, "{:#?}", d.findings);
     for f in &d.findings {
-        for v in [PHONE, PHONE_FW, ID, EMAIL, "139123", "１３９１２３", "wang.xiaoyu", "example.com", "19910101"] {
-            assert!(!f.excerpt.contains(v), "excerpt {:?} of {} holds {v:?}", f.excerpt, f.rule);
+        for v in [
+            PHONE,
+            PHONE_FW,
+            ID,
+            EMAIL,
+            "139123",
+            "１３９１２３",
+            "wang.xiaoyu",
+            "example.com",
+            "19910101",
+        ] {
+            assert!(
+                !f.excerpt.contains(v),
+                "excerpt {:?} of {} holds {v:?}",
+                f.excerpt,
+                f.rule
+            );
         }
-        assert!(f.excerpt.contains('■'), "value masked in the excerpt: {:?}", f.excerpt);
+        assert!(
+            f.excerpt.contains('■'),
+            "value masked in the excerpt: {:?}",
+            f.excerpt
+        );
     }
     // And no other field carries the values either.
     let r = run(mishen().args(["screen", "--format", "jsonl"]).arg(&p));
@@ -256,7 +369,11 @@ fn exit_codes_follow_the_worst_verdict() {
     ] {
         for format in ["text", "jsonl"] {
             let r = run(mishen().args(["screen", "--format", format]).args(&args));
-            assert_eq!(r.code, code, "{format} {args:?}: stdout {}\nstderr {}", r.stdout, r.stderr);
+            assert_eq!(
+                r.code, code,
+                "{format} {args:?}: stdout {}\nstderr {}",
+                r.stdout, r.stderr
+            );
         }
     }
 }
@@ -269,10 +386,18 @@ fn exit_2_on_missing_path_and_bad_flags() {
 
     let r = run(mishen().arg("screen").arg(&missing));
     assert_eq!(r.code, 2, "nonexistent path: {}", r.stderr);
-    assert!(r.stderr.contains("no-such-file.txt"), "the error names the path: {}", r.stderr);
+    assert!(
+        r.stderr.contains("no-such-file.txt"),
+        "the error names the path: {}",
+        r.stderr
+    );
 
     let r = run(mishen().arg("screen").arg(&publish).arg(&missing));
-    assert_eq!(r.code, 2, "an I/O error wins over a clean verdict: {}", r.stderr);
+    assert_eq!(
+        r.code, 2,
+        "an I/O error wins over a clean verdict: {}",
+        r.stderr
+    );
 
     let file = publish.to_str().unwrap();
     for bad in [
@@ -307,15 +432,32 @@ fn fail_on_sets_the_threshold() {
         ("never", &withhold, 0),
     ];
     for (fail_on, path, code) in cases {
-        let r = run(mishen().args(["screen", "--format", "jsonl", "--fail-on", fail_on]).arg(path));
-        assert_eq!(r.code, *code, "--fail-on {fail_on} {}: {}", path.display(), r.stderr);
-        assert_eq!(parse_jsonl(&r.stdout).len(), 1, "the report is written whatever the exit code");
+        let r = run(mishen()
+            .args(["screen", "--format", "jsonl", "--fail-on", fail_on])
+            .arg(path));
+        assert_eq!(
+            r.code,
+            *code,
+            "--fail-on {fail_on} {}: {}",
+            path.display(),
+            r.stderr
+        );
+        assert_eq!(
+            parse_jsonl(&r.stdout).len(),
+            1,
+            "the report is written whatever the exit code"
+        );
     }
     // Mixed: withhold threshold, worst verdict withhold.
-    let r = run(mishen().args(["screen", "--fail-on", "withhold"]).arg(&redact).arg(&withhold));
+    let r = run(mishen()
+        .args(["screen", "--fail-on", "withhold"])
+        .arg(&redact)
+        .arg(&withhold));
     assert_eq!(r.code, 3);
     // never still reports usage errors.
-    let r = run(mishen().args(["screen", "--fail-on", "never"]).arg(dir.path().join("missing.txt")));
+    let r = run(mishen()
+        .args(["screen", "--fail-on", "never"])
+        .arg(dir.path().join("missing.txt")));
     assert_eq!(r.code, 2);
 }
 
@@ -338,14 +480,29 @@ fn redact_to_mirrors_paths_and_preserves_length() {
     let single_text = format!("单独文件，手机{PHONE_FW}。\n");
     let single = write(other.path(), "nested/single.txt", &single_text);
 
-    let r = run(mishen().args(["screen", "--format", "jsonl", "--fail-on", "never", "--redact-to"]).arg(&dest).arg(input.path()).arg(&single));
+    let r = run(mishen()
+        .args([
+            "screen",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "never",
+            "--redact-to",
+        ])
+        .arg(&dest)
+        .arg(input.path())
+        .arg(&single));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(parse_jsonl(&r.stdout).len(), 5);
 
     let check = |rel: &str, original: &str, gone: &[&str]| {
         let p = dest.join(rel);
         let got = fs::read_to_string(&p).unwrap_or_else(|e| panic!("{} written: {e}", p.display()));
-        assert_eq!(got.chars().count(), original.chars().count(), "{rel}: same number of chars\n{got}");
+        assert_eq!(
+            got.chars().count(),
+            original.chars().count(),
+            "{rel}: same number of chars\n{got}"
+        );
         for v in gone {
             assert!(!got.contains(v), "{rel} still holds {v:?}:\n{got}");
         }
@@ -353,26 +510,56 @@ fn redact_to_mirrors_paths_and_preserves_length() {
     };
     let top = check("top.txt", &red, &[PHONE, ID, EMAIL]);
     assert!(top.contains('■'));
-    assert!(top.contains("关于办理政府信息公开申请的答复"), "text around the values is kept:\n{top}");
+    assert!(
+        top.contains("关于办理政府信息公开申请的答复"),
+        "text around the values is kept:\n{top}"
+    );
     let clean = check("sub/clean.txt", DOC_PUBLISH, &[]);
     assert_eq!(clean, DOC_PUBLISH, "a clean document is copied unchanged");
-    let d = check("sub/deeper/deep.md", &deep, &["139 1234 5678", "1234", "5678"]);
-    assert!(!d.chars().any(|c| c.is_ascii_digit()), "every digit of the grouped number masked: {d}");
+    let d = check(
+        "sub/deeper/deep.md",
+        &deep,
+        &["139 1234 5678", "1234", "5678"],
+    );
+    assert!(
+        !d.chars().any(|c| c.is_ascii_digit()),
+        "every digit of the grouped number masked: {d}"
+    );
     assert!(d.starts_with("深层目录文件\n联系电话 ■"), "{d}");
     // A file argument goes to DIR/<file name>, not to its full path.
     check("single.txt", &single_text, &[PHONE_FW, "１３９"]);
-    assert!(!dest.join("nested").exists(), "file argument's own directories are not mirrored");
+    assert!(
+        !dest.join("nested").exists(),
+        "file argument's own directories are not mirrored"
+    );
     // Withheld documents are never written.
-    assert!(!dest.join("sub/classified.txt").exists(), "withheld document written to the redaction directory");
+    assert!(
+        !dest.join("sub/classified.txt").exists(),
+        "withheld document written to the redaction directory"
+    );
 
     let mut written = BTreeSet::new();
     for e in walkdir::WalkDir::new(&dest) {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            written.insert(e.path().strip_prefix(&dest).unwrap().to_string_lossy().replace('\\', "/"));
+            written.insert(
+                e.path()
+                    .strip_prefix(&dest)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
         }
     }
-    let want: BTreeSet<String> = ["top.txt", "sub/clean.txt", "sub/deeper/deep.md", "single.txt"].iter().map(|s| s.to_string()).collect();
+    let want: BTreeSet<String> = [
+        "top.txt",
+        "sub/clean.txt",
+        "sub/deeper/deep.md",
+        "single.txt",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     assert_eq!(written, want);
 }
 
@@ -382,9 +569,16 @@ fn redact_to_skips_unreadable_documents() {
     let dest = TempDir::new().unwrap();
     write(input.path(), "bad.txt", b"\xe6\x96\x87\xff\xfe");
     write(input.path(), "report.docx", b"PK\x03\x04 not really a docx");
-    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(dest.path()).arg(input.path()));
+    let r = run(mishen()
+        .args(["screen", "--fail-on", "never", "--redact-to"])
+        .arg(dest.path())
+        .arg(input.path()));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(fs::read_dir(dest.path()).unwrap().count(), 0, "nothing written for unreadable documents");
+    assert_eq!(
+        fs::read_dir(dest.path()).unwrap().count(),
+        0,
+        "nothing written for unreadable documents"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -393,19 +587,38 @@ fn redact_to_skips_unreadable_documents() {
 
 #[test]
 fn stdin_is_a_document() {
-    let r = mishen().args(["screen", "--format", "jsonl", "-"]).write_stdin(doc_redact()).output().unwrap();
+    let r = mishen()
+        .args(["screen", "--format", "jsonl", "-"])
+        .write_stdin(doc_redact())
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(1));
     let docs = parse_jsonl(std::str::from_utf8(&r.stdout).unwrap());
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].path, "-");
     assert_eq!(docs[0].verdict, "redact");
-    assert_eq!(docs[0].content_sha256, mishen::screen::sha256_hex(doc_redact().as_bytes()));
-    let phone = docs[0].findings.iter().find(|f| f.kind == "phone").expect("phone on stdin");
+    assert_eq!(
+        docs[0].content_sha256,
+        mishen::screen::sha256_hex(doc_redact().as_bytes())
+    );
+    let phone = docs[0]
+        .findings
+        .iter()
+        .find(|f| f.kind == "phone")
+        .expect("phone on stdin");
     assert_eq!(char_slice(&doc_redact(), phone.start, phone.end), PHONE);
 
-    let r = mishen().args(["screen", "--format", "jsonl", "-"]).write_stdin(DOC_WITHHOLD).output().unwrap();
+    let r = mishen()
+        .args(["screen", "--format", "jsonl", "-"])
+        .write_stdin(DOC_WITHHOLD)
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(3));
-    let r = mishen().args(["screen", "-"]).write_stdin(DOC_PUBLISH).output().unwrap();
+    let r = mishen()
+        .args(["screen", "-"])
+        .write_stdin(DOC_PUBLISH)
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(0));
 }
 
@@ -418,26 +631,44 @@ fn directories_are_walked_recursively() {
     write(dir.path(), "x/y/empty.txt", "");
     let (r, docs) = screen_jsonl(&[os(dir.path())]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert_eq!(docs.len(), 4, "{:#?}", docs.iter().map(|d| &d.path).collect::<Vec<_>>());
+    assert_eq!(
+        docs.len(),
+        4,
+        "{:#?}",
+        docs.iter().map(|d| &d.path).collect::<Vec<_>>()
+    );
     assert_eq!(doc_for(&docs, "a.txt").verdict, "publish");
     assert_eq!(doc_for(&docs, "b.txt").verdict, "redact");
     assert_eq!(doc_for(&docs, "c.md").verdict, "withhold");
     assert_eq!(doc_for(&docs, "empty.txt").verdict, "publish");
     for d in &docs {
-        assert!(Path::new(&d.path).exists(), "reported path is the file's path: {}", d.path);
+        assert!(
+            Path::new(&d.path).exists(),
+            "reported path is the file's path: {}",
+            d.path
+        );
     }
 }
 
 #[test]
 fn non_text_files_are_withheld_as_unreadable_never_skipped() {
     let dir = TempDir::new().unwrap();
-    let docx = write(dir.path(), "docs/report.docx", b"PK\x03\x04\x14\x00\x06\x00word/document.xml");
+    let docx = write(
+        dir.path(),
+        "docs/report.docx",
+        b"PK\x03\x04\x14\x00\x06\x00word/document.xml",
+    );
     write(dir.path(), "docs/blob.bin", [0u8, 1, 2, 3, 255, 254]);
     write(dir.path(), "docs/noext", "申请人联系电话13912345678");
     write(dir.path(), "docs/ok.txt", DOC_PUBLISH);
     let (r, docs) = screen_jsonl(&[os(&dir.path().join("docs"))]);
     assert_eq!(r.code, 3, "unreadable means withhold: {}", r.stderr);
-    assert_eq!(docs.len(), 4, "no file skipped: {:#?}", docs.iter().map(|d| &d.path).collect::<Vec<_>>());
+    assert_eq!(
+        docs.len(),
+        4,
+        "no file skipped: {:#?}",
+        docs.iter().map(|d| &d.path).collect::<Vec<_>>()
+    );
     for name in ["report.docx", "blob.bin", "noext"] {
         let d = doc_for(&docs, name);
         assert_eq!(d.verdict, "withhold", "{name}");
@@ -469,7 +700,10 @@ fn invalid_utf8_is_withheld_naming_the_byte_offset() {
     assert_eq!(d.verdict, "withhold");
     assert!(d.findings.is_empty());
     let u = unreadable_reason(d);
-    assert!(u.summary.contains("12"), "reason names byte offset 12: {u:?}");
+    assert!(
+        u.summary.contains("12"),
+        "reason names byte offset 12: {u:?}"
+    );
     assert!(u.summary.contains("byte"), "{u:?}");
     assert!(u.summary.contains("UTF-8"), "{u:?}");
     assert_eq!(d.content_sha256, mishen::screen::sha256_hex(&bytes));
@@ -486,20 +720,42 @@ fn text_format_has_a_summary_line_and_no_values() {
     let b = write(dir.path(), "b.txt", DOC_WITHHOLD);
     let c = write(dir.path(), "c.txt", DOC_PUBLISH);
     let bad = write(dir.path(), "d.bin", b"\x00\x01");
-    let r = run(mishen().args(["screen", "--format", "text"]).args([&a, &b, &c, &bad]));
+    let r = run(mishen()
+        .args(["screen", "--format", "text"])
+        .args([&a, &b, &c, &bad]));
     assert_eq!(r.code, 3);
     let last = r.stdout.lines().last().expect("output");
-    assert!(last.starts_with("4 document(s): 1 publish, 1 redact, 2 withhold (1 unreadable);"), "summary line: {last}");
+    assert!(
+        last.starts_with("4 document(s): 1 publish, 1 redact, 2 withhold (1 unreadable);"),
+        "summary line: {last}"
+    );
     assert!(last.contains("finding(s)"), "{last}");
     for p in [&a, &b, &c, &bad] {
-        assert!(r.stdout.contains(p.to_str().unwrap()), "{} listed:\n{}", p.display(), r.stdout);
+        assert!(
+            r.stdout.contains(p.to_str().unwrap()),
+            "{} listed:\n{}",
+            p.display(),
+            r.stdout
+        );
     }
     for v in [PHONE, ID, EMAIL] {
-        assert!(!r.stdout.contains(v), "value {v:?} in the text report:\n{}", r.stdout);
+        assert!(
+            !r.stdout.contains(v),
+            "value {v:?} in the text report:\n{}",
+            r.stdout
+        );
     }
     // Default format is text.
     let r = run(mishen().arg("screen").arg(&c));
-    assert!(r.stdout.lines().last().unwrap().starts_with("1 document(s): 1 publish"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("1 document(s): 1 publish"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -507,9 +763,17 @@ fn no_document_text_on_stderr() {
     let dir = TempDir::new().unwrap();
     let term = "青鸾计划";
     let rules = TempDir::new().unwrap();
-    write(rules.path(), "lexicons/secret_terms.txt", format!("{term}\n"));
+    write(
+        rules.path(),
+        "lexicons/secret_terms.txt",
+        format!("{term}\n"),
+    );
     let a = write(dir.path(), "a.txt", doc_redact());
-    let b = write(dir.path(), "b.txt", format!("{DOC_WITHHOLD}{term}进展顺利。\n"));
+    let b = write(
+        dir.path(),
+        "b.txt",
+        format!("{DOC_WITHHOLD}{term}进展顺利。\n"),
+    );
     let c = write(dir.path(), "c.txt", DOC_PUBLISH);
     let mut bad = "无效编码".as_bytes().to_vec();
     bad.push(0xff);
@@ -523,11 +787,33 @@ fn no_document_text_on_stderr() {
             .arg(rules.path())
             .args([&a, &b, &c, &d, &e, &missing]));
         assert_eq!(r.code, 2, "missing file: {}", r.stderr);
-        for v in [PHONE, ID, EMAIL, term, "申请人", "机密", "通告", "无效编码", "宁波"] {
-            assert!(!r.stderr.contains(v), "{format}: stderr holds {v:?}:\n{}", r.stderr);
+        for v in [
+            PHONE,
+            ID,
+            EMAIL,
+            term,
+            "申请人",
+            "机密",
+            "通告",
+            "无效编码",
+            "宁波",
+        ] {
+            assert!(
+                !r.stderr.contains(v),
+                "{format}: stderr holds {v:?}:\n{}",
+                r.stderr
+            );
         }
-        let han = r.stderr.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).collect::<String>();
-        assert!(han.is_empty(), "{format}: Han characters on stderr: {han:?}\n{}", r.stderr);
+        let han = r
+            .stderr
+            .chars()
+            .filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c))
+            .collect::<String>();
+        assert!(
+            han.is_empty(),
+            "{format}: Han characters on stderr: {han:?}\n{}",
+            r.stderr
+        );
     }
 }
 
@@ -536,7 +822,12 @@ fn no_document_text_on_stderr() {
 // ---------------------------------------------------------------------------
 
 fn keyword_rule(id: &str, keyword: &str, examples: &[&str], negatives: &[&str]) -> String {
-    let list = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
         "[[rule]]\nid = \"{id}\"\ncategory = \"state_secret\"\nkind = \"secret_term\"\naction = \"withhold\"\n\
          basis = \"《中华人民共和国政府信息公开条例》第十四条\"\ndescription = \"test rule\"\n\
@@ -558,46 +849,87 @@ fn rules_check(dir: Option<&Path>) -> Run {
 #[test]
 fn rules_check_passes_on_the_embedded_packs() {
     let r = rules_check(None);
-    assert_eq!(r.code, 0, "embedded packs fail their own checks:\n{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "embedded packs fail their own checks:\n{}\n{}",
+        r.stdout, r.stderr
+    );
     assert!(r.stdout.starts_with("ok:"), "{}", r.stdout);
 }
 
 #[test]
 fn rules_check_accepts_a_valid_extension_pack() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "extra.toml", keyword_rule("test.ok", "玄鸟工程", &["关于玄鸟工程的安排"], &["关于玄鸟的安排"]));
+    write(
+        dir.path(),
+        "extra.toml",
+        keyword_rule(
+            "test.ok",
+            "玄鸟工程",
+            &["关于玄鸟工程的安排"],
+            &["关于玄鸟的安排"],
+        ),
+    );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let list = run(mishen().args(["rules", "list", "--rules"]).arg(dir.path()));
-    assert!(list.stdout.contains("test.ok"), "extension pack adds its rule:\n{}", list.stdout);
-    assert!(list.stdout.contains("pd.email"), "embedded packs stay:\n{}", list.stdout);
+    assert!(
+        list.stdout.contains("test.ok"),
+        "extension pack adds its rule:\n{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("pd.email"),
+        "embedded packs stay:\n{}",
+        list.stdout
+    );
 }
 
 #[test]
 fn rules_check_replaces_a_pack_with_the_same_file_name() {
     let dir = TempDir::new().unwrap();
     // Reusing an embedded id is fine when its file is replaced, not extended.
-    write(dir.path(), "trade_secret.toml", keyword_rule("ts.mark.line", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+    write(
+        dir.path(),
+        "trade_secret.toml",
+        keyword_rule("ts.mark.line", "玄鸟工程", &["关于玄鸟工程的安排"], &[]),
+    );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let list = run(mishen().args(["rules", "list", "--rules"]).arg(dir.path()));
-    assert!(!list.stdout.contains("ts.tender_amount"), "replaced pack's other rules are gone:\n{}", list.stdout);
+    assert!(
+        !list.stdout.contains("ts.tender_amount"),
+        "replaced pack's other rules are gone:\n{}",
+        list.stdout
+    );
 }
 
 #[test]
 fn rules_check_fails_on_a_duplicate_id() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "extra.toml", keyword_rule("pd.email", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+    write(
+        dir.path(),
+        "extra.toml",
+        keyword_rule("pd.email", "玄鸟工程", &["关于玄鸟工程的安排"], &[]),
+    );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("pd.email") && r.stdout.contains("duplicate"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("pd.email") && r.stdout.contains("duplicate"),
+        "{}",
+        r.stdout
+    );
 
     let dir = TempDir::new().unwrap();
     let twice = keyword_rule("test.twice", "玄鸟工程", &["关于玄鸟工程的安排"], &[]);
     write(dir.path(), "extra.toml", format!("{twice}{twice}"));
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("test.twice") && r.stdout.contains("duplicate"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("test.twice") && r.stdout.contains("duplicate"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -611,32 +943,61 @@ fn rules_check_fails_on_an_invalid_regex() {
     );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("test.bad_regex") && r.stdout.contains("regex"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("test.bad_regex") && r.stdout.contains("regex"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn rules_check_fails_on_an_example_that_does_not_fire() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "extra.toml", keyword_rule("test.silent", "玄鸟工程", &["这句话里没有那个词"], &[]));
+    write(
+        dir.path(),
+        "extra.toml",
+        keyword_rule("test.silent", "玄鸟工程", &["这句话里没有那个词"], &[]),
+    );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("test.silent") && r.stdout.contains("does not fire"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("test.silent") && r.stdout.contains("does not fire"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn rules_check_fails_on_a_negative_example_that_fires() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "extra.toml", keyword_rule("test.loud", "玄鸟工程", &["关于玄鸟工程的安排"], &["玄鸟工程已经公开"]));
+    write(
+        dir.path(),
+        "extra.toml",
+        keyword_rule(
+            "test.loud",
+            "玄鸟工程",
+            &["关于玄鸟工程的安排"],
+            &["玄鸟工程已经公开"],
+        ),
+    );
     let r = rules_check(Some(dir.path()));
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("test.loud") && r.stdout.contains("negative example fires"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("test.loud") && r.stdout.contains("negative example fires"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn custom_secret_terms_withhold() {
     let rules = TempDir::new().unwrap();
     let term = "青鸾计划";
-    write(rules.path(), "lexicons/secret_terms.txt", format!("# deployment list\n{term}\n白鹭-7号\n"));
+    write(
+        rules.path(),
+        "lexicons/secret_terms.txt",
+        format!("# deployment list\n{term}\n白鹭-7号\n"),
+    );
     let dir = TempDir::new().unwrap();
     let text = format!("关于{term}第二阶段工作的情况说明\n\n{term}进展顺利。\n");
     let p = write(dir.path(), "memo.txt", &text);
@@ -645,14 +1006,28 @@ fn custom_secret_terms_withhold() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     let d = &docs[0];
     assert_eq!(d.verdict, "withhold");
-    let terms: Vec<&Found> = d.findings.iter().filter(|f| f.kind == "secret_term").collect();
+    let terms: Vec<&Found> = d
+        .findings
+        .iter()
+        .filter(|f| f.kind == "secret_term")
+        .collect();
     assert_eq!(terms.len(), 2, "{:#?}", d.findings);
     for f in &terms {
         assert_eq!(char_slice(&text, f.start, f.end), term);
-        assert_eq!((f.category.as_str(), f.action.as_str()), ("state_secret", "withhold"));
-        assert!(!f.excerpt.contains(term), "secret term masked in the excerpt: {:?}", f.excerpt);
+        assert_eq!(
+            (f.category.as_str(), f.action.as_str()),
+            ("state_secret", "withhold")
+        );
+        assert!(
+            !f.excerpt.contains(term),
+            "secret term masked in the excerpt: {:?}",
+            f.excerpt
+        );
     }
-    assert!(!r.stdout.contains(term), "the term appears nowhere in the report");
+    assert!(
+        !r.stdout.contains(term),
+        "the term appears nowhere in the report"
+    );
 
     // Full-width ASCII in the document still matches a lexicon term with ASCII.
     let p2 = write(dir.path(), "memo2.txt", "白鹭－７号试验情况\n");
@@ -683,7 +1058,11 @@ fn rules_sha256_identifies_the_packs() {
     let r2 = TempDir::new().unwrap();
     write(r2.path(), "lexicons/secret_terms.txt", "青鸾计划二期\n");
     let r3 = TempDir::new().unwrap();
-    write(r3.path(), "extra.toml", keyword_rule("test.ok", "玄鸟工程", &["关于玄鸟工程的安排"], &[]));
+    write(
+        r3.path(),
+        "extra.toml",
+        keyword_rule("test.ok", "玄鸟工程", &["关于玄鸟工程的安排"], &[]),
+    );
 
     let embedded = sha(None);
     let s1 = sha(Some(r1.path()));
@@ -691,7 +1070,11 @@ fn rules_sha256_identifies_the_packs() {
     let s3 = sha(Some(r3.path()));
     assert!(is_hex64(&embedded));
     let all: BTreeSet<&String> = [&embedded, &s1, &s2, &s3].into_iter().collect();
-    assert_eq!(all.len(), 4, "every pack set has its own sha: {embedded} {s1} {s2} {s3}");
+    assert_eq!(
+        all.len(),
+        4,
+        "every pack set has its own sha: {embedded} {s1} {s2} {s3}"
+    );
     assert_eq!(sha(None), embedded, "stable across runs");
     assert_eq!(sha(Some(r1.path())), s1, "stable across runs");
     // An empty overlay directory changes nothing.
@@ -700,4 +1083,34 @@ fn rules_sha256_identifies_the_packs() {
     // `rules check` reports the same identity.
     let r = rules_check(None);
     assert!(r.stdout.contains(&embedded), "{}", r.stdout);
+}
+
+#[test]
+fn oversized_inputs_are_withheld_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "big.txt", doc_redact());
+    let (r, docs) = screen_jsonl(&[os("--max-size"), os("16"), p.as_os_str()]);
+    assert_eq!(r.code, 3, "stderr: {}", r.stderr);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].verdict, "withhold");
+    assert!(docs[0].findings.is_empty());
+    assert!(unreadable_reason(&docs[0]).summary.contains("exceeds the limit of 16 bytes"));
+    // The content hash is still that of the whole file, computed as a stream.
+    assert_eq!(docs[0].content_sha256, mishen::screen::sha256_hex(doc_redact().as_bytes()));
+
+    let r = mishen()
+        .args(["screen", "--format", "jsonl", "--max-size", "16", "-"])
+        .write_stdin(doc_redact())
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(3));
+    let docs = parse_jsonl(std::str::from_utf8(&r.stdout).unwrap());
+    assert_eq!(docs[0].verdict, "withhold");
+    assert_eq!(docs[0].content_sha256, mishen::screen::sha256_hex(doc_redact().as_bytes()));
+
+    // At the limit it is screened as usual.
+    let n = doc_redact().len().to_string();
+    let (r, docs) = screen_jsonl(&[os("--max-size"), os(&n), p.as_os_str()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(docs[0].verdict, "redact");
 }

@@ -41,6 +41,9 @@ pub struct ScreenArgs {
     /// The verdict from which the exit status is non-zero.
     #[arg(long, value_enum, default_value = "redact")]
     fail_on: FailOn,
+    /// Files larger than this many bytes are not read: they are withheld as unreadable.
+    #[arg(long, value_name = "BYTES", default_value_t = mishen::screen::MAX_DOCUMENT_BYTES as u64)]
+    max_size: u64,
     /// Files or directories (recursive); `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -124,17 +127,66 @@ struct Done {
     verdict: Verdict,
 }
 
-fn screen_one(s: &Screener, input: &Input, want_redacted: bool) -> Result<Done, String> {
+/// A file over the size limit: never read whole, hashed in a stream, withheld.
+fn too_large(s: &Screener, input: &Input, p: &Path, len: u64, max_size: u64) -> Result<Done, String> {
+    use sha2::Digest;
+    let mut f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", p.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    let why = format!("file of {len} bytes exceeds the limit of {max_size} bytes");
+    let mut screening = s.unreadable(&[], &why);
+    screening.content_sha256 = hex::encode(h.finalize());
+    let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
+    Ok(Done { record, redacted: None, bytes: len, verdict: Verdict::Withhold })
+}
+
+fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64) -> Result<Done, String> {
     let bytes = match &input.source {
         Source::Stdin => {
             let mut b = Vec::new();
             std::io::stdin()
                 .lock()
+                .take(max_size.saturating_add(1))
                 .read_to_end(&mut b)
                 .map_err(|e| format!("stdin: {e}"))?;
+            if b.len() as u64 > max_size {
+                // Never read whole: hash the rest as a stream.
+                use sha2::Digest;
+                let mut h = sha2::Sha256::new();
+                h.update(&b);
+                let mut total = b.len() as u64;
+                let mut buf = vec![0u8; 1 << 20];
+                let mut stdin = std::io::stdin().lock();
+                loop {
+                    let n = stdin.read(&mut buf).map_err(|e| format!("stdin: {e}"))?;
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                    h.update(&buf[..n]);
+                }
+                let why = format!("standard input of {total} bytes exceeds the limit of {max_size} bytes");
+                let mut screening = s.unreadable(&[], &why);
+                screening.content_sha256 = hex::encode(h.finalize());
+                let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
+                return Ok(Done { record, redacted: None, bytes: total, verdict: Verdict::Withhold });
+            }
             b
         }
-        Source::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        Source::File(p) => {
+            let len = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?.len();
+            if len > max_size {
+                return too_large(s, input, p, len, max_size);
+            }
+            std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?
+        }
     };
     let ext = match &input.source {
         Source::Stdin => Some("txt".to_owned()),
@@ -205,9 +257,10 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 .map(|part| {
                     let s = &s;
                     let want = a.redact_to.is_some();
+                    let max_size = a.max_size;
                     sc.spawn(move || {
                         part.iter()
-                            .map(|i| screen_one(s, i, want))
+                            .map(|i| screen_one(s, i, want, max_size))
                             .collect::<Vec<_>>()
                     })
                 })
