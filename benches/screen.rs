@@ -60,14 +60,27 @@ const FALLBACK: &str = "\
 ";
 
 fn sources() -> (Vec<String>, String) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join("docs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join("docs");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+                .collect()
+        })
         .unwrap_or_default();
     paths.sort();
-    let texts: Vec<String> = paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|t| !t.trim().is_empty()).collect();
+    let texts: Vec<String> = paths
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|t| !t.trim().is_empty())
+        .collect();
     if texts.is_empty() {
-        (vec![FALLBACK.to_owned()], "embedded fallback paragraph".to_owned())
+        (
+            vec![FALLBACK.to_owned()],
+            "embedded fallback paragraph".to_owned(),
+        )
     } else {
         let n = texts.len();
         (texts, format!("{n} corpus/docs/*.txt file(s)"))
@@ -118,17 +131,35 @@ fn setup() -> Setup {
     let args: Vec<String> = std::env::args().collect();
     let has = |a: &str| args.iter().any(|x| x == a);
     let benchmarking = has("--bench") && !has("--test") && !has("--list");
-    let mb: f64 = std::env::var("MISHEN_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0);
-    let target = if benchmarking { (mb * 1e6) as usize } else { 256 * 1024 };
+    let mb: f64 = std::env::var("MISHEN_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
+    let target = if benchmarking {
+        (mb * 1e6) as usize
+    } else {
+        256 * 1024
+    };
     let (sources, docs_source) = sources();
     let text = build_text(&sources, target);
     let screener = Screener::embedded().expect("embedded rule packs compile");
-    Setup { screener, text, docs_source, benchmarking }
+    Setup {
+        screener,
+        text,
+        docs_source,
+        benchmarking,
+    }
 }
 
-fn configure<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+fn configure<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
-    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
     g
 }
 
@@ -159,11 +190,15 @@ fn benches(c: &mut Criterion, s: &Setup) {
     let jieba = engine.tokenizer().jieba();
     let mut g = configure(c, "jieba_tag");
     g.throughput(Throughput::Bytes(bytes));
-    g.bench_function(&label, |b| b.iter(|| jieba.tag(black_box(text), true).len()));
+    g.bench_function(&label, |b| {
+        b.iter(|| jieba.tag(black_box(text), true).len())
+    });
     g.finish();
 
     let mut g = configure(c, "startup");
-    g.bench_function("Screener::embedded", |b| b.iter(|| Screener::embedded().unwrap()));
+    g.bench_function("Screener::embedded", |b| {
+        b.iter(|| Screener::embedded().unwrap())
+    });
     g.finish();
 
     let docs = split_docs(text, 4096);
@@ -171,7 +206,11 @@ fn benches(c: &mut Criterion, s: &Setup) {
     let mut g = configure(c, "docs_4k");
     g.throughput(Throughput::Elements(docs.len() as u64));
     g.bench_function(format!("{}docs", docs.len()), |b| {
-        b.iter(|| docs.iter().map(|d| s.screener.screen(black_box(d)).findings.len()).sum::<usize>())
+        b.iter(|| {
+            docs.iter()
+                .map(|d| s.screener.screen(black_box(d)).findings.len())
+                .sum::<usize>()
+        })
     });
     g.finish();
 }
@@ -202,18 +241,45 @@ fn summary(s: &Setup) {
     let startup = best(3, || Screener::embedded().unwrap());
     let docs = split_docs(text, 4096);
     let docs = &docs[..docs.len().min(1024)];
-    let docs_secs = best(2, || docs.iter().map(|d| s.screener.screen(d).findings.len()).sum::<usize>());
+    let docs_secs = best(2, || {
+        docs.iter()
+            .map(|d| s.screener.screen(d).findings.len())
+            .sum::<usize>()
+    });
     let findings = s.screener.screen(text).findings.len();
 
     println!();
-    println!("== mishen bench summary ({mb:.1} MB from {}, {findings} findings; best of 2, Instant) ==", s.docs_source);
-    for (name, secs) in [("normalize", normalize), ("detect", detect), ("screen_end_to_end", screen), ("jieba_tag", jieba)] {
+    println!(
+        "== mishen bench summary ({mb:.1} MB from {}, {findings} findings; best of 2, Instant) ==",
+        s.docs_source
+    );
+    for (name, secs) in [
+        ("normalize", normalize),
+        ("detect", detect),
+        ("screen_end_to_end", screen),
+        ("jieba_tag", jieba),
+    ] {
         println!("{name:<20} {:>8.2} MB/s  ({:.3} s)", mb / secs, secs);
     }
     let ratio = jieba / screen;
-    println!("{:<20} {:>8.2}x  (target >= 1.2x: {})", "end-to-end / jieba", ratio, if ratio >= 1.2 { "met" } else { "NOT met" });
-    println!("{:<20} {:>8.1} ms  (target < 200 ms: {})", "startup", startup * 1e3, if startup < 0.2 { "met" } else { "NOT met" });
-    println!("{:<20} {:>8.0} docs/s  ({} documents of ~4 KB)", "docs_4k", docs.len() as f64 / docs_secs, docs.len());
+    println!(
+        "{:<20} {:>8.2}x  (target >= 1.2x: {})",
+        "end-to-end / jieba",
+        ratio,
+        if ratio >= 1.2 { "met" } else { "NOT met" }
+    );
+    println!(
+        "{:<20} {:>8.1} ms  (target < 200 ms: {})",
+        "startup",
+        startup * 1e3,
+        if startup < 0.2 { "met" } else { "NOT met" }
+    );
+    println!(
+        "{:<20} {:>8.0} docs/s  ({} documents of ~4 KB)",
+        "docs_4k",
+        docs.len() as f64 / docs_secs,
+        docs.len()
+    );
 }
 
 fn main() {

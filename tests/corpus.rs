@@ -77,7 +77,11 @@ fn load() -> (Vec<Loaded>, Vec<String>) {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no corpus/*.toml files in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no corpus/*.toml files in {}",
+        dir.display()
+    );
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for path in files {
@@ -105,16 +109,26 @@ fn load() -> (Vec<Loaded>, Vec<String>) {
                 (None, Some(f)) => match std::fs::read_to_string(dir.join(f)) {
                     Ok(t) => t,
                     Err(e) => {
-                        problems.push(format!("{fname}: case {:?}: cannot read file {f:?}: {e}", case.name));
+                        problems.push(format!(
+                            "{fname}: case {:?}: cannot read file {f:?}: {e}",
+                            case.name
+                        ));
                         continue;
                     }
                 },
                 _ => {
-                    problems.push(format!("{fname}: case {:?}: give exactly one of `text` and `file`", case.name));
+                    problems.push(format!(
+                        "{fname}: case {:?}: give exactly one of `text` and `file`",
+                        case.name
+                    ));
                     continue;
                 }
             };
-            out.push(Loaded { file: fname.clone(), case, text });
+            out.push(Loaded {
+                file: fname.clone(),
+                case,
+                text,
+            });
         }
     }
     (out, problems)
@@ -134,7 +148,9 @@ fn locate(text: &str, needle: &str, occurrence: usize) -> Option<(usize, usize)>
     if needle.is_empty() {
         return None;
     }
-    text.match_indices(needle).nth(occurrence).map(|(s, m)| (s, s + m.len()))
+    text.match_indices(needle)
+        .nth(occurrence)
+        .map(|(s, m)| (s, s + m.len()))
 }
 
 fn chars(text: &str, at: usize) -> usize {
@@ -155,7 +171,9 @@ fn implied_action(e: &Expected) -> &str {
 #[test]
 fn corpus_is_well_formed() {
     let (cases, mut problems) = load();
-    let rule_ids: Option<BTreeSet<String>> = RulePack::embedded().ok().map(|p| p.rules.iter().map(|r| r.id.to_string()).collect());
+    let rule_ids: Option<BTreeSet<String>> = RulePack::embedded()
+        .ok()
+        .map(|p| p.rules.iter().map(|r| r.id.to_string()).collect());
     let mut names = BTreeSet::new();
     let mut used_docs = BTreeSet::new();
     let mut per_file: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -193,10 +211,16 @@ fn corpus_is_well_formed() {
                 }
             }
             match locate(&l.text, &e.text, e.occurrence) {
-                None => problems.push(format!("{at}: finding text {:?} (occurrence {}) does not occur in the case text", e.text, e.occurrence)),
+                None => problems.push(format!(
+                    "{at}: finding text {:?} (occurrence {}) does not occur in the case text",
+                    e.text, e.occurrence
+                )),
                 Some(sp) => {
                     if !spans.insert((e.kind.clone(), sp)) {
-                        problems.push(format!("{at}: finding {} {:?} labeled twice", e.kind, e.text));
+                        problems.push(format!(
+                            "{at}: finding {} {:?} labeled twice",
+                            e.kind, e.text
+                        ));
                     }
                 }
             }
@@ -208,7 +232,10 @@ fn corpus_is_well_formed() {
             };
         }
         if verdict.is_ok() && c.verdict != worst {
-            problems.push(format!("{at}: verdict {:?} but the labeled findings imply {worst:?}", c.verdict));
+            problems.push(format!(
+                "{at}: verdict {:?} but the labeled findings imply {worst:?}",
+                c.verdict
+            ));
         }
     }
     // Every sample document is used by a case.
@@ -220,8 +247,20 @@ fn corpus_is_well_formed() {
             }
         }
     }
-    eprintln!("corpus: {} cases ({})", cases.len(), per_file.iter().map(|(f, n)| format!("{f} {n}")).collect::<Vec<_>>().join(", "));
-    assert!(problems.is_empty(), "corpus problems:\n  {}", problems.join("\n  "));
+    eprintln!(
+        "corpus: {} cases ({})",
+        cases.len(),
+        per_file
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    assert!(
+        problems.is_empty(),
+        "corpus problems:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// A finding as printed in the failure report.
@@ -239,7 +278,13 @@ fn show_actual(text: &str, f: &Finding) -> String {
 }
 
 fn show_expected(text: &str, e: &Expected, sp: (usize, usize)) -> String {
-    let mut s = format!("{} {:?} @{}..{}", e.kind, e.text, chars(text, sp.0), chars(text, sp.1));
+    let mut s = format!(
+        "{} {:?} @{}..{}",
+        e.kind,
+        e.text,
+        chars(text, sp.0),
+        chars(text, sp.1)
+    );
     if let Some(r) = &e.rule {
         let _ = write!(s, " rule={r}");
     }
@@ -267,17 +312,19 @@ fn check(l: &Loaded, t: &mut Tally) -> Vec<String> {
     let got_verdict = s.decision.verdict.as_str();
     if want_verdict != got_verdict {
         t.wrong_verdict += 1;
-        lines.push(format!("verdict: expected {want_verdict}, got {got_verdict}"));
+        lines.push(format!(
+            "verdict: expected {want_verdict}, got {got_verdict}"
+        ));
     }
     let mut used = vec![false; s.findings.len()];
     let mut missing: Vec<(usize, (usize, usize))> = Vec::new();
     for (ei, e) in l.case.findings.iter().enumerate() {
-        let Some(sp) = locate(text, &e.text, e.occurrence) else { continue };
-        let hit = s
-            .findings
-            .iter()
-            .enumerate()
-            .find(|(i, f)| !used[*i] && f.kind.as_str() == e.kind && f.span.start == sp.0 && f.span.end == sp.1);
+        let Some(sp) = locate(text, &e.text, e.occurrence) else {
+            continue;
+        };
+        let hit = s.findings.iter().enumerate().find(|(i, f)| {
+            !used[*i] && f.kind.as_str() == e.kind && f.span.start == sp.0 && f.span.end == sp.1
+        });
         match hit {
             Some((i, f)) => {
                 used[i] = true;
@@ -299,7 +346,11 @@ fn check(l: &Loaded, t: &mut Tally) -> Vec<String> {
                 }
                 if !bad.is_empty() {
                     t.wrong_attr += 1;
-                    lines.push(format!("wrong attr: {}: {}", show_expected(text, e, sp), bad.join("; ")));
+                    lines.push(format!(
+                        "wrong attr: {}: {}",
+                        show_expected(text, e, sp),
+                        bad.join("; ")
+                    ));
                 }
             }
             None => missing.push((ei, sp)),
@@ -308,16 +359,18 @@ fn check(l: &Loaded, t: &mut Tally) -> Vec<String> {
     for (ei, sp) in missing {
         let e = &l.case.findings[ei];
         // The same kind found with an overlapping span: a span error, not a miss.
-        let near = s
-            .findings
-            .iter()
-            .enumerate()
-            .find(|(i, f)| !used[*i] && f.kind.as_str() == e.kind && f.span.start < sp.1 && sp.0 < f.span.end);
+        let near = s.findings.iter().enumerate().find(|(i, f)| {
+            !used[*i] && f.kind.as_str() == e.kind && f.span.start < sp.1 && sp.0 < f.span.end
+        });
         match near {
             Some((i, f)) => {
                 used[i] = true;
                 t.wrong_span += 1;
-                lines.push(format!("wrong span: expected {}\n              got {}", show_expected(text, e, sp), show_actual(text, f)));
+                lines.push(format!(
+                    "wrong span: expected {}\n              got {}",
+                    show_expected(text, e, sp),
+                    show_actual(text, f)
+                ));
             }
             None => {
                 t.missing += 1;
@@ -337,8 +390,14 @@ fn check(l: &Loaded, t: &mut Tally) -> Vec<String> {
 #[test]
 fn corpus_cases_screen_as_labeled() {
     let (cases, problems) = load();
-    assert!(problems.is_empty(), "corpus problems (see corpus_is_well_formed):\n  {}", problems.join("\n  "));
-    let filter = std::env::var("MISHEN_CORPUS_FILTER").ok().filter(|f| !f.is_empty());
+    assert!(
+        problems.is_empty(),
+        "corpus problems (see corpus_is_well_formed):\n  {}",
+        problems.join("\n  ")
+    );
+    let filter = std::env::var("MISHEN_CORPUS_FILTER")
+        .ok()
+        .filter(|f| !f.is_empty());
     let mut tally = Tally::default();
     let mut report = String::new();
     let mut run = 0;
@@ -369,7 +428,17 @@ fn corpus_cases_screen_as_labeled() {
                 let _ = writeln!(report, "  text: {shown:?}");
             }
         }
-        let _ = writeln!(report, "  expected: {} [{}]", l.case.verdict, l.case.findings.iter().map(|e| format!("{} {:?}", e.kind, e.text)).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            report,
+            "  expected: {} [{}]",
+            l.case.verdict,
+            l.case
+                .findings
+                .iter()
+                .map(|e| format!("{} {:?}", e.kind, e.text))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         for line in lines {
             let _ = writeln!(report, "  {line}");
         }
@@ -378,7 +447,11 @@ fn corpus_cases_screen_as_labeled() {
         eprintln!("{report}");
         panic!(
             "{failed} of {run} corpus cases fail: {} wrong verdicts, {} missing findings, {} unexpected findings, {} wrong spans, {} wrong rule/action/basis (details above)",
-            tally.wrong_verdict, tally.missing, tally.unexpected, tally.wrong_span, tally.wrong_attr
+            tally.wrong_verdict,
+            tally.missing,
+            tally.unexpected,
+            tally.wrong_span,
+            tally.wrong_attr
         );
     }
     eprintln!("corpus: all {run} cases pass");

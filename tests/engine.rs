@@ -9,13 +9,21 @@ use proptest::test_runner::Config;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
-static SCREENER: LazyLock<Screener> = LazyLock::new(|| Screener::embedded().expect("embedded packs compile"));
+static SCREENER: LazyLock<Screener> =
+    LazyLock::new(|| Screener::embedded().expect("embedded packs compile"));
 
 /// `cases` per property, or `PROPTEST_CASES` when set (for a deeper run).
 fn config(cases: u32) -> Config {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     // No regression files in the source tree.
-    Config { cases, failure_persistence: None, ..Config::default() }
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -24,19 +32,46 @@ fn config(cases: u32) -> Config {
 
 /// Single characters that normalization treats specially, and ordinary ones.
 const CHARS: &[char] = &[
-    '电', '话', '申', '请', '人', '张', '王', '欧', '明', '华', '秘', '密', '机', '★', '，', '。', '：', '、', '\n', ' ', '-',
-    'a', 'X', 'x', '@', '.', '(', ')', '（', '）', '０', '１', '３', '８', '９', '－', '－', '–', '—', '\u{2011}', '\u{2212}',
-    '\u{200B}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}', '\u{3000}', '\u{3000}',
-    '\u{00A0}', '𠀀', '😀',
+    '电', '话', '申', '请', '人', '张', '王', '欧', '明', '华', '秘', '密', '机', '★', '，', '。',
+    '：', '、', '\n', ' ', '-', 'a', 'X', 'x', '@', '.', '(', ')', '（', '）', '０', '１', '３',
+    '８', '９', '－', '－', '–', '—', '\u{2011}', '\u{2212}', '\u{200B}', '\u{200B}', '\u{200C}',
+    '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}', '\u{3000}', '\u{3000}', '\u{00A0}',
+    '𠀀', '😀',
 ];
 
 /// Chunks that make detectors fire, so that spans are exercised.
 const CHUNKS: &[&str] = &[
-    "13800138000", "１３８００１３８０００", "138", "0013", "8000", "１３８", "０５７４", "87668745", "电话：", "手机", "联系电话",
-    "身份证号码：", "360426199101010071", "３６０４２６１９９１０１０１００７１", "卡号6222020200123456788", "机密★5年\n",
-    "密级：秘密", "申请人", "联系人：", "欧阳娜娜", "马鹏祥", "王建国同志", "示例工程甲-01", "示例工程甲－０１",
-    "zhangsan@example.com", "ｚｈａｎｇｓａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", "标底为人民币100万元", "护照号码：E12345678",
-    "住址：福建省福州市鼓楼区五一路12号3栋502室", "本文件含有商业秘密", "\n商业秘密\n",
+    "13800138000",
+    "１３８００１３８０００",
+    "138",
+    "0013",
+    "8000",
+    "１３８",
+    "０５７４",
+    "87668745",
+    "电话：",
+    "手机",
+    "联系电话",
+    "身份证号码：",
+    "360426199101010071",
+    "３６０４２６１９９１０１０１００７１",
+    "卡号6222020200123456788",
+    "机密★5年\n",
+    "密级：秘密",
+    "申请人",
+    "联系人：",
+    "欧阳娜娜",
+    "马鹏祥",
+    "王建国同志",
+    "示例工程甲-01",
+    "示例工程甲－０１",
+    "zhangsan@example.com",
+    "ｚｈａｎｇｓａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+    "标底为人民币100万元",
+    "护照号码：E12345678",
+    "住址：福建省福州市鼓楼区五一路12号3栋502室",
+    "本文件含有商业秘密",
+    "\n商业秘密\n",
 ];
 
 fn piece() -> impl Strategy<Value = String> {
@@ -54,8 +89,15 @@ fn mixed_text() -> impl Strategy<Value = String> {
 }
 
 fn assert_span_ok(text: &str, s: &Span, what: &str) {
-    assert!(s.start <= s.end && s.end <= text.len(), "{what}: span {s:?} outside text of {} bytes: {text:?}", text.len());
-    assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{what}: span {s:?} not on char boundaries of {text:?}");
+    assert!(
+        s.start <= s.end && s.end <= text.len(),
+        "{what}: span {s:?} outside text of {} bytes: {text:?}",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+        "{what}: span {s:?} not on char boundaries of {text:?}"
+    );
 }
 
 proptest! {
@@ -103,11 +145,22 @@ proptest! {
 // (b) Redaction preserves the number of characters.
 // ---------------------------------------------------------------------------
 
-const KINDS: [Kind; 6] = [Kind::PersonName, Kind::Phone, Kind::ResidentId, Kind::BankCard, Kind::SecretTerm, Kind::ClassificationMark];
+const KINDS: [Kind; 6] = [
+    Kind::PersonName,
+    Kind::Phone,
+    Kind::ResidentId,
+    Kind::BankCard,
+    Kind::SecretTerm,
+    Kind::ClassificationMark,
+];
 
 /// Random findings over random char ranges (overlapping, nested, touching).
 fn random_findings(text: &str, picks: &[(usize, usize, usize, bool)]) -> Vec<Finding> {
-    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
     picks
         .iter()
         .map(|&(a, b, k, redact)| {
@@ -118,7 +171,11 @@ fn random_findings(text: &str, picks: &[(usize, usize, usize, bool)]) -> Vec<Fin
                 kind: KINDS[k % KINDS.len()],
                 span: Span::new(a.min(b), a.max(b)),
                 confidence: 0.9,
-                action: if redact { Action::Redact } else { Action::Allow },
+                action: if redact {
+                    Action::Redact
+                } else {
+                    Action::Allow
+                },
                 basis: Arc::from("basis"),
                 explanation: String::new(),
             }
@@ -178,14 +235,28 @@ static PROSE: LazyLock<Vec<char>> = LazyLock::new(|| {
 });
 
 const MOBILE_PREFIXES: &[&str] = &[
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157", "158",
-    "159", "166", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199",
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152",
+    "155", "156", "157", "158", "159", "166", "176", "177", "180", "181", "182", "183", "185",
+    "186", "187", "188", "189", "191", "198", "199",
 ];
 const SEPS: &[&str] = &["", "", " ", "-", "\u{3000}", "－", "–", " - ", "  "];
-const ZW: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'];
+const ZW: &[char] = &[
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+];
 // An opening parenthesis right before the number is covered by
 // `mobile_in_parentheses_spans_only_the_number` below.
-const BEFORE: &[&str] = &["", "电话：", "联系电话", "手机号码", "，", "：", "\n", " ", "(电话", "（联系人手机"];
+const BEFORE: &[&str] = &[
+    "",
+    "电话：",
+    "联系电话",
+    "手机号码",
+    "，",
+    "：",
+    "\n",
+    " ",
+    "(电话",
+    "（联系人手机",
+];
 const AFTER: &[&str] = &["", "。", "，", "；", "）", "\n", " "];
 
 #[derive(Debug, Clone)]
@@ -201,7 +272,11 @@ impl Plant {
     fn render(&self) -> String {
         let mut out = String::new();
         for (i, d) in self.digits.chars().enumerate() {
-            out.push(if self.full_width[i] { char::from_u32(d as u32 + 0xFEE0).unwrap() } else { d });
+            out.push(if self.full_width[i] {
+                char::from_u32(d as u32 + 0xFEE0).unwrap()
+            } else {
+                d
+            });
             if i + 1 < self.digits.len() {
                 if let Some(z) = self.zero_width[i] {
                     out.push(ZW[z % ZW.len()]);
@@ -227,12 +302,24 @@ fn plant() -> impl Strategy<Value = Plant> {
         Just(vec![None; 10]),
         prop::collection::vec(prop::option::weighted(0.3, 0usize..ZW.len()), 10),
     ];
-    (prop::sample::select(MOBILE_PREFIXES), "[0-9]{8}", (0..SEPS.len(), 0..SEPS.len()), fw, zw)
-        .prop_map(|(p, rest, seps, full_width, zero_width)| Plant { digits: format!("{p}{rest}"), seps, full_width, zero_width })
+    (
+        prop::sample::select(MOBILE_PREFIXES),
+        "[0-9]{8}",
+        (0..SEPS.len(), 0..SEPS.len()),
+        fw,
+        zw,
+    )
+        .prop_map(|(p, rest, seps, full_width, zero_width)| Plant {
+            digits: format!("{p}{rest}"),
+            seps,
+            full_width,
+            zero_width,
+        })
 }
 
 fn prose(max: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(PROSE.clone()), 0..max).prop_map(|v| v.into_iter().collect())
+    prop::collection::vec(prop::sample::select(PROSE.clone()), 0..max)
+        .prop_map(|v| v.into_iter().collect())
 }
 
 proptest! {
@@ -277,24 +364,48 @@ fn mobile_in_parentheses_spans_only_the_number() {
     ] {
         let s = SCREENER.screen(text);
         let at = text.find(value).unwrap();
-        let phones: Vec<(&str, &Finding)> = s.findings.iter().filter(|f| f.kind == Kind::Phone).map(|f| (&text[f.span.start..f.span.end], f)).collect();
+        let phones: Vec<(&str, &Finding)> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Phone)
+            .map(|f| (&text[f.span.start..f.span.end], f))
+            .collect();
         assert_eq!(phones.len(), 1, "{text:?}: {phones:#?}");
-        assert_eq!(phones[0].1.span, Span::new(at, at + value.len()), "{text:?}: phone reported as {:?}, want {value:?}", phones[0].0);
+        assert_eq!(
+            phones[0].1.span,
+            Span::new(at, at + value.len()),
+            "{text:?}: phone reported as {:?}, want {value:?}",
+            phones[0].0
+        );
     }
     // The parenthesized area code of a landline stays part of it.
     let text = "电话：（0574）87668745";
     let s = SCREENER.screen(text);
-    let f = s.findings.iter().find(|f| f.kind == Kind::Phone).expect("landline found");
+    let f = s
+        .findings
+        .iter()
+        .find(|f| f.kind == Kind::Phone)
+        .expect("landline found");
     assert_eq!(&text[f.span.start..f.span.end], "（0574）87668745");
 }
 
 #[test]
 fn plant_renders_each_evasion() {
-    let p = Plant { digits: "13800138000".into(), seps: (2, 2), full_width: vec![false; 11], zero_width: vec![None; 10] };
+    let p = Plant {
+        digits: "13800138000".into(),
+        seps: (2, 2),
+        full_width: vec![false; 11],
+        zero_width: vec![None; 10],
+    };
     assert_eq!(p.render(), "138 0013 8000");
     let p = Plant { seps: (4, 3), ..p };
     assert_eq!(p.render(), "138\u{3000}0013-8000");
-    let p = Plant { seps: (0, 0), full_width: vec![true; 11], zero_width: [vec![Some(0)], vec![None; 9]].concat(), ..p };
+    let p = Plant {
+        seps: (0, 0),
+        full_width: vec![true; 11],
+        zero_width: [vec![Some(0)], vec![None; 9]].concat(),
+        ..p
+    };
     assert_eq!(p.render(), "１\u{200B}３８００１３８０００");
 }
 
@@ -306,22 +417,41 @@ const N_TERMS: usize = 100_000;
 
 /// Three Han "digits" in base 64 (U+6C34..U+6C73): distinct, fixed length.
 fn han3(i: usize) -> String {
-    (0..3).rev().map(|k| char::from_u32(0x6C34 + ((i >> (6 * k)) & 63) as u32).unwrap()).collect()
+    (0..3)
+        .rev()
+        .map(|k| char::from_u32(0x6C34 + ((i >> (6 * k)) & 63) as u32).unwrap())
+        .collect()
 }
 
 /// Term `i`: 项目代号 + three Han digits; every tenth also has an ASCII suffix.
 fn term(i: usize) -> String {
-    if i % 10 == 0 { format!("项目代号{}-K{i}", han3(i)) } else { format!("项目代号{}", han3(i)) }
+    if i % 10 == 0 {
+        format!("项目代号{}-K{i}", han3(i))
+    } else {
+        format!("项目代号{}", han3(i))
+    }
 }
 
 fn full_width(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_graphic() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() {
+                char::from_u32(c as u32 + 0xFEE0).unwrap()
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn hundred_thousand_term_lexicon() {
     let terms: Vec<String> = (0..N_TERMS).map(term).collect();
-    assert_eq!(terms.iter().collect::<BTreeSet<_>>().len(), N_TERMS, "generated terms are distinct");
+    assert_eq!(
+        terms.iter().collect::<BTreeSet<_>>().len(),
+        N_TERMS,
+        "generated terms are distinct"
+    );
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::create_dir_all(dir.path().join("lexicons")).unwrap();
     let mut lex = String::from("# generated\n");
@@ -330,9 +460,25 @@ fn hundred_thousand_term_lexicon() {
         lex.push('\n');
     }
     std::fs::write(dir.path().join("lexicons/secret_terms.txt"), lex).unwrap();
-    let s = Screener::builder().rules_dir(dir.path()).build().expect("100,000-term pack builds");
-    let secret_rule = s.pack().rules.iter().position(|r| &*r.id == "ss.secret_term").expect("ss.secret_term rule") as u32;
-    assert_eq!(s.pack().term_rule.iter().filter(|&&r| r == secret_rule).count(), N_TERMS, "every term is in the automaton");
+    let s = Screener::builder()
+        .rules_dir(dir.path())
+        .build()
+        .expect("100,000-term pack builds");
+    let secret_rule = s
+        .pack()
+        .rules
+        .iter()
+        .position(|r| &*r.id == "ss.secret_term")
+        .expect("ss.secret_term rule") as u32;
+    assert_eq!(
+        s.pack()
+            .term_rule
+            .iter()
+            .filter(|&&r| r == secret_rule)
+            .count(),
+        N_TERMS,
+        "every term is in the automaton"
+    );
 
     let (a, b, c) = (&terms[0], &terms[54_321], &terms[99_990]);
     assert!(c.contains("-K"), "the third term has ASCII: {c}");
@@ -341,26 +487,54 @@ fn hundred_thousand_term_lexicon() {
     let text = format!("{a}的推进情况已于会上通报。会议还研究了{b}和{c_fw}的有关事项。\n");
     let want: BTreeSet<(usize, usize)> = [
         (0, a.len()),
-        (text.find(b.as_str()).unwrap(), text.find(b.as_str()).unwrap() + b.len()),
-        (text.find(c_fw.as_str()).unwrap(), text.find(c_fw.as_str()).unwrap() + c_fw.len()),
+        (
+            text.find(b.as_str()).unwrap(),
+            text.find(b.as_str()).unwrap() + b.len(),
+        ),
+        (
+            text.find(c_fw.as_str()).unwrap(),
+            text.find(c_fw.as_str()).unwrap() + c_fw.len(),
+        ),
     ]
     .into_iter()
     .collect();
     let r = s.screen(&text);
-    let got: BTreeSet<(usize, usize)> = r.findings.iter().filter(|f| f.kind == Kind::SecretTerm).map(|f| (f.span.start, f.span.end)).collect();
+    let got: BTreeSet<(usize, usize)> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::SecretTerm)
+        .map(|f| (f.span.start, f.span.end))
+        .collect();
     assert_eq!(got, want, "secret terms in {text:?}: {:#?}", r.findings);
-    assert_eq!(r.findings.iter().filter(|f| f.kind == Kind::SecretTerm).count(), 3);
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.kind == Kind::SecretTerm)
+            .count(),
+        3
+    );
     assert_eq!(r.decision.verdict, Verdict::Withhold);
-    assert!(r.findings.iter().filter(|f| f.kind == Kind::SecretTerm).all(|f| f.action == Action::Withhold && &*f.rule == "ss.secret_term"));
+    assert!(
+        r.findings
+            .iter()
+            .filter(|f| f.kind == Kind::SecretTerm)
+            .all(|f| f.action == Action::Withhold && &*f.rule == "ss.secret_term")
+    );
 
     // Near misses: an unlisted code, a truncated term, an ASCII term glued to more ASCII,
     // the bare prefix, and the embedded demo term (the list replaced the embedded one).
     let unlisted = format!("项目代号{}", han3(200_000));
     let truncated: String = b.chars().take(b.chars().count() - 1).collect();
     let glued = format!("{c}1");
-    let none = format!("会议研究了{unlisted}、{truncated}的事项，另见{glued}。项目代号另行通知。会议研究了示例工程甲-01的进度。\n");
+    let none = format!(
+        "会议研究了{unlisted}、{truncated}的事项，另见{glued}。项目代号另行通知。会议研究了示例工程甲-01的进度。\n"
+    );
     let r = s.screen(&none);
-    assert!(r.findings.iter().all(|f| f.kind != Kind::SecretTerm), "no secret term in {none:?}: {:#?}", r.findings);
+    assert!(
+        r.findings.iter().all(|f| f.kind != Kind::SecretTerm),
+        "no secret term in {none:?}: {:#?}",
+        r.findings
+    );
     assert_ne!(r.decision.verdict, Verdict::Withhold, "{:#?}", r.findings);
 }
 
@@ -411,11 +585,17 @@ fn screening_is_deterministic() {
 fn clones_share_one_engine() {
     let a = Screener::embedded().unwrap();
     let b = a.clone();
-    assert!(std::ptr::eq(a.engine(), b.engine()), "clone shares the engine");
+    assert!(
+        std::ptr::eq(a.engine(), b.engine()),
+        "clone shares the engine"
+    );
     assert!(Arc::ptr_eq(a.pack(), b.pack()), "clone shares the pack");
     assert_eq!(a.rules_sha256(), b.rules_sha256());
     let c = Screener::embedded().unwrap();
-    assert!(!std::ptr::eq(a.engine(), c.engine()), "a new build is a new engine");
+    assert!(
+        !std::ptr::eq(a.engine(), c.engine()),
+        "a new build is a new engine"
+    );
     // Moving a clone to another thread works and finds the same.
     let h = std::thread::spawn(move || b.screen(DOC).findings);
     assert_eq!(h.join().unwrap(), a.screen(DOC).findings);
