@@ -17,6 +17,7 @@
 //! binary and identified by the SHA-256 of their sources.
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod detect;
 pub mod normalize;
 pub mod redact;

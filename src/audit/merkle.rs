@@ -1,0 +1,355 @@
+//! RFC 9162 Merkle tree over record hashes, inclusion and consistency proofs, and
+//! C2SP `tlog-checkpoint` notes signed in the C2SP `signed-note` form.
+//!
+//! Leaves are record hashes, which already carry the 0x00 leaf prefix
+//! (`SHA-256(0x00 || canonical record)`); interior nodes are
+//! `SHA-256(0x01 || left || right)`; the root of the empty tree is `SHA-256("")`.
+//! The split point of `n > 1` leaves is the largest power of two below `n`.
+//!
+//! A checkpoint is the note
+//!
+//! ```text
+//! <origin>\n<size>\n<base64 root hash>\n
+//! ```
+//!
+//! followed by a blank line and one signature line
+//! `— <origin> <base64(key hash[4] || Ed25519 signature[64])>\n`, where the key hash is
+//! the first four bytes of `SHA-256(<origin> || "\n" || 0x01 || public key)` and the
+//! signature covers the note text (the three lines, with their newlines).
+
+use super::AuditError;
+use super::keys::Signer;
+use super::record::{b64, unb64};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// A 32-byte hash.
+pub type Hash = [u8; 32];
+
+/// `SHA-256(0x01 || l || r)`.
+pub fn node(l: &Hash, r: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(l);
+    h.update(r);
+    h.finalize().into()
+}
+
+fn split(n: usize) -> usize {
+    // Largest power of two strictly below n (n >= 2).
+    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The tree hash of `leaves`.
+pub fn root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => Sha256::digest(b"").into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+/// The inclusion proof of leaf `m` (RFC 9162 §2.1.3.1); `None` if `m` is out of range.
+pub fn inclusion_proof(m: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
+    if m >= leaves.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    path(m, leaves, &mut out);
+    Some(out)
+}
+
+fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
+    let n = d.len();
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        path(m, &d[..k], out);
+        out.push(root(&d[k..]));
+    } else {
+        path(m - k, &d[k..], out);
+        out.push(root(&d[..k]));
+    }
+}
+
+/// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && r == *root
+}
+
+/// The consistency proof between the first `m` leaves and all of `leaves`
+/// (RFC 9162 §2.1.4.1); `None` if `m > leaves.len()`.
+pub fn consistency_proof(m: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
+    if m > leaves.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    if m > 0 && m < leaves.len() {
+        subproof(m, leaves, true, &mut out);
+    }
+    Some(out)
+}
+
+fn subproof(m: usize, d: &[Hash], b: bool, out: &mut Vec<Hash>) {
+    let n = d.len();
+    if m == n {
+        if !b {
+            out.push(root(d));
+        }
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, &d[..k], b, out);
+        out.push(root(&d[k..]));
+    } else {
+        subproof(m - k, &d[k..], false, out);
+        out.push(root(&d[..k]));
+    }
+}
+
+/// Verifies a consistency proof (RFC 9162 §2.1.4.2).
+pub fn verify_consistency(first: u64, second: u64, first_root: &Hash, second_root: &Hash, proof: &[Hash]) -> bool {
+    if first > second {
+        return false;
+    }
+    if first == second {
+        return proof.is_empty() && first_root == second_root;
+    }
+    if first == 0 {
+        return proof.is_empty();
+    }
+    if proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if first.is_power_of_two() {
+        path.push(*first_root);
+    }
+    path.extend_from_slice(proof);
+    let (mut fn_, mut sn) = (first - 1, second - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node(c, &fr);
+            sr = node(c, &sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = node(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    fr == *first_root && sr == *second_root && sn == 0
+}
+
+/// A parsed, signature-checked checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Origin line.
+    pub origin: String,
+    /// Number of records.
+    pub size: u64,
+    /// Tree hash of the first `size` records.
+    pub root: Hash,
+}
+
+/// The signed-note key hash of an Ed25519 key named `name`.
+pub fn note_key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n\x01");
+    h.update(key.as_bytes());
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+impl Checkpoint {
+    /// The note text (three lines).
+    pub fn body(&self) -> String {
+        format!("{}\n{}\n{}\n", self.origin, self.size, b64(&self.root))
+    }
+
+    /// The signed note.
+    pub fn sign(&self, signer: &Signer) -> String {
+        let body = self.body();
+        let sig = signer.sign(body.as_bytes());
+        let mut blob = note_key_hash(&self.origin, &signer.public()).to_vec();
+        blob.extend_from_slice(&sig.to_bytes());
+        format!("{body}\n\u{2014} {} {}\n", self.origin, b64(&blob))
+    }
+
+    /// Parses a signed note strictly and checks its signature with `key`.
+    pub fn open(note: &str, key: &VerifyingKey) -> Result<Checkpoint, AuditError> {
+        let bad = |why: &str| AuditError::Checkpoint(why.to_owned());
+        let (body, sigs) = note.split_once("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
+        let body = format!("{body}\n");
+        let lines: Vec<&str> = body.lines().collect();
+        if lines.len() != 3 {
+            return Err(bad("the note must have exactly three lines: origin, size, root"));
+        }
+        let origin = lines[0].to_owned();
+        super::keys::check_origin(&origin)?;
+        let size: u64 = lines[1]
+            .parse()
+            .ok()
+            .filter(|_| lines[1] == "0" || !lines[1].starts_with('0'))
+            .ok_or_else(|| bad("size is not a decimal number"))?;
+        let root: Hash = unb64(lines[2])
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| bad("root is not 32 bytes of base64"))?;
+        let want = note_key_hash(&origin, key);
+        let mut ok = false;
+        for line in sigs.split_terminator('\n') {
+            let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| bad("signature line does not start with an em dash"))?;
+            let (name, sig) = rest.split_once(' ').ok_or_else(|| bad("malformed signature line"))?;
+            let blob = unb64(sig).ok_or_else(|| bad("signature is not base64"))?;
+            if name != origin || blob.len() != 68 || blob[..4] != want {
+                continue;
+            }
+            let raw: [u8; 64] = blob[4..].try_into().map_err(|_| bad("signature is not 64 bytes"))?;
+            ok = key.verify_strict(body.as_bytes(), &Signature::from_bytes(&raw)).is_ok();
+            if !ok {
+                return Err(bad("bad checkpoint signature"));
+            }
+        }
+        if !note.ends_with('\n') || !ok {
+            return Err(bad("no valid signature by the log key"));
+        }
+        Ok(Checkpoint { origin, size, root })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(n: usize) -> Vec<Hash> {
+        (0..n).map(|i| super::super::record::record_hash(&[i as u8])).collect()
+    }
+
+    #[test]
+    fn empty_root_is_sha256_of_nothing() {
+        assert_eq!(
+            hex::encode(root(&[])),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    /// RFC 6962 / certificate-transparency reference vectors (leaf data below).
+    #[test]
+    fn rfc6962_roots() {
+        let data: [&[u8]; 8] = [
+            b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
+            b"\x50\x51\x52\x53\x54\x55\x56\x57",
+            b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+        ];
+        let l: Vec<Hash> = data.iter().map(|d| super::super::record::record_hash(d)).collect();
+        let want = [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        ];
+        for (n, w) in want.iter().enumerate() {
+            assert_eq!(hex::encode(root(&l[..n + 1])), *w, "size {}", n + 1);
+        }
+    }
+
+    #[test]
+    fn inclusion_every_leaf_every_size() {
+        for n in 1..=33 {
+            let l = leaves(n);
+            let r = root(&l);
+            for m in 0..n {
+                let p = inclusion_proof(m, &l).unwrap();
+                assert!(verify_inclusion(m as u64, n as u64, &l[m], &p, &r), "n={n} m={m}");
+                assert!(!verify_inclusion(m as u64, n as u64, &l[(m + 1) % n], &p, &r) || n == 1);
+                if !p.is_empty() {
+                    let mut q = p.clone();
+                    q[0][0] ^= 1;
+                    assert!(!verify_inclusion(m as u64, n as u64, &l[m], &q, &r));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn consistency_every_pair() {
+        for n in 1..=33 {
+            let l = leaves(n);
+            let r2 = root(&l);
+            for m in 0..=n {
+                let r1 = root(&l[..m]);
+                let p = consistency_proof(m, &l).unwrap();
+                assert!(verify_consistency(m as u64, n as u64, &r1, &r2, &p), "m={m} n={n}");
+                if m > 0 && m < n {
+                    let mut bad = r1;
+                    bad[5] ^= 0x40;
+                    assert!(!verify_consistency(m as u64, n as u64, &bad, &r2, &p));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checkpoint_round_trip_and_tamper() {
+        let s = Signer::from_seed([7; 32]);
+        let c = Checkpoint { origin: "mishen.audit/test".into(), size: 5, root: [9; 32] };
+        let note = c.sign(&s);
+        assert_eq!(Checkpoint::open(&note, &s.public()).unwrap(), c);
+        for i in 0..note.len() {
+            let mut b = note.clone().into_bytes();
+            b[i] ^= 0x01;
+            if let Ok(t) = String::from_utf8(b) {
+                assert!(Checkpoint::open(&t, &s.public()).is_err(), "flip at {i}");
+            }
+        }
+        let other = Signer::from_seed([8; 32]);
+        assert!(Checkpoint::open(&note, &other.public()).is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! The audit log: one signed, hash-chained record per screening and per reviewer
+//! decision (保密审查制度 第十条: title and 文号, basis, conclusion, reviewer,
+//! date, kept safely), verifiable offline by anyone holding the public key.
+//!
+//! # Format `mishen-audit/1` (this is the specification)
+//!
+//! A record is a JSON object serialized as **RFC 8785 canonical JSON** (keys
+//! sorted by UTF-16 code units, no whitespace, shortest numbers). It holds no
+//! floating-point numbers (confidences are integer per-mille) and no document
+//! text: hashes, ids, character spans, HMACs and masked titles only.
+//!
+//! ```text
+//! {"actor":"cli:alice",                        who asked
+//!  "format":"mishen-audit/1",                  version header; anything else is rejected
+//!  "id":"0190…",                               UUIDv7; its timestamp equals "time"
+//!  "key_id":"3fa1…",                           first 8 bytes of SHA-256(public key), hex
+//!  "origin":"mishen.audit/3fa1…",              the log's name; first line of its checkpoints
+//!  "prev":"…64 hex…",                          record hash of seq-1; 64 zeros for seq 0
+//!  "review":{…}          (type review only)
+//!  "screening":{…}       (type screening only)
+//!  "seq":0,                                    0-based position
+//!  "sig":"base64",                             Ed25519, see below
+//!  "time":"2026-11-05T08:00:00.000Z",          RFC 3339 UTC, milliseconds
+//!  "type":"screening"|"review"}
+//!
+//! screening = {"document":{"title"?,"doc_number"?,"content_sha256","bytes","chars"},
+//!              "verdict":"publish|redact|withhold",
+//!              "reasons":[{"category","action","basis","summary"}],
+//!              "findings":[{"rule","kind","action","start","end",
+//!                           "confidence_permille","value_hmac"}],
+//!              "rules_sha256","engine"}
+//! review    = {"ref_id","ref_seq","ref_hash","decision":"confirm|dismiss|override",
+//!              "verdict","reviewer","role","comment"?}
+//! ```
+//!
+//! - `title`: caller-given, or the first non-blank line that is neither a 文号 nor a
+//!   marking, every sensitive value in it masked (`■`), at most 100 characters.
+//!   `doc_number` (文号): caller-given, or the first `皖政办秘〔2009〕59号` /
+//!   `国办发〔2016〕19号` form in the text.
+//! - `value_hmac` = HMAC-SHA256(log key, `"mishen-finding-v1\0"` || kind || 0x00 ||
+//!   value). The log key is a random 32-byte secret in the data directory: a plain
+//!   hash of an 18-digit ID could be brute-forced, the HMAC cannot without the key,
+//!   yet equal values within one log still match.
+//! - **Signature**: Ed25519 over `"mishen-audit-v1\0"` || canonical bytes of the
+//!   record without `sig` (with `key_id`), verified strictly.
+//! - **Record hash**: SHA-256(0x00 || canonical bytes with `sig`). It is the next
+//!   record's `prev` and the record's RFC 9162 Merkle leaf ([`merkle`]).
+//! - **Checkpoints**: C2SP tlog-checkpoint notes (origin, size, base64 root)
+//!   signed as C2SP signed notes with the same key, written every
+//!   [`CHECKPOINT_EVERY`] records and when the log is closed.
+//! - **Export**: JSON Lines, one record's canonical bytes per line, each line
+//!   ending in `\n`. Parsing is strict: a record is accepted only if its bytes are
+//!   exactly its own canonical form.
+//!
+//! Files in the data directory: [`keys`] (`audit.key`, `audit.pub`, `log.key`,
+//! `origin`), [`store::DB_FILE`] and `checkpoint` (the latest signed checkpoint).
+
+pub mod keys;
+pub mod merkle;
+pub mod record;
+pub mod store;
+pub mod verify;
+
+use keys::Keys;
+use merkle::{Checkpoint, Hash};
+use record::{Body, Header, Record, record_hash};
+use std::path::{Path, PathBuf};
+use store::{Entry, SqliteStore, Store};
+
+/// A checkpoint is written after every this many records.
+pub const CHECKPOINT_EVERY: u64 = 256;
+/// The latest checkpoint's file in the data directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+
+/// Errors of the audit log.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// File system.
+    #[error("{0}")]
+    Io(String),
+    /// Key files.
+    #[error("keys: {0}")]
+    Keys(String),
+    /// The database.
+    #[error("audit store: {0}")]
+    Store(String),
+    /// Serialization.
+    #[error("cannot encode a record: {0}")]
+    Encode(String),
+    /// A checkpoint note.
+    #[error("{0}")]
+    Checkpoint(String),
+    /// A reference to a record that is not there or cannot be reviewed.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Where an appended record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Record id.
+    pub id: String,
+    /// Sequence number.
+    pub seq: u64,
+    /// Record hash.
+    pub hash: Hash,
+}
+
+/// Supplies (id, unix milliseconds) for each new record; tests inject fixed values.
+pub type Clock = Box<dyn FnMut() -> (uuid::Uuid, u64) + Send>;
+
+/// The single writer of one log.
+pub struct AuditLog<S: Store> {
+    store: S,
+    keys: Keys,
+    actor: String,
+    clock: Clock,
+    checkpoint_file: Option<PathBuf>,
+    checkpoint_every: u64,
+}
+
+impl<S: Store> std::fmt::Debug for AuditLog<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditLog({})", self.keys.origin)
+    }
+}
+
+fn system_clock() -> Clock {
+    Box::new(|| {
+        let ms = record::now_ms();
+        (Header::new_id(ms), ms)
+    })
+}
+
+impl AuditLog<SqliteStore> {
+    /// Opens (creating on first use) the log in `dir`.
+    pub fn open(dir: &Path, actor: &str) -> Result<Self, AuditError> {
+        let keys = Keys::open_or_create(dir)?;
+        let store = SqliteStore::open(dir, true)?;
+        let mut log = AuditLog::new(store, keys, actor);
+        log.checkpoint_file = Some(dir.join(CHECKPOINT_FILE));
+        Ok(log)
+    }
+}
+
+impl<S: Store> AuditLog<S> {
+    /// A log over `store` signed with `keys`.
+    pub fn new(store: S, keys: Keys, actor: &str) -> Self {
+        AuditLog {
+            store,
+            keys,
+            actor: actor.to_owned(),
+            clock: system_clock(),
+            checkpoint_file: None,
+            checkpoint_every: CHECKPOINT_EVERY,
+        }
+    }
+
+    /// Replaces the clock (known-answer tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the checkpoint interval (at least 1).
+    pub fn with_checkpoint_every(mut self, n: u64) -> Self {
+        self.checkpoint_every = n.max(1);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Appends records in one transaction (group commit). When this returns
+    /// `Ok`, every record is durable.
+    pub fn append(&mut self, bodies: Vec<Body>) -> Result<Vec<Appended>, AuditError> {
+        if bodies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = &self.keys;
+        let actor = &self.actor;
+        let clock = &mut self.clock;
+        let es = self.store.append_with(&mut |next, prev| {
+            let mut prev = prev.unwrap_or([0; 32]);
+            let mut out = Vec::with_capacity(bodies.len());
+            for (i, b) in bodies.iter().enumerate() {
+                let (id, unix_ms) = clock();
+                let h = Header {
+                    id,
+                    seq: next + i as u64,
+                    unix_ms,
+                    origin: keys.origin.clone(),
+                    actor: actor.clone(),
+                    prev,
+                };
+                let r = Record::sign(&h, b.clone(), &keys.signer)?;
+                let bytes = r.canonical()?;
+                prev = record_hash(&bytes);
+                out.push(Entry { seq: h.seq, id: r.id, hash: prev, bytes });
+            }
+            Ok(out)
+        })?;
+        let before = es[0].seq;
+        let after = before + es.len() as u64;
+        if after / self.checkpoint_every > before / self.checkpoint_every {
+            self.checkpoint()?;
+        }
+        Ok(es.into_iter().map(|e| Appended { id: e.id, seq: e.seq, hash: e.hash }).collect())
+    }
+
+    /// Appends a reviewer's decision about screening record `ref_id`.
+    pub fn review(&mut self, ref_id: &str, mut body: record::ReviewBody) -> Result<Appended, AuditError> {
+        let e = self
+            .store
+            .get_id(ref_id)?
+            .ok_or_else(|| AuditError::NotFound(format!("no record with id {ref_id:?}")))?;
+        let r = Record::parse(&e.bytes).map_err(|why| AuditError::NotFound(format!("record {ref_id}: {why}")))?;
+        if r.kind != record::RecordKind::Screening {
+            return Err(AuditError::NotFound(format!("record {ref_id} is a {:?} record, not a screening", r.kind)));
+        }
+        body.ref_id = e.id;
+        body.ref_seq = e.seq;
+        body.ref_hash = hex::encode(record_hash(&e.bytes));
+        let mut a = self.append(vec![Body::Review(body)])?;
+        a.pop().ok_or_else(|| AuditError::Store("nothing appended".into()))
+    }
+
+    /// Signs and stores a checkpoint for the current size (if it has none yet);
+    /// returns the note.
+    pub fn checkpoint(&mut self) -> Result<String, AuditError> {
+        let n = self.store.len()?;
+        let leaves = self.store.hashes(n)?;
+        let cp = Checkpoint { origin: self.keys.origin.clone(), size: n, root: merkle::root(&leaves) };
+        let note = cp.sign(&self.keys.signer);
+        self.store.put_checkpoint(n, &note)?;
+        if let Some(p) = &self.checkpoint_file {
+            let tmp = p.with_extension("tmp");
+            std::fs::write(&tmp, &note)
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .map_err(|e| AuditError::Io(format!("{}: {e}", p.display())))?;
+        }
+        Ok(note)
+    }
+
+    /// Writes the closing checkpoint.
+    pub fn close(mut self) -> Result<String, AuditError> {
+        self.checkpoint()
+    }
+}
+
+/// Verifies every record and checkpoint in `store` with `key`.
+pub fn verify_store<'a>(
+    store: &dyn Store,
+    key: ed25519_dalek::VerifyingKey,
+    extra_notes: impl IntoIterator<Item = &'a str>,
+) -> Result<Result<verify::Summary, verify::Failure>, AuditError> {
+    let mut v = verify::Verifier::new(key, None);
+    let mut failure = None;
+    let r = store.scan(&mut |b| {
+        if let Err(f) = v.push(b) {
+            failure = Some(f);
+            return Err(AuditError::Store("stop".into()));
+        }
+        Ok(())
+    });
+    if let Some(f) = failure {
+        return Ok(Err(f));
+    }
+    r?;
+    let stored = store.checkpoints()?;
+    let mut notes: Vec<String> = stored.into_iter().map(|(_, n)| n).collect();
+    notes.extend(extra_notes.into_iter().map(str::to_owned));
+    Ok(v.finish(notes.iter().map(String::as_str)))
+}

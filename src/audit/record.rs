@@ -1,0 +1,524 @@
+//! The audit record: version `mishen-audit/1`, serialized as RFC 8785 canonical JSON.
+//!
+//! See the [module documentation](super) for the full format. This file holds the
+//! types, their canonical bytes, the signature and the record hash, and the
+//! builders that turn a [`Screening`] into a record body without copying any
+//! document text into it.
+
+use super::AuditError;
+use super::keys::{KeyId, LogKey, Signer};
+use crate::detect::Finding;
+use crate::screen::Screening;
+use crate::span::LineIndex;
+use crate::verdict::Reason;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// The value of every record's `format` field.
+pub const FORMAT: &str = "mishen-audit/1";
+/// Prefix of the bytes a record signature covers.
+pub const SIGNATURE_DOMAIN: &[u8] = b"mishen-audit-v1\0";
+/// Prefix of the HMAC input of a finding fingerprint.
+pub const FINGERPRINT_DOMAIN: &[u8] = b"mishen-finding-v1\0";
+/// `prev` of the first record: 32 zero bytes, hex.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The engine version recorded in every screening record.
+pub const ENGINE_VERSION: &str = concat!("mishen ", env!("CARGO_PKG_VERSION"));
+
+/// One record of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// `screening` or `review`.
+    #[serde(rename = "type")]
+    pub kind: RecordKind,
+    /// UUIDv7, lower-case hyphenated.
+    pub id: String,
+    /// 0-based position in the log.
+    pub seq: u64,
+    /// RFC 3339 UTC with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    pub time: String,
+    /// The log's origin line (also the first line of its checkpoints).
+    pub origin: String,
+    /// Who asked: `cli:<user>` for the command line.
+    pub actor: String,
+    /// Hex record hash of record `seq - 1`; 64 zeros for seq 0.
+    pub prev: String,
+    /// Present in `screening` records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningBody>,
+    /// Present in `review` records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewBody>,
+    /// First 8 bytes of SHA-256 of the signing public key, hex.
+    pub key_id: String,
+    /// Ed25519 signature over [`SIGNATURE_DOMAIN`] || canonical bytes without `sig`, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+}
+
+/// The closed set of record types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// One screened document.
+    Screening,
+    /// A reviewer's decision about an earlier screening record.
+    Review,
+}
+
+/// What was screened and what the engine concluded. No document text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningBody {
+    /// Title and 文号.
+    pub document: DocumentInfo,
+    /// `publish`, `redact` or `withhold`.
+    pub verdict: String,
+    /// Reasons with their legal basis.
+    pub reasons: Vec<ReasonEntry>,
+    /// One per finding.
+    pub findings: Vec<Fingerprint>,
+    /// SHA-256 of the compiled rule packs.
+    pub rules_sha256: String,
+    /// [`ENGINE_VERSION`] of the engine that screened.
+    pub engine: String,
+}
+
+/// Identification of the screened document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInfo {
+    /// Caller-given, or the first non-blank line with sensitive values masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// 文号 (`国办发〔2016〕19号`), caller-given or extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_number: Option<String>,
+    /// SHA-256 of the document bytes.
+    pub content_sha256: String,
+    /// Length in bytes.
+    pub bytes: u64,
+    /// Length in characters (0 if it could not be read as text).
+    pub chars: u64,
+}
+
+/// A reason as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonEntry {
+    /// Category (or `unreadable`, `none`).
+    pub category: String,
+    /// Action.
+    pub action: String,
+    /// Legal basis.
+    pub basis: String,
+    /// Kinds and counts (never values).
+    pub summary: String,
+}
+
+impl From<&Reason> for ReasonEntry {
+    fn from(r: &Reason) -> Self {
+        ReasonEntry {
+            category: r.category.clone(),
+            action: r.action.clone(),
+            basis: r.basis.clone(),
+            summary: r.summary.clone(),
+        }
+    }
+}
+
+/// A finding without its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    /// Rule id.
+    pub rule: String,
+    /// Kind.
+    pub kind: String,
+    /// Action.
+    pub action: String,
+    /// Half-open character offsets into the document text.
+    pub start: u64,
+    /// End (exclusive).
+    pub end: u64,
+    /// Confidence × 1000, rounded.
+    pub confidence_permille: u64,
+    /// HMAC-SHA256 under the log key of [`FINGERPRINT_DOMAIN`] || kind || 0x00 || value, hex.
+    pub value_hmac: String,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// Id of the screening record reviewed.
+    pub ref_id: String,
+    /// Its sequence number.
+    pub ref_seq: u64,
+    /// Its record hash, hex.
+    pub ref_hash: String,
+    /// `confirm`, `dismiss` or `override`.
+    pub decision: Decision,
+    /// The final verdict.
+    pub verdict: String,
+    /// Reviewer identity.
+    pub reviewer: String,
+    /// Reviewer role.
+    pub role: String,
+    /// Optional comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A reviewer's decision about the engine's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The engine's verdict stands.
+    Confirm,
+    /// The findings are dismissed (the verdict becomes the reviewer's).
+    Dismiss,
+    /// The reviewer sets a different verdict.
+    Override,
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "confirm" => Ok(Decision::Confirm),
+            "dismiss" => Ok(Decision::Dismiss),
+            "override" => Ok(Decision::Override),
+            _ => Err(format!("unknown decision {s:?} (expected confirm, dismiss or override)")),
+        }
+    }
+}
+
+/// The record's place in the log, fixed when it is appended.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Record id.
+    pub id: uuid::Uuid,
+    /// Sequence number.
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    /// Origin line.
+    pub origin: String,
+    /// Actor.
+    pub actor: String,
+    /// Record hash of the previous record.
+    pub prev: [u8; 32],
+}
+
+impl Header {
+    /// A fresh UUIDv7 from `unix_ms` (random bits from the OS).
+    pub fn new_id(unix_ms: u64) -> uuid::Uuid {
+        let ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            unix_ms / 1000,
+            ((unix_ms % 1000) * 1_000_000) as u32,
+        );
+        uuid::Uuid::new_v7(ts)
+    }
+}
+
+/// The body of a record: what it is about.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A screening.
+    Screening(ScreeningBody),
+    /// A review.
+    Review(ReviewBody),
+}
+
+impl Record {
+    /// Builds and signs a record.
+    pub fn sign(h: &Header, body: Body, signer: &Signer) -> Result<Record, AuditError> {
+        let (kind, screening, review) = match body {
+            Body::Screening(s) => (RecordKind::Screening, Some(s), None),
+            Body::Review(r) => (RecordKind::Review, None, Some(r)),
+        };
+        let mut r = Record {
+            format: FORMAT.into(),
+            kind,
+            id: h.id.hyphenated().to_string(),
+            seq: h.seq,
+            time: rfc3339_ms(h.unix_ms),
+            origin: h.origin.clone(),
+            actor: h.actor.clone(),
+            prev: hex::encode(h.prev),
+            screening,
+            review,
+            key_id: signer.key_id().to_string(),
+            sig: None,
+        };
+        let msg = r.signed_message()?;
+        r.sig = Some(b64(&signer.sign(&msg).to_bytes()));
+        Ok(r)
+    }
+
+    /// RFC 8785 canonical bytes of the record as it stands (with `sig` if set).
+    pub fn canonical(&self) -> Result<Vec<u8>, AuditError> {
+        serde_json_canonicalizer::to_vec(self).map_err(|e| AuditError::Encode(e.to_string()))
+    }
+
+    /// [`SIGNATURE_DOMAIN`] || canonical bytes without `sig`.
+    pub fn signed_message(&self) -> Result<Vec<u8>, AuditError> {
+        let mut unsigned = self.clone();
+        unsigned.sig = None;
+        let mut m = SIGNATURE_DOMAIN.to_vec();
+        m.extend(unsigned.canonical()?);
+        Ok(m)
+    }
+
+    /// Strict parse: the bytes must be valid UTF-8 JSON of exactly this shape AND
+    /// be byte-for-byte their own canonical form.
+    pub fn parse(bytes: &[u8]) -> Result<Record, String> {
+        let r: Record =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a record: {e}"))?;
+        let again = r.canonical().map_err(|e| e.to_string())?;
+        if again != bytes {
+            return Err("bytes are not the record's canonical form (RFC 8785)".into());
+        }
+        if r.format != FORMAT {
+            return Err(format!("unknown format {:?} (expected {FORMAT:?})", r.format));
+        }
+        match (r.kind, &r.screening, &r.review) {
+            (RecordKind::Screening, Some(_), None) | (RecordKind::Review, None, Some(_)) => {}
+            _ => return Err(format!("type {:?} does not match its body", r.kind)),
+        }
+        Ok(r)
+    }
+
+    /// Checks the signature with `key` (strict Ed25519 verification).
+    pub fn verify_signature(&self, key: &VerifyingKey) -> Result<(), String> {
+        let want = KeyId::of(key).to_string();
+        if self.key_id != want {
+            return Err(format!("key id {} is not the log key {want}", self.key_id));
+        }
+        let sig = self.sig.as_deref().ok_or("record is not signed")?;
+        let raw = unb64(sig).ok_or("signature is not base64")?;
+        let raw: [u8; 64] = raw.try_into().map_err(|_| "signature is not 64 bytes")?;
+        let msg = self.signed_message().map_err(|e| e.to_string())?;
+        key.verify_strict(&msg, &Signature::from_bytes(&raw))
+            .map_err(|_| "bad signature".to_string())
+    }
+}
+
+/// The record hash (chain link and Merkle leaf): SHA-256(0x00 || canonical bytes).
+pub fn record_hash(canonical: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(canonical);
+    h.finalize().into()
+}
+
+/// The fingerprint of one finding's value.
+pub fn fingerprint(key: &LogKey, kind: &str, value: &str) -> String {
+    let mut m = FINGERPRINT_DOMAIN.to_vec();
+    m.extend_from_slice(kind.as_bytes());
+    m.push(0);
+    m.extend_from_slice(value.as_bytes());
+    hex::encode(key.hmac(&m))
+}
+
+/// Caller-supplied identification (overrides extraction).
+#[derive(Debug, Clone, Default)]
+pub struct DocMeta {
+    /// Title.
+    pub title: Option<String>,
+    /// 文号.
+    pub doc_number: Option<String>,
+}
+
+/// Builds the body of a screening record. `text` is the decoded document (None
+/// if it could not be read); `bytes` its length in bytes.
+pub fn screening_body(
+    text: Option<&str>,
+    bytes: u64,
+    s: &Screening,
+    rules_sha256: &str,
+    key: &LogKey,
+    meta: &DocMeta,
+    mask: char,
+) -> ScreeningBody {
+    let mut document = DocumentInfo {
+        title: meta.title.clone(),
+        doc_number: meta.doc_number.clone(),
+        content_sha256: s.content_sha256.clone(),
+        bytes,
+        chars: text.map_or(0, |t| t.chars().count() as u64),
+    };
+    let mut findings = Vec::new();
+    if let Some(t) = text {
+        if document.doc_number.is_none() {
+            document.doc_number = doc_number(t, &s.findings);
+        }
+        if document.title.is_none() {
+            document.title = title(t, &s.findings, mask);
+        }
+        let ix = LineIndex::new(t);
+        for f in &s.findings {
+            let value = t.get(f.span.start..f.span.end).unwrap_or("");
+            findings.push(Fingerprint {
+                rule: f.rule.to_string(),
+                kind: f.kind.as_str().into(),
+                action: f.action.as_str().into(),
+                start: ix.position(f.span.start).char_offset as u64,
+                end: ix.position(f.span.end).char_offset as u64,
+                confidence_permille: permille(f.confidence),
+                value_hmac: fingerprint(key, f.kind.as_str(), value),
+            });
+        }
+    }
+    ScreeningBody {
+        document,
+        verdict: s.decision.verdict.as_str().into(),
+        reasons: s.decision.reasons.iter().map(ReasonEntry::from).collect(),
+        findings,
+        rules_sha256: rules_sha256.into(),
+        engine: ENGINE_VERSION.into(),
+    }
+}
+
+fn permille(c: f64) -> u64 {
+    if c.is_finite() { (c.clamp(0.0, 1.0) * 1000.0).round() as u64 } else { 0 }
+}
+
+static DOC_NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"\p{Han}{1,16}[〔\[［（(]\s*(?:19|20)\d{2}\s*[〕\]］）)]\s*第?\s*\d{1,5}\s*号")
+        .expect("static regex")
+});
+
+/// The first 文号 in the text (`皖政办秘〔2009〕59号`), unless it overlaps a finding.
+pub fn doc_number(text: &str, findings: &[Finding]) -> Option<String> {
+    DOC_NUMBER
+        .find_iter(text)
+        .find(|m| !findings.iter().any(|f| f.span.start < m.end() && m.start() < f.span.end))
+        .map(|m| m.as_str().chars().filter(|c| !c.is_whitespace()).collect())
+}
+
+/// The first non-blank line that is not a marking or a 文号, sensitive values
+/// masked, at most 100 characters.
+pub fn title(text: &str, findings: &[Finding], mask: char) -> Option<String> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let body = line.trim();
+        if body.is_empty() || DOC_NUMBER.is_match(body) {
+            continue;
+        }
+        let end = start + line.len();
+        let marked = findings.iter().any(|f| {
+            f.span.start < end
+                && start < f.span.end
+                && matches!(
+                    f.kind,
+                    crate::Kind::ClassificationMark | crate::Kind::TradeSecretMark
+                )
+        });
+        if marked {
+            continue;
+        }
+        let local: Vec<Finding> = findings
+            .iter()
+            .filter(|f| f.span.start < end && start < f.span.end)
+            .map(|f| {
+                let mut g = f.clone();
+                g.span = crate::Span::new(
+                    f.span.start.clamp(start, end) - start,
+                    f.span.end.clamp(start, end) - start,
+                );
+                g
+            })
+            .collect();
+        let masked = crate::redact::mask_values(line, &local, mask);
+        let t: String = masked.trim().chars().take(100).collect();
+        return Some(t);
+    }
+    None
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for milliseconds since the Unix epoch.
+pub fn rfc3339_ms(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        unix_ms % 1000
+    )
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Standard base64 with padding.
+pub fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// Strict standard base64 decoding.
+pub fn unb64(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339_ms(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn doc_numbers() {
+        assert_eq!(doc_number("安徽省人民政府办公厅\n皖政办秘〔2009〕59号\n", &[]).as_deref(), Some("皖政办秘〔2009〕59号"));
+        assert_eq!(doc_number("国办发〔2016〕19号", &[]).as_deref(), Some("国办发〔2016〕19号"));
+        assert_eq!(doc_number("京政发[2018] 第3号", &[]).as_deref(), Some("京政发[2018]第3号"));
+        assert_eq!(doc_number("没有文号", &[]), None);
+    }
+
+    #[test]
+    fn titles() {
+        assert_eq!(title("\n\n  关于做好2024年工作的通知\n正文", &[], '■').as_deref(), Some("关于做好2024年工作的通知"));
+        assert_eq!(title("国办发〔2016〕19号\n标题", &[], '■').as_deref(), Some("标题"));
+        assert_eq!(title("  \n", &[], '■'), None);
+    }
+
+    #[test]
+    fn permille_rounds() {
+        assert_eq!(permille(0.95), 950);
+        assert_eq!(permille(0.9996), 1000);
+        assert_eq!(permille(f64::NAN), 0);
+        assert_eq!(permille(2.0), 1000);
+    }
+}
