@@ -167,7 +167,18 @@ impl std::fmt::Debug for CharSet {
 }
 
 /// Characters that make up transliterated foreign names (GB/T 17693 usage).
-const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛";
+const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契";
+
+/// Words that follow an organization's name, never a person's.
+const ORG_SUFFIXES: &[&str] = &[
+    "集团", "公司", "总公司", "股份", "控股", "科技", "电器", "电气", "电子", "租赁", "实业", "银行", "证券", "保险", "基金",
+    "投资", "置业", "地产", "药业", "制药", "米业", "制衣", "纺织", "化工", "机械", "汽车", "食品", "饮料", "传媒", "网络",
+    "信息技术", "软件", "工业", "矿业", "能源", "环保", "物流", "航空", "酒店", "商贸", "贸易", "国际", "大学", "学院", "医院",
+    "研究院", "研究所", "协会", "学会", "基金会", "事务所", "有限", "牌", "杯",
+];
+
+/// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
+const AMBIGUOUS_SURNAMES: &str = "任于向";
 
 /// Buffers reused across windows.
 #[derive(Default)]
@@ -432,7 +443,7 @@ impl NameDetector {
         else {
             return;
         };
-        let mut taken: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+        let mut taken: Vec<(usize, usize)> = hits.iter().filter(|h| h.score >= min_score).map(|h| (h.start, h.end)).collect();
         taken.sort_unstable();
         let overlaps = |taken: &[(usize, usize)], s: usize, e: usize| {
             let k = taken.partition_point(|&(ts, _)| ts < e);
@@ -450,6 +461,12 @@ impl NameDetector {
                 continue;
             }
             added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
+        }
+        // A propagated name replaces the weaker hypotheses it overlaps.
+        if !added.is_empty() {
+            let mut spans: Vec<(usize, usize)> = added.iter().map(|h| (h.start, h.end)).collect();
+            spans.sort_unstable();
+            hits.retain(|h| h.score >= min_score || !overlaps(&spans, h.start, h.end));
         }
         hits.extend(added);
         hits.sort_by_key(|h| h.start);
@@ -595,7 +612,13 @@ impl NameDetector {
         if self.ctx_after(text, end2).is_some() {
             return true;
         }
-        text[end2..].chars().next().is_some_and(|g2| is_han(g2) && self.ctx_after(text, end2 + g2.len_utf8()).is_some())
+        let cell = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_digit());
+        text[end2..].chars().next().is_some_and(|g2| {
+            is_han(g2)
+                && (self.ctx_after(text, end2 + g2.len_utf8()).is_some()
+                    // A table cell holding surname + two characters (黄家伟).
+                    || (cell(text[..i].chars().next_back()) && cell(text[end2 + g2.len_utf8()..].chars().next())))
+        })
     }
 
     /// Finds names in normalized `text`.
@@ -921,6 +944,14 @@ impl NameDetector {
         } else if !(2..=4).contains(&n) {
             return None;
         }
+        // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
+        let after = text[e..].trim_start_matches(['(', ' ']);
+        if ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
+            return None;
+        }
+        // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
+        // than they open names; such a candidate needs context.
+        let ambiguous = compact.chars().next().is_some_and(|c| AMBIGUOUS_SURNAMES.contains(c));
         // 古林镇, 张家港市: a place name, not a person.
         if text[e..]
             .chars()
@@ -930,7 +961,7 @@ impl NameDetector {
         {
             return None;
         }
-        let mut score = sig.weight() + if dotted { 0.2 } else { 0.0 };
+        let mut score = sig.weight() + if dotted { 0.3 } else { 0.0 };
         // Surname + one character is the shape of many ordinary words (林权, 普惠):
         // a two-character candidate needs more than the tagger's word for it.
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
@@ -948,7 +979,9 @@ impl NameDetector {
             }
         }
         let sl = self.surname_len(compact).unwrap_or(0);
-        if compact[sl..]
+        if sig == Signal::Translit {
+            // The given-name prior is for Chinese names only.
+        } else if compact[sl..]
             .chars()
             .all(|c| self.common_given.contains(&c))
         {
@@ -1043,6 +1076,9 @@ impl NameDetector {
             }
         }
         let common = compact[sl..].chars().all(|c| self.common_given.contains(&c));
+        if ambiguous && !(strong_before || strong_after || cell) {
+            return None;
+        }
         let gated = match sig {
             // 江建国/ns: a dictionary word shaped like a full name (surname and two
             // common given-name characters) needs context on one side only.
