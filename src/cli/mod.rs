@@ -1,6 +1,9 @@
 //! Subcommands: one file each. Exit codes: 0 clean, 1 worst verdict redact,
 //! 3 worst verdict withhold (both subject to `--fail-on`), 2 usage or I/O error.
 
+mod audit;
+mod keys;
+mod review;
 mod rules;
 mod screen;
 
@@ -29,6 +32,18 @@ enum Command {
         #[command(subcommand)]
         command: rules::RulesCommand,
     },
+    /// Verify, export, list and show the signed audit log.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+    /// Record a reviewer's decision about a screening record.
+    Review(review::ReviewArgs),
+    /// Show the audit log's public key.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -51,6 +66,9 @@ pub fn main() -> i32 {
     let r = match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Rules { command } => rules::run(command),
+        Command::Audit { command } => audit::run(command),
+        Command::Review(a) => review::run(a),
+        Command::Keys { command } => keys::run(command),
     };
     match r {
         Ok(code) => code,
@@ -79,3 +97,15 @@ fn screener(rules: Option<&std::path::Path>) -> anyhow::Result<mishen::Screener>
     }
     Ok(b.build()?)
 }
+
+/// The actor recorded in audit records: `cli:<user>`.
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let user: String = user.chars().filter(|c| !c.is_control()).take(64).collect();
+    format!("cli:{user}")
+}
+
+/// Default data directory of the audit commands.
+const DEFAULT_DATA_DIR: &str = "mishen-data";

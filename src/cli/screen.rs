@@ -2,12 +2,19 @@
 //!
 //! ```text
 //! mishen screen [--format text|jsonl] [--redact-to DIR] [--rules DIR]
-//!               [--fail-on redact|withhold|never] PATH...
+//!               [--fail-on redact|withhold|never] [--data-dir DIR] PATH...
 //! ```
+//!
+//! With `--data-dir DIR`, every screened document gets one signed audit record
+//! (see `mishen::audit`), appended in one transaction per batch (group commit);
+//! a document's output, with `"audit": {"record_id", "seq"}`, is printed only
+//! after its record is durable. Without it nothing is recorded.
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mishen::report::jsonl::{DocumentRecord, document_record};
+use mishen::audit::keys::LogKey;
+use mishen::audit::record::{Body, DocMeta, ScreeningBody, screening_body};
+use mishen::report::jsonl::{AuditRef, DocumentRecord, document_record};
 use mishen::report::text::{Summary, write_document};
 use mishen::{Screener, Verdict};
 use std::io::{Read, Write};
@@ -44,6 +51,15 @@ pub struct ScreenArgs {
     /// Files larger than this many bytes are not read: they are withheld as unreadable.
     #[arg(long, value_name = "BYTES", default_value_t = mishen::screen::MAX_DOCUMENT_BYTES as u64)]
     max_size: u64,
+    /// Record every screening in the signed audit log in DIR (created on first use).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Document title for the audit record (default: the first non-blank line).
+    #[arg(long, value_name = "TITLE", requires = "data_dir")]
+    title: Option<String>,
+    /// 文号 for the audit record (default: extracted from the text).
+    #[arg(long, value_name = "文号", requires = "data_dir")]
+    doc_number: Option<String>,
     /// Files or directories (recursive); `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -125,10 +141,31 @@ struct Done {
     redacted: Option<String>,
     bytes: u64,
     verdict: Verdict,
+    /// The audit record body, with `--data-dir`.
+    audit: Option<ScreeningBody>,
+}
+
+/// What `screen_one` needs to build audit record bodies.
+struct AuditCtx {
+    key: LogKey,
+    meta: DocMeta,
+}
+
+fn audit_body(
+    ctx: Option<&AuditCtx>,
+    s: &Screener,
+    text: Option<&str>,
+    bytes: u64,
+    screening: &mishen::Screening,
+) -> Option<ScreeningBody> {
+    ctx.map(|c| {
+        let mask = s.pack().policy.mask;
+        screening_body(text, bytes, screening, s.rules_sha256(), &c.key, &c.meta, mask)
+    })
 }
 
 /// A file over the size limit: never read whole, hashed in a stream, withheld.
-fn too_large(s: &Screener, input: &Input, p: &Path, len: u64, max_size: u64) -> Result<Done, String> {
+fn too_large(s: &Screener, input: &Input, p: &Path, len: u64, max_size: u64, ctx: Option<&AuditCtx>) -> Result<Done, String> {
     use sha2::Digest;
     let mut f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
     let mut h = sha2::Sha256::new();
@@ -144,10 +181,11 @@ fn too_large(s: &Screener, input: &Input, p: &Path, len: u64, max_size: u64) -> 
     let mut screening = s.unreadable(&[], &why);
     screening.content_sha256 = hex::encode(h.finalize());
     let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
-    Ok(Done { record, redacted: None, bytes: len, verdict: Verdict::Withhold })
+    let audit = audit_body(ctx, s, None, len, &screening);
+    Ok(Done { record, redacted: None, bytes: len, verdict: Verdict::Withhold, audit })
 }
 
-fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64) -> Result<Done, String> {
+fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64, ctx: Option<&AuditCtx>) -> Result<Done, String> {
     let bytes = match &input.source {
         Source::Stdin => {
             let mut b = Vec::new();
@@ -176,14 +214,15 @@ fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64) -
                 let mut screening = s.unreadable(&[], &why);
                 screening.content_sha256 = hex::encode(h.finalize());
                 let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
-                return Ok(Done { record, redacted: None, bytes: total, verdict: Verdict::Withhold });
+                let audit = audit_body(ctx, s, None, total, &screening);
+                return Ok(Done { record, redacted: None, bytes: total, verdict: Verdict::Withhold, audit });
             }
             b
         }
         Source::File(p) => {
             let len = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?.len();
             if len > max_size {
-                return too_large(s, input, p, len, max_size);
+                return too_large(s, input, p, len, max_size, ctx);
             }
             std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?
         }
@@ -224,11 +263,13 @@ fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64) -
         s.rules_sha256(),
         s.pack().policy.mask,
     );
+    let audit = audit_body(ctx, s, text.as_deref(), bytes.len() as u64, &screening);
     Ok(Done {
         record,
         redacted,
         bytes: bytes.len() as u64,
         verdict,
+        audit,
     })
 }
 
@@ -243,6 +284,17 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     if let Some(d) = &a.redact_to {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
+    let mut log = match &a.data_dir {
+        Some(d) => Some(
+            mishen::audit::AuditLog::open(d, &super::actor())
+                .with_context(|| format!("cannot open the audit log in {}", d.display()))?,
+        ),
+        None => None,
+    };
+    let ctx = log.as_ref().map(|l| AuditCtx {
+        key: l.keys().log_key.clone(),
+        meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone() },
+    });
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut summary = Summary::default();
     let mut worst: Option<Verdict> = None;
@@ -256,11 +308,12 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 .chunks(per.max(1))
                 .map(|part| {
                     let s = &s;
+                    let ctx = ctx.as_ref();
                     let want = a.redact_to.is_some();
                     let max_size = a.max_size;
                     sc.spawn(move || {
                         part.iter()
-                            .map(|i| screen_one(s, i, want, max_size))
+                            .map(|i| screen_one(s, i, want, max_size, ctx))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -274,6 +327,22 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 })
                 .collect()
         });
+        // Group commit: one transaction for the batch, durable before any output.
+        let mut results = results;
+        if let Some(log) = log.as_mut() {
+            let bodies: Vec<Body> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().and_then(|d| d.audit.clone()))
+                .map(Body::Screening)
+                .collect();
+            let mut appended = log.append(bodies).context("cannot record the screenings in the audit log")?.into_iter();
+            for d in results.iter_mut().flatten() {
+                if d.audit.is_some() {
+                    let a = appended.next().context("audit log returned fewer records than appended")?;
+                    d.record.audit = Some(AuditRef { record_id: a.id, seq: a.seq });
+                }
+            }
+        }
         for (input, r) in chunk.iter().zip(results) {
             let done = match r {
                 Ok(d) => d,
@@ -302,6 +371,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
             summary.add(&done.record, done.bytes);
             worst = worst.max(Some(done.verdict));
         }
+    }
+    if let Some(log) = log {
+        log.close().context("cannot write the closing audit checkpoint")?;
     }
     let secs = started.elapsed().as_secs_f64();
     if a.format == Format::Text {

@@ -5,8 +5,11 @@
 //!  "findings": [{"rule", "category", "kind", "start", "end", "byte_start", "byte_end",
 //!                "line", "column", "confidence", "action", "basis", "excerpt", "explanation"}],
 //!  "reasons": [{"category", "action", "basis", "summary"}],
-//!  "rules_sha256": "...", "content_sha256": "...", "chars": N, "unreadable": null|"why"}
+//!  "rules_sha256": "...", "content_sha256": "...", "chars": N, "unreadable": null|"why",
+//!  "audit": {"record_id": "...", "seq": N}}
 //! ```
+//! - `audit`: only with `--data-dir`: the id and sequence number of the signed
+//!   audit record, printed after the record is durable.
 //! - `start`/`end`: half-open Unicode-scalar offsets into the document text (for a
 //!   text file, its decoded content, unchanged); `byte_start`/`byte_end`: the same
 //!   in UTF-8 bytes; `line`/`column`: 1-based, the column counted in characters.
@@ -71,6 +74,18 @@ pub struct DocumentRecord {
     pub chars: usize,
     /// Why the document could not be read, if it could not.
     pub unreadable: Option<String>,
+    /// Where the screening was recorded (`mishen screen --data-dir`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditRef>,
+}
+
+/// The audit record of one screening: `"audit": {"record_id": "...", "seq": N}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditRef {
+    /// The record's UUIDv7.
+    pub record_id: String,
+    /// Its sequence number in the log.
+    pub seq: u64,
 }
 
 /// A reason as written.
@@ -152,5 +167,6 @@ pub fn document_record(
         content_sha256: s.content_sha256.clone(),
         chars: text.map_or(0, |t| t.chars().count()),
         unreadable,
+        audit: None,
     }
 }

@@ -1,0 +1,257 @@
+//! `mishen audit verify|export|show|list|prove|checkpoint`: read the signed audit log.
+//!
+//! `verify` exits 0 when every record and checkpoint verifies, 1 when one does not
+//! (printing the first bad sequence number and why), 2 on usage or I/O errors.
+
+use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
+use mishen::audit::keys::{parse_public, read_public};
+use mishen::audit::merkle::{self, Checkpoint};
+use mishen::audit::record::{Record, record_hash};
+use mishen::audit::store::{DB_FILE, SqliteStore, Store};
+use mishen::audit::verify::{Failure, Verifier, verify_jsonl};
+use mishen::audit::{AuditError, AuditLog, CHECKPOINT_FILE};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify every record, the chain, signatures, checkpoints and Merkle roots.
+    Verify {
+        /// The data directory (default ./mishen-data when no EXPORT is given).
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// A JSON Lines export to verify instead of the data directory.
+        #[arg(value_name = "EXPORT.jsonl", conflicts_with = "data_dir")]
+        export: Option<PathBuf>,
+        /// A signed checkpoint the log must be consistent with (repeatable).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+        /// The trusted public key (PEM or hex); default DIR/audit.pub.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Write the canonical records as JSON Lines (accepted by `audit verify`).
+    Export {
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+    },
+    /// Show one record (by id or sequence number).
+    Show {
+        /// Record id (UUID) or sequence number.
+        id: String,
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// List records: seq, id, time, type, verdict, 文号 or title.
+    List {
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Only records at or after this RFC 3339 time or date (`2026-11-01`).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only records with this verdict.
+        #[arg(long, value_name = "VERDICT")]
+        verdict: Option<mishen::Verdict>,
+    },
+    /// Print the inclusion proof of record SEQ in the latest checkpoint that covers it.
+    Prove {
+        seq: u64,
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Sign a checkpoint for the current size and print it.
+    Checkpoint {
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+/// Opens an existing log's store (never creates one).
+pub fn open_store(dir: &Path) -> anyhow::Result<SqliteStore> {
+    if !dir.join(DB_FILE).exists() {
+        bail!("no audit log in {} (run `mishen screen --data-dir {} ...` first)", dir.display(), dir.display());
+    }
+    Ok(SqliteStore::open(dir, false)?)
+}
+
+fn read_note(p: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("cannot read checkpoint {}", p.display()))
+}
+
+fn report(out: &mut impl Write, r: Result<mishen::audit::verify::Summary, Failure>) -> anyhow::Result<i32> {
+    match r {
+        Ok(s) => {
+            writeln!(
+                out,
+                "ok: {} records, {} checkpoints verified; origin {}; root {}",
+                s.records,
+                s.checkpoints,
+                s.origin.as_deref().unwrap_or("-"),
+                hex::encode(s.root)
+            )?;
+            Ok(0)
+        }
+        Err(f) => {
+            writeln!(out, "FAIL: first bad record seq {}: {}", f.seq, f.reason)?;
+            Ok(1)
+        }
+    }
+}
+
+pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let code = match cmd {
+        AuditCommand::Verify { data_dir, export, checkpoint, public_key } => {
+            let dir = data_dir.unwrap_or_else(|| PathBuf::from(super::DEFAULT_DATA_DIR));
+            let key = match &public_key {
+                Some(p) => parse_public(
+                    &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+                )?,
+                None => read_public(&dir).with_context(|| {
+                    format!("no public key: pass --public-key FILE (or --data-dir DIR holding {})", mishen::audit::keys::PUBLIC_KEY_FILE)
+                })?,
+            };
+            let mut notes = checkpoint.iter().map(|p| read_note(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            match export {
+                Some(p) => {
+                    let data = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                    report(&mut out, verify_jsonl(&data, key, notes.iter().map(String::as_str)))?
+                }
+                None => {
+                    let store = open_store(&dir)?;
+                    let cp = dir.join(CHECKPOINT_FILE);
+                    if cp.exists() {
+                        notes.push(read_note(&cp)?);
+                    }
+                    match mishen::audit::verify_store(&store, key, notes.iter().map(String::as_str)) {
+                        Ok(r) => report(&mut out, r)?,
+                        Err(e) => {
+                            writeln!(out, "FAIL: the log cannot be read: {e}")?;
+                            1
+                        }
+                    }
+                }
+            }
+        }
+        AuditCommand::Export { data_dir, format: ExportFormat::Jsonl } => {
+            let store = open_store(&data_dir)?;
+            let mut err = None;
+            store.scan(&mut |b| {
+                if let Err(e) = out.write_all(b).and_then(|_| out.write_all(b"\n")) {
+                    err = Some(e);
+                    return Err(AuditError::Io("write failed".into()));
+                }
+                Ok(())
+            })
+            .or_else(|e| match err.take() {
+                Some(io) => Err(anyhow::Error::from(io)),
+                None => Err(e.into()),
+            })?;
+            0
+        }
+        AuditCommand::Show { id, data_dir } => {
+            let store = open_store(&data_dir)?;
+            let e = match id.parse::<u64>() {
+                Ok(seq) => store.get_seq(seq)?,
+                Err(_) => store.get_id(&id)?,
+            };
+            let Some(e) = e else { bail!("no record {id:?} in {}", data_dir.display()) };
+            let v: serde_json::Value = serde_json::from_slice(&e.bytes).context("stored record is not JSON")?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            let sig = match (Record::parse(&e.bytes), read_public(&data_dir)) {
+                (Ok(r), Ok(k)) => r.verify_signature(&k).map_or_else(|w| format!("BAD ({w})"), |_| "ok".into()),
+                (Err(w), _) => format!("BAD ({w})"),
+                (_, Err(w)) => format!("not checked ({w})"),
+            };
+            writeln!(out, "record hash {}\nsignature {sig}", hex::encode(record_hash(&e.bytes)))?;
+            0
+        }
+        AuditCommand::List { data_dir, since, verdict } => {
+            let store = open_store(&data_dir)?;
+            let mut lines = Vec::new();
+            store.scan(&mut |b| {
+                lines.push(list_line(b, since.as_deref(), verdict));
+                Ok(())
+            })?;
+            for l in lines.into_iter().flatten() {
+                writeln!(out, "{l}")?;
+            }
+            0
+        }
+        AuditCommand::Prove { seq, data_dir } => {
+            let store = open_store(&data_dir)?;
+            let key = read_public(&data_dir)?;
+            let mut v = Verifier::new(key, None);
+            let mut bad = None;
+            let _ = store.scan(&mut |b| {
+                v.push(b).map_err(|f| {
+                    bad = Some(f);
+                    AuditError::Store("stop".into())
+                })
+            });
+            if let Some(f) = bad {
+                bail!("the log does not verify ({f}); no proof given");
+            }
+            let notes = store.checkpoints()?;
+            let Some((size, note)) = notes.iter().rev().find(|(s, _)| *s > seq) else {
+                bail!("no checkpoint covers record seq {seq} yet (run `mishen audit checkpoint`)");
+            };
+            let cp = Checkpoint::open(note, &key)?;
+            let leaves = &v.leaves()[..*size as usize];
+            let proof = merkle::inclusion_proof(seq as usize, leaves).context("seq out of range")?;
+            let ok = merkle::verify_inclusion(seq, *size, &leaves[seq as usize], &proof, &cp.root);
+            let j = serde_json::json!({
+                "seq": seq,
+                "leaf_hash": hex::encode(leaves[seq as usize]),
+                "tree_size": size,
+                "root": hex::encode(cp.root),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                "verified": ok,
+                "checkpoint": note,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&j)?)?;
+            if ok { 0 } else { 1 }
+        }
+        AuditCommand::Checkpoint { data_dir } => {
+            open_store(&data_dir)?;
+            let log = AuditLog::open(&data_dir, &super::actor())?;
+            write!(out, "{}", log.close()?)?;
+            0
+        }
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+fn list_line(b: &[u8], since: Option<&str>, verdict: Option<mishen::Verdict>) -> Option<String> {
+    let Ok(r) = Record::parse(b) else {
+        return Some("(unparsable record; run `mishen audit verify`)".into());
+    };
+    if since.is_some_and(|s| r.time.as_str() < s) {
+        return None;
+    }
+    let (v, what) = match (&r.screening, &r.review) {
+        (Some(s), _) => (
+            s.verdict.clone(),
+            s.document.doc_number.clone().or_else(|| s.document.title.clone()).unwrap_or_default(),
+        ),
+        (_, Some(v)) => (
+            v.verdict.clone(),
+            format!("{} of seq {} by {} ({})", format!("{:?}", v.decision).to_lowercase(), v.ref_seq, v.reviewer, v.role),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    if verdict.is_some_and(|want| want.as_str() != v) {
+        return None;
+    }
+    let kind = if r.review.is_some() { "review" } else { "screening" };
+    Some(format!("{:>6}  {}  {}  {:<9}  {:<8}  {}", r.seq, r.id, r.time, kind, v, what))
+}
