@@ -1,5 +1,6 @@
 //! Integration tests, compiled into one binary (`autotests = false`).
 
+mod audit;
 mod cli;
 mod corpus;
 mod engine;
