@@ -520,3 +520,85 @@ fn sigkill_during_screening_loses_no_acknowledged_record() {
         assert!(exported.contains(id.as_str()), "acknowledged record {id} lost");
     }
 }
+
+/// Throughput with durability on (`synchronous=FULL`, one fsync per commit).
+/// Run with `cargo test --test integration audit::append_rate -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn append_rate() {
+    let t = TempDir::new().unwrap();
+    let dir = t.path();
+    let n = 300;
+    let mut log = AuditLog::open(dir, "cli:bench").unwrap();
+    let go = std::time::Instant::now();
+    for i in 0..n {
+        log.append(vec![Body::Screening(body(i as u8))]).unwrap();
+    }
+    let one = n as f64 / go.elapsed().as_secs_f64();
+    let go = std::time::Instant::now();
+    for i in 0..n / 16 {
+        log.append((0..16).map(|j| Body::Screening(body((i + j) as u8))).collect()).unwrap();
+    }
+    let grouped = (n / 16 * 16) as f64 / go.elapsed().as_secs_f64();
+    drop(log);
+    let writers = 4;
+    let go = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..writers {
+            s.spawn(|| {
+                let mut log = AuditLog::open(dir, "cli:bench").unwrap();
+                for i in 0..n / writers {
+                    log.append(vec![Body::Screening(body(i as u8))]).unwrap();
+                }
+            });
+        }
+    });
+    let concurrent = (n / writers * writers) as f64 / go.elapsed().as_secs_f64();
+    // The same clients through the single writer thread (group commit).
+    let w = mishen::audit::writer::Writer::spawn(AuditLog::open(dir, "cli:bench").unwrap(), 256, None);
+    let go = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..writers {
+            let h = w.handle();
+            s.spawn(move || {
+                for i in 0..n / writers {
+                    h.append(Body::Screening(body(i as u8))).unwrap();
+                }
+            });
+        }
+    });
+    let group = (n / writers * writers) as f64 / go.elapsed().as_secs_f64();
+    w.close().unwrap();
+    let store = SqliteStore::open(dir, false).unwrap();
+    let r = mishen::audit::verify_store(&store, mishen::audit::keys::read_public(dir).unwrap(), []).unwrap().unwrap();
+    println!(
+        "append rate: {one:.0} records/s one per commit, {grouped:.0} records/s 16 per commit, \
+         {concurrent:.0} records/s {writers} concurrent connections one per commit, \
+         {group:.0} records/s {writers} clients through the group-commit writer; {} records verified",
+        r.records
+    );
+}
+
+#[test]
+fn group_commit_writer_serves_concurrent_clients() {
+    let log = AuditLog::new(MemStore::default(), keys(), "cli:test").with_checkpoint_every(1000);
+    let w = mishen::audit::writer::Writer::spawn(log, 64, Some(std::time::Duration::from_millis(5)));
+    let ids = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let h = w.handle();
+            let ids = &ids;
+            s.spawn(move || {
+                for i in 0..25u8 {
+                    let a = h.append(Body::Screening(body(t * 25 + i))).unwrap();
+                    ids.lock().unwrap().push(a.seq);
+                }
+            });
+        }
+    });
+    let note = w.close().unwrap();
+    let mut seqs = ids.into_inner().unwrap();
+    seqs.sort();
+    assert_eq!(seqs, (0..100).collect::<Vec<u64>>());
+    assert!(note.contains("\n100\n"), "{note}");
+}

@@ -60,6 +60,7 @@ pub mod merkle;
 pub mod record;
 pub mod store;
 pub mod verify;
+pub mod writer;
 
 use keys::Keys;
 use merkle::{Checkpoint, Hash};
