@@ -602,3 +602,51 @@ fn group_commit_writer_serves_concurrent_clients() {
     assert_eq!(seqs, (0..100).collect::<Vec<u64>>());
     assert!(note.contains("\n100\n"), "{note}");
 }
+
+#[test]
+fn key_rotation_is_followed_from_the_first_key() {
+    let mut log = sample_log();
+    let next = Signer::from_seed([0x43; 32]);
+    let next_public = next.public();
+    log.rotate_to(next).unwrap();
+    log.append(vec![Body::Screening(body(9))]).unwrap();
+    let note = log.checkpoint().unwrap();
+    let data = export(log.store());
+    let root = Signer::from_seed(SEED).public();
+    let s = verify_jsonl(&data, root, [note.as_str()]).unwrap();
+    assert_eq!(s.records, 6);
+    // Starting from the new key is not enough: the log's first key is the root.
+    assert_eq!(verify_jsonl(&data, next_public, []).unwrap_err().seq, 0);
+    // A record after the rotation signed with the old key fails.
+    let mut old = AuditLog::new(MemStore { records: log.store().records[..5].to_vec(), notes: vec![] }, keys(), "cli:test");
+    old.append(vec![Body::Screening(body(9))]).unwrap();
+    let f = verify_jsonl(&export(old.store()), root, []).unwrap_err();
+    assert_eq!(f.seq, 5, "{f}");
+    // Flip every byte of the rotation record.
+    let start = data.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(3).unwrap().0 + 1;
+    let end = start + data[start..].iter().position(|&b| b == b'\n').unwrap();
+    for i in start..=end {
+        let mut d = data.clone();
+        d[i] ^= 1;
+        assert_eq!(verify_jsonl(&d, root, []).unwrap_err().seq, 4, "flip at {i}");
+    }
+}
+
+#[test]
+fn cli_keys_rotate_keeps_the_log_verifiable() {
+    let t = TempDir::new().unwrap();
+    let docs = t.path().join("docs");
+    let data = t.path().join("data");
+    write_docs(&docs, 1);
+    let screen = || mishen().args(["screen", "--format", "jsonl", "--data-dir"]).arg(&data).arg(&docs).output().unwrap();
+    assert_eq!(screen().status.code(), Some(1));
+    let first = std::fs::read(data.join("audit.key")).unwrap();
+    let out = mishen().args(["keys", "rotate", "--data-dir"]).arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(std::fs::read(data.join("audit.key")).unwrap(), first);
+    assert!(!data.join("audit.key.next").exists());
+    assert_eq!(screen().status.code(), Some(1));
+    let out = mishen().args(["audit", "verify", "--data-dir"]).arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 records"));
+}

@@ -3,7 +3,8 @@
 //! | file | content | mode |
 //! |---|---|---|
 //! | `audit.key` | Ed25519 signing key, PKCS#8 PEM | 0600 |
-//! | `audit.pub` | its public key, SubjectPublicKeyInfo PEM | 0644 |
+//! | `audit.pub` | the log's FIRST public key (the trust root), SubjectPublicKeyInfo PEM | 0644 |
+//! | `audit.key.next` | during a rotation only: the next signing key | 0600 |
 //! | `log.key` | 32-byte HMAC-SHA256 key for finding fingerprints, hex | 0600 |
 //! | `origin` | the log's origin line, `mishen.audit/<key id>` | 0644 |
 //!
@@ -25,6 +26,8 @@ use std::path::Path;
 pub const SIGNING_KEY_FILE: &str = "audit.key";
 /// Public key file.
 pub const PUBLIC_KEY_FILE: &str = "audit.pub";
+/// The next signing key, present only while a rotation is in progress.
+pub const NEXT_KEY_FILE: &str = "audit.key.next";
 /// HMAC key file.
 pub const LOG_KEY_FILE: &str = "log.key";
 /// Origin file.
@@ -198,8 +201,7 @@ impl Keys {
                 dir.display()
             )));
         }
-        let key = SigningKey::from_pkcs8_pem(&read_secret(&kp)?)
-            .map_err(|e| AuditError::Keys(format!("{}: not an Ed25519 PKCS#8 key: {e}", kp.display())))?;
+        let signer = load_signer(&kp)?;
         let lp = dir.join(LOG_KEY_FILE);
         let lk = read_secret(&lp)?;
         let lk: [u8; 32] = hex::decode(lk.trim())
@@ -210,9 +212,52 @@ impl Keys {
         let origin = std::fs::read_to_string(&op).map_err(|e| io(&op, e))?;
         let origin = origin.trim().to_owned();
         check_origin(&origin)?;
-        let id = KeyId::of(&key.verifying_key());
-        Ok(Keys { signer: Signer { key, id }, log_key: LogKey(lk), origin })
+        Ok(Keys { signer, log_key: LogKey(lk), origin })
     }
+
+    /// Writes a fresh key to `audit.key.next` (0600) and returns it.
+    pub fn stage_next(dir: &Path) -> Result<Signer, AuditError> {
+        let p = dir.join(NEXT_KEY_FILE);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+        }
+        let signer = Signer::from_seed(random32()?);
+        let pem = signer
+            .key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| AuditError::Keys(format!("cannot encode the key: {e}")))?;
+        create_file(&p, pem.as_bytes(), 0o600)?;
+        Ok(signer)
+    }
+
+    /// The staged next key, if a rotation is in progress.
+    pub fn staged(dir: &Path) -> Result<Option<Signer>, AuditError> {
+        let p = dir.join(NEXT_KEY_FILE);
+        if p.exists() { load_signer(&p).map(Some) } else { Ok(None) }
+    }
+
+    /// Makes the staged key the signing key (the old private key is overwritten).
+    pub fn commit_next(dir: &Path) -> Result<(), AuditError> {
+        let (from, to) = (dir.join(NEXT_KEY_FILE), dir.join(SIGNING_KEY_FILE));
+        std::fs::rename(&from, &to).map_err(|e| io(&from, e))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Abandons a staged key whose rotation record was never written.
+    pub fn discard_next(dir: &Path) -> Result<(), AuditError> {
+        let p = dir.join(NEXT_KEY_FILE);
+        std::fs::remove_file(&p).map_err(|e| io(&p, e))
+    }
+}
+
+fn load_signer(p: &Path) -> Result<Signer, AuditError> {
+    let key = SigningKey::from_pkcs8_pem(&read_secret(p)?)
+        .map_err(|e| AuditError::Keys(format!("{}: not an Ed25519 PKCS#8 key: {e}", p.display())))?;
+    let id = KeyId::of(&key.verifying_key());
+    Ok(Signer { key, id })
 }
 
 /// An origin is one line of printable ASCII without spaces.

@@ -17,11 +17,12 @@
 //!  "origin":"mishen.audit/3fa1…",              the log's name; first line of its checkpoints
 //!  "prev":"…64 hex…",                          record hash of seq-1; 64 zeros for seq 0
 //!  "review":{…}          (type review only)
+//!  "rotation":{…}        (type key_rotation only)
 //!  "screening":{…}       (type screening only)
 //!  "seq":0,                                    0-based position
 //!  "sig":"base64",                             Ed25519, see below
 //!  "time":"2026-11-05T08:00:00.000Z",          RFC 3339 UTC, milliseconds
-//!  "type":"screening"|"review"}
+//!  "type":"screening"|"review"|"key_rotation"}
 //!
 //! screening = {"document":{"title"?,"doc_number"?,"content_sha256","bytes","chars"},
 //!              "verdict":"publish|redact|withhold",
@@ -31,7 +32,13 @@
 //!              "rules_sha256","engine"}
 //! review    = {"ref_id","ref_seq","ref_hash","decision":"confirm|dismiss|override",
 //!              "verdict","reviewer","role","comment"?}
+//! rotation  = {"new_key_id","new_public_key":"…64 hex…"}
 //! ```
+//!
+//! - **Key rotation**: a `key_rotation` record is signed by the current key and
+//!   names the next; every later record and checkpoint is signed by the new key.
+//!   A verifier starts from the log's first key (`audit.pub`, pinned with
+//!   `--public-key`) and follows the rotations; the old private key is deleted.
 //!
 //! - `title`: caller-given, or the first non-blank line that is neither a 文号 nor a
 //!   marking, every sensitive value in it masked (`■`), at most 100 characters.
@@ -136,11 +143,40 @@ fn system_clock() -> Clock {
 impl AuditLog<SqliteStore> {
     /// Opens (creating on first use) the log in `dir`.
     pub fn open(dir: &Path, actor: &str) -> Result<Self, AuditError> {
-        let keys = Keys::open_or_create(dir)?;
+        let mut keys = Keys::open_or_create(dir)?;
         let store = SqliteStore::open(dir, true)?;
+        // A rotation interrupted by a crash: finish it if its record is durable,
+        // abandon it otherwise.
+        if let Some(next) = Keys::staged(dir)? {
+            let want = next.key_id().to_string();
+            let mut recorded = false;
+            store.scan(&mut |b| {
+                if let Ok(r) = Record::parse(b)
+                    && r.rotation.is_some_and(|k| k.new_key_id == want)
+                {
+                    recorded = true;
+                }
+                Ok(())
+            })?;
+            if recorded {
+                Keys::commit_next(dir)?;
+                keys.signer = next;
+            } else {
+                Keys::discard_next(dir)?;
+            }
+        }
         let mut log = AuditLog::new(store, keys, actor);
         log.checkpoint_file = Some(dir.join(CHECKPOINT_FILE));
         Ok(log)
+    }
+
+    /// Rotates the signing key: stages a new key, appends a `key_rotation`
+    /// record signed by the current key, then installs the new key.
+    pub fn rotate(&mut self, dir: &Path) -> Result<Appended, AuditError> {
+        let next = Keys::stage_next(dir)?;
+        let a = self.rotate_to(next)?;
+        Keys::commit_next(dir)?;
+        Ok(a)
     }
 }
 
@@ -230,6 +266,18 @@ impl<S: Store> AuditLog<S> {
         body.ref_seq = e.seq;
         body.ref_hash = hex::encode(record_hash(&e.bytes));
         let mut a = self.append(vec![Body::Review(body)])?;
+        a.pop().ok_or_else(|| AuditError::Store("nothing appended".into()))
+    }
+
+    /// Appends a `key_rotation` record signed by the current key naming `next`,
+    /// then signs everything after it with `next`.
+    pub fn rotate_to(&mut self, next: keys::Signer) -> Result<Appended, AuditError> {
+        let body = record::RotationBody {
+            new_key_id: next.key_id().to_string(),
+            new_public_key: hex::encode(next.public().as_bytes()),
+        };
+        let mut a = self.append(vec![Body::KeyRotation(body)])?;
+        self.keys.signer = next;
         a.pop().ok_or_else(|| AuditError::Store("nothing appended".into()))
     }
 

@@ -54,6 +54,9 @@ pub struct Record {
     /// Present in `review` records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewBody>,
+    /// Present in `key_rotation` records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationBody>,
     /// First 8 bytes of SHA-256 of the signing public key, hex.
     pub key_id: String,
     /// Ed25519 signature over [`SIGNATURE_DOMAIN`] || canonical bytes without `sig`, base64.
@@ -69,6 +72,18 @@ pub enum RecordKind {
     Screening,
     /// A reviewer's decision about an earlier screening record.
     Review,
+    /// The signing key changes: signed by the old key, names the new one.
+    KeyRotation,
+}
+
+/// A key rotation: every later record is signed by the new key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationBody {
+    /// Key id of the new key.
+    pub new_key_id: String,
+    /// The new Ed25519 public key, 32 bytes hex.
+    pub new_public_key: String,
 }
 
 /// What was screened and what the engine concluded. No document text.
@@ -235,14 +250,17 @@ pub enum Body {
     Screening(ScreeningBody),
     /// A review.
     Review(ReviewBody),
+    /// A key rotation.
+    KeyRotation(RotationBody),
 }
 
 impl Record {
     /// Builds and signs a record.
     pub fn sign(h: &Header, body: Body, signer: &Signer) -> Result<Record, AuditError> {
-        let (kind, screening, review) = match body {
-            Body::Screening(s) => (RecordKind::Screening, Some(s), None),
-            Body::Review(r) => (RecordKind::Review, None, Some(r)),
+        let (kind, screening, review, rotation) = match body {
+            Body::Screening(s) => (RecordKind::Screening, Some(s), None, None),
+            Body::Review(r) => (RecordKind::Review, None, Some(r), None),
+            Body::KeyRotation(k) => (RecordKind::KeyRotation, None, None, Some(k)),
         };
         let mut r = Record {
             format: FORMAT.into(),
@@ -255,6 +273,7 @@ impl Record {
             prev: hex::encode(h.prev),
             screening,
             review,
+            rotation,
             key_id: signer.key_id().to_string(),
             sig: None,
         };
@@ -289,8 +308,10 @@ impl Record {
         if r.format != FORMAT {
             return Err(format!("unknown format {:?} (expected {FORMAT:?})", r.format));
         }
-        match (r.kind, &r.screening, &r.review) {
-            (RecordKind::Screening, Some(_), None) | (RecordKind::Review, None, Some(_)) => {}
+        match (r.kind, r.screening.is_some(), r.review.is_some(), r.rotation.is_some()) {
+            (RecordKind::Screening, true, false, false)
+            | (RecordKind::Review, false, true, false)
+            | (RecordKind::KeyRotation, false, false, true) => {}
             _ => return Err(format!("type {:?} does not match its body", r.kind)),
         }
         Ok(r)

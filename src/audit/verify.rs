@@ -52,6 +52,8 @@ pub struct Summary {
 #[derive(Debug)]
 pub struct Verifier {
     key: VerifyingKey,
+    /// Every key the log has used, oldest first (checkpoints may be signed by any).
+    keys: Vec<VerifyingKey>,
     origin: Option<String>,
     prev: Hash,
     leaves: Vec<Hash>,
@@ -68,6 +70,7 @@ impl Verifier {
     pub fn new(key: VerifyingKey, origin: Option<String>) -> Verifier {
         Verifier {
             key,
+            keys: vec![key],
             origin,
             prev: [0; 32],
             leaves: Vec::new(),
@@ -123,6 +126,7 @@ impl Verifier {
             return Err(fail(format!("duplicate id {}", r.id)));
         }
         r.verify_signature(&self.key).map_err(fail)?;
+        let mut next_key = None;
         match (r.kind, &r.screening, &r.review) {
             (RecordKind::Screening, Some(s), _) => {
                 if !["publish", "redact", "withhold"].contains(&s.verdict.as_str()) {
@@ -148,7 +152,25 @@ impl Verifier {
                     return Err(fail(format!("unknown verdict {:?}", v.verdict)));
                 }
             }
+            (RecordKind::KeyRotation, _, _) => {
+                let rot = r.rotation.as_ref().ok_or_else(|| fail("key rotation without its body".into()))?;
+                let k = super::keys::parse_public(&rot.new_public_key)
+                    .ok()
+                    .filter(|_| is_hex64(&rot.new_public_key))
+                    .ok_or_else(|| fail("new_public_key is not an Ed25519 key in lower-case hex".into()))?;
+                if super::keys::KeyId::of(&k).to_string() != rot.new_key_id {
+                    return Err(fail(format!("new_key_id {} does not match the new key", rot.new_key_id)));
+                }
+                if self.keys.contains(&k) {
+                    return Err(fail("key rotation to a key the log has already used".into()));
+                }
+                next_key = Some(k);
+            }
             _ => return Err(fail("type does not match its body".into())),
+        }
+        if let Some(k) = next_key {
+            self.key = k;
+            self.keys.push(k);
         }
         let h = record_hash(bytes);
         if r.kind == RecordKind::Screening {
@@ -164,10 +186,14 @@ impl Verifier {
         let n = self.len();
         let mut count = 0;
         for note in notes {
-            let cp = Checkpoint::open(note, &self.key).map_err(|e| Failure {
-                seq: n,
-                reason: format!("checkpoint: {e}"),
-            })?;
+            let mut opened = Err(super::AuditError::Checkpoint("no key".into()));
+            for k in self.keys.iter().rev() {
+                opened = Checkpoint::open(note, k);
+                if opened.is_ok() {
+                    break;
+                }
+            }
+            let cp = opened.map_err(|e| Failure { seq: n, reason: format!("checkpoint: {e}") })?;
             if let Some(o) = &self.origin
                 && *o != cp.origin
             {

@@ -1,8 +1,10 @@
-//! `mishen keys show`: the audit log's public key (created on first use), its key
-//! id and origin, to pin for `mishen audit verify --public-key`.
+//! `mishen keys show`: the audit log's first public key (created on first use),
+//! the trust root to pin for `mishen audit verify --public-key`; the current key id
+//! and origin go to standard error. `mishen keys rotate`: a new signing key,
+//! announced by a record signed with the old one.
 
 use clap::{Subcommand, ValueEnum};
-use mishen::audit::keys::{Keys, public_pem};
+use mishen::audit::keys::{Keys, public_pem, read_public};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -20,20 +22,43 @@ pub enum KeysCommand {
         #[arg(long, value_enum, default_value = "pem")]
         format: KeyFormat,
     },
+    /// Replace the signing key; the change is a record signed by the old key.
+    Rotate {
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<i32> {
     match cmd {
         KeysCommand::Show { data_dir, format } => {
             let k = Keys::open_or_create(&data_dir)?;
-            let public = k.signer.public();
+            let public = read_public(&data_dir)?;
             match format {
                 KeyFormat::Pem => {
-                    eprintln!("key id {}; origin {}", k.signer.key_id(), k.origin);
+                    eprintln!(
+                        "first key id {}; current key id {}; origin {}",
+                        mishen::audit::keys::KeyId::of(&public),
+                        k.signer.key_id(),
+                        k.origin
+                    );
                     print!("{}", public_pem(&public)?);
                 }
                 KeyFormat::Hex => println!("{}", hex::encode(public.as_bytes())),
             }
+            Ok(0)
+        }
+        KeysCommand::Rotate { data_dir } => {
+            super::audit::open_store(&data_dir)?;
+            let mut log = mishen::audit::AuditLog::open(&data_dir, &super::actor())?;
+            let old = log.keys().signer.key_id();
+            let a = log.rotate(&data_dir)?;
+            log.close()?;
+            println!(
+                "{}",
+                serde_json::json!({"record_id": a.id, "seq": a.seq, "old_key_id": old.to_string(),
+                                   "new_key_id": mishen::audit::keys::Keys::open(&data_dir)?.signer.key_id().to_string()})
+            );
             Ok(0)
         }
     }
