@@ -41,6 +41,7 @@ fn body(n: u8) -> ScreeningBody {
         document: DocumentInfo {
             title: Some(format!("关于第{n}批■■同志任职的通知")),
             doc_number: Some("国办发〔2016〕19号".into()),
+            keywords: Vec::new(),
             content_sha256: hex::encode([n; 32]),
             bytes: 1000 + u64::from(n),
             chars: 400,
@@ -649,4 +650,32 @@ fn cli_keys_rotate_keeps_the_log_verifiable() {
     let out = mishen().args(["audit", "verify", "--data-dir"]).arg(&data).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 records"));
+}
+
+#[test]
+fn cli_keyword_summary_without_doc_number_holds_no_planted_value() {
+    let t = TempDir::new().unwrap();
+    let data = t.path().join("data");
+    let doc = t.path().join("reply.txt");
+    std::fs::write(
+        &doc,
+        format!(
+            "关于城市生活垃圾分类处理工作的答复\n申请人：{PLANTED_NAME}，身份证号{PLANTED_ID}，联系电话{PLANTED_PHONE}。\n\
+             {PLANTED_NAME}申请公开垃圾分类处理设施建设情况。经查，本机关已推进垃圾分类收运体系建设，垃圾分类处理设施运行正常。\n"
+        ),
+    )
+    .unwrap();
+    let out = mishen().args(["screen", "--format", "jsonl", "--data-dir"]).arg(&data).arg(&doc).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let exp = mishen().args(["audit", "export", "--data-dir"]).arg(&data).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&exp.stdout).unwrap();
+    let kw = r["screening"]["document"]["keywords"].as_array().expect("keywords").clone();
+    assert!(!kw.is_empty() && kw.len() <= 5, "{kw:?}");
+    assert!(r["screening"]["document"].get("doc_number").is_none());
+    for f in std::fs::read_dir(&data).unwrap() {
+        let raw = std::fs::read(f.unwrap().path()).unwrap();
+        for v in [PLANTED_ID, PLANTED_PHONE, PLANTED_NAME, &PLANTED_NAME[..6]] {
+            assert!(!contains(&raw, v.as_bytes()), "{v} stored: keywords {kw:?}");
+        }
+    }
 }

@@ -114,6 +114,11 @@ pub struct DocumentInfo {
     /// 文号 (`国办发〔2016〕19号`), caller-given or extracted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc_number: Option<String>,
+    /// When there is no 文号: up to five public keywords (jieba TF-IDF over the
+    /// text with every sensitive value masked; no names, no digits, nothing
+    /// that overlaps a finding's value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
     /// SHA-256 of the document bytes.
     pub content_sha256: String,
     /// Length in bytes.
@@ -372,6 +377,7 @@ pub fn screening_body(
     let mut document = DocumentInfo {
         title: meta.title.clone(),
         doc_number: meta.doc_number.clone(),
+        keywords: Vec::new(),
         content_sha256: s.content_sha256.clone(),
         bytes,
         chars: text.map_or(0, |t| t.chars().count() as u64),
@@ -383,6 +389,9 @@ pub fn screening_body(
         }
         if document.title.is_none() {
             document.title = title(t, &s.findings, mask);
+        }
+        if document.doc_number.is_none() {
+            document.keywords = keywords(t, &s.findings, mask);
         }
         let ix = LineIndex::new(t);
         for f in &s.findings {
@@ -467,6 +476,35 @@ pub fn title(text: &str, findings: &[Finding], mask: char) -> Option<String> {
     None
 }
 
+static KEYWORDS: LazyLock<(jieba_rs::Jieba, jieba_rs::TfIdf)> =
+    LazyLock::new(|| (jieba_rs::Jieba::new(), jieba_rs::TfIdf::default()));
+
+/// Characters of text the keyword summary looks at.
+const KEYWORD_WINDOW: usize = 4000;
+
+/// Up to five public keywords of `text` (see [`DocumentInfo::keywords`]).
+pub fn keywords(text: &str, findings: &[Finding], mask: char) -> Vec<String> {
+    use jieba_rs::KeywordExtract;
+    let end = text.char_indices().nth(KEYWORD_WINDOW).map_or(text.len(), |(b, _)| b);
+    let local: Vec<Finding> = findings.iter().filter(|f| f.span.end <= end).cloned().collect();
+    let masked = crate::redact::mask_values(&text[..end], &local, mask);
+    let values: Vec<&str> = findings.iter().filter_map(|f| text.get(f.span.start..f.span.end)).collect();
+    let pos = ["n", "vn", "nz", "nt", "v", "ns", "l", "i"].map(String::from).to_vec();
+    let (jieba, tfidf) = &*KEYWORDS;
+    tfidf
+        .extract_keywords(jieba, &masked, 12, pos)
+        .into_iter()
+        .map(|k| k.keyword)
+        .filter(|k| {
+            k.chars().count() >= 2
+                && !k.contains(mask)
+                && !k.chars().any(|c| c.is_ascii_digit())
+                && !values.iter().any(|v| v.contains(k.as_str()) || k.contains(v))
+        })
+        .take(5)
+        .collect()
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for milliseconds since the Unix epoch.
 pub fn rfc3339_ms(unix_ms: u64) -> String {
     let secs = unix_ms / 1000;
@@ -533,6 +571,13 @@ mod tests {
         assert_eq!(title("\n\n  关于做好2024年工作的通知\n正文", &[], '■').as_deref(), Some("关于做好2024年工作的通知"));
         assert_eq!(title("国办发〔2016〕19号\n标题", &[], '■').as_deref(), Some("标题"));
         assert_eq!(title("  \n", &[], '■'), None);
+    }
+
+    #[test]
+    fn keyword_summary_is_public_words_only() {
+        let k = keywords("关于加强城市生活垃圾分类处理工作的通知\n各区要推进垃圾分类，完善分类收运体系，加强垃圾分类宣传。", &[], '■');
+        assert!(k.iter().any(|w| w.contains("垃圾")), "{k:?}");
+        assert!(k.len() <= 5);
     }
 
     #[test]
