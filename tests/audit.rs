@@ -679,3 +679,44 @@ fn cli_keyword_summary_without_doc_number_holds_no_planted_value() {
         }
     }
 }
+
+#[test]
+fn screening_body_holds_fingerprints_not_values() {
+    use mishen::audit::record::{DocMeta, screening_body};
+    let s = mishen::Screener::embedded().unwrap();
+    let text = format!("申请人：{PLANTED_NAME}，联系电话{PLANTED_PHONE}。\n复核人：王建国，联系电话{PLANTED_PHONE}。\n");
+    let sc = s.screen(&text);
+    let k1 = LogKey::from_bytes(LOG_KEY);
+    let k2 = LogKey::from_bytes([7; 32]);
+    let b1 = screening_body(Some(&text), text.len() as u64, &sc, s.rules_sha256(), &k1, &DocMeta::default(), '■');
+    let b2 = screening_body(Some(&text), text.len() as u64, &sc, s.rules_sha256(), &k2, &DocMeta::default(), '■');
+    let phones: Vec<&Fingerprint> = b1.findings.iter().filter(|f| f.kind == "phone").collect();
+    assert_eq!(phones.len(), 2);
+    assert_eq!(phones[0].value_hmac, phones[1].value_hmac, "equal values match within a log");
+    assert_ne!(b1.findings[0].value_hmac, b2.findings[0].value_hmac, "another log key, another fingerprint");
+    let json = serde_json::to_string(&b1).unwrap();
+    for v in [PLANTED_NAME, PLANTED_PHONE, "王建国"] {
+        assert!(!json.contains(v), "{v} in {json}");
+    }
+    // Character offsets, as in the JSON Lines output.
+    let p = phones[0];
+    let value: String = text.chars().skip(p.start as usize).take((p.end - p.start) as usize).collect();
+    assert_eq!(value, PLANTED_PHONE);
+}
+
+#[test]
+fn only_canonical_bytes_parse() {
+    let log = sample_log();
+    let bytes = &log.store().records[0].bytes;
+    assert!(Record::parse(bytes).is_ok());
+    let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let pretty = serde_json::to_vec_pretty(&v).unwrap();
+    assert!(Record::parse(&pretty).unwrap_err().contains("canonical"));
+    let mut extra = v.clone();
+    extra["extra"] = serde_json::json!(1);
+    let extra = serde_json_canonicalizer::to_vec(&extra).unwrap();
+    assert!(Record::parse(&extra).is_err());
+    let mut other = v;
+    other["format"] = serde_json::json!("mishen-audit/2");
+    assert!(Record::parse(&serde_json_canonicalizer::to_vec(&other).unwrap()).unwrap_err().contains("format"));
+}

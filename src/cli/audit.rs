@@ -151,9 +151,9 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
                 }
                 Ok(())
             })
-            .or_else(|e| match err.take() {
-                Some(io) => Err(anyhow::Error::from(io)),
-                None => Err(e.into()),
+            .map_err(|e| match err.take() {
+                Some(io) => anyhow::Error::from(io),
+                None => e.into(),
             })?;
             0
         }
