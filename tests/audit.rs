@@ -80,6 +80,7 @@ fn sample_log() -> AuditLog<MemStore> {
         reviewer: "李审查".into(),
         role: "保密审查员".into(),
         comment: Some("涉及内部人事安排，暂不公开".into()),
+        added: vec!["person_name:15-17".parse().unwrap()],
     };
     log.review(&a[1].id, review).unwrap();
     log
@@ -242,6 +243,7 @@ fn a_review_must_cite_an_earlier_screening() {
         reviewer: "x".into(),
         role: "y".into(),
         comment: None,
+        added: vec![],
     };
     log.append(vec![Body::Review(forged)]).unwrap();
     let f = verify_jsonl(&export(log.store()), Signer::from_seed(SEED).public(), []).unwrap_err();
@@ -259,6 +261,7 @@ fn body_review() -> ReviewBody {
         reviewer: "x".into(),
         role: "y".into(),
         comment: None,
+        added: vec![],
     }
 }
 
@@ -380,7 +383,7 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
 
     // A reviewer overrides the second screening.
     let out = mishen()
-        .args(["review", &ids[1], "--decision", "override", "--verdict", "withhold", "--reviewer", "李审查", "--role", "保密审查员", "--comment", "暂缓公开", "--data-dir"])
+        .args(["review", &ids[1], "--decision", "override", "--verdict", "withhold", "--reviewer", "李审查", "--role", "保密审查员", "--comment", "暂缓公开", "--add", "address:3-9", "--data-dir"])
         .arg(&data)
         .output()
         .unwrap();
@@ -391,10 +394,15 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
     for args in [
         vec!["review", ids[0].as_str(), "--decision", "confirm", "--verdict", "publish", "--reviewer", "a", "--role", "b"],
         vec!["review", "01a216f4-43c9-7da2-9013-139d7e2137f7", "--decision", "confirm", "--reviewer", "a", "--role", "b"],
+        vec!["review", ids[0].as_str(), "--decision", "confirm", "--reviewer", "a", "--role", "b", "--add", "phone:5-9999"],
+        vec!["review", ids[0].as_str(), "--decision", "confirm", "--reviewer", "a", "--role", "b", "--add", "nonsense:1-2"],
+        vec!["review", ids[0].as_str(), "--decision", "confirm", "--reviewer", "", "--role", "b"],
     ] {
         let out = mishen().args(&args).arg("--data-dir").arg(&data).output().unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with("mishen: "));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(err.starts_with("mishen: ") || err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"));
     }
 
     // verify, export, verify the export.

@@ -31,7 +31,8 @@
 //!                           "confidence_permille","value_hmac"}],
 //!              "rules_sha256","engine"}
 //! review    = {"ref_id","ref_seq","ref_hash","decision":"confirm|dismiss|override",
-//!              "verdict","reviewer","role","comment"?}
+//!              "verdict","reviewer","role","comment"?,
+//!              "added"?:[{"kind","start","end"}]}
 //! rotation  = {"new_key_id","new_public_key":"…64 hex…"}
 //! ```
 //!

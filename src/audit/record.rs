@@ -193,6 +193,40 @@ pub struct ReviewBody {
     /// Optional comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Findings the engine missed, added by the reviewer (kind and span only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<AddedFinding>,
+}
+
+/// A finding a reviewer adds: its kind and character span, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddedFinding {
+    /// A [`crate::Kind`] name (`person_name`, `phone`, ...).
+    pub kind: String,
+    /// Start (character offset).
+    pub start: u64,
+    /// End (exclusive).
+    pub end: u64,
+}
+
+impl std::str::FromStr for AddedFinding {
+    type Err = String;
+    /// `KIND:START-END`, e.g. `person_name:15-17`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("bad finding {s:?}: expected KIND:START-END, e.g. person_name:15-17");
+        let (kind, span) = s.split_once(':').ok_or_else(bad)?;
+        let (a, b) = span.split_once('-').ok_or_else(bad)?;
+        let (start, end): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+        if start >= end {
+            return Err(format!("bad finding {s:?}: START must be below END"));
+        }
+        if !crate::Kind::ALL.iter().any(|k| k.as_str() == kind) {
+            let all: Vec<&str> = crate::Kind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(format!("unknown kind {kind:?} (expected one of {})", all.join(", ")));
+        }
+        Ok(AddedFinding { kind: kind.into(), start, end })
+    }
 }
 
 /// A reviewer's decision about the engine's verdict.

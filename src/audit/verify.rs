@@ -151,6 +151,9 @@ impl Verifier {
                 if !["publish", "redact", "withhold"].contains(&v.verdict.as_str()) {
                     return Err(fail(format!("unknown verdict {:?}", v.verdict)));
                 }
+                if let Some(a) = v.added.iter().find(|a| a.start >= a.end) {
+                    return Err(fail(format!("added {} finding has an empty span", a.kind)));
+                }
             }
             (RecordKind::KeyRotation, _, _) => {
                 let rot = r.rotation.as_ref().ok_or_else(|| fail("key rotation without its body".into()))?;

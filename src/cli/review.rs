@@ -5,12 +5,15 @@
 //! - `confirm`: the engine's verdict stands (`--verdict`, if given, must equal it);
 //! - `dismiss`: the findings are dismissed; the verdict defaults to `publish`;
 //! - `override`: `--verdict` is required and replaces the engine's.
+//!
+//! `--add KIND:START-END` (repeatable) records a finding the engine missed, by
+//! kind and character span only.
 
 use anyhow::{Context, bail};
 use clap::Args;
 use mishen::Verdict;
 use mishen::audit::AuditLog;
-use mishen::audit::record::{Decision, Record, ReviewBody};
+use mishen::audit::record::{AddedFinding, Decision, Record, ReviewBody};
 use mishen::audit::store::Store;
 use std::path::PathBuf;
 
@@ -33,6 +36,9 @@ pub struct ReviewArgs {
     /// Handling opinion.
     #[arg(long)]
     comment: Option<String>,
+    /// A finding the engine missed: KIND:START-END in characters (repeatable).
+    #[arg(long, value_name = "KIND:START-END")]
+    add: Vec<AddedFinding>,
     #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
 }
@@ -77,7 +83,11 @@ pub fn run(a: ReviewArgs) -> anyhow::Result<i32> {
         reviewer: field("reviewer", &a.reviewer, 100)?,
         role: field("role", &a.role, 100)?,
         comment: a.comment.as_deref().map(|c| field("comment", c, 2000)).transpose()?,
+        added: a.add.clone(),
     };
+    if let Some(f) = body.added.iter().find(|f| f.end > s.document.chars) {
+        bail!("--add {}:{}-{}: the document has {} characters", f.kind, f.start, f.end, s.document.chars);
+    }
     drop(store);
     let mut log = AuditLog::open(&a.data_dir, &super::actor())?;
     let ap = log.review(&a.record_id, body)?;
