@@ -441,6 +441,13 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
     assert!(listed.contains("override of seq 1 by 李审查"));
     let out = mishen().args(["audit", "prove", "2", "--data-dir"]).arg(&data).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let proof: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(proof["verified"], true);
+    let out = mishen().args(["audit", "consistency", "1", "--data-dir"]).arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let proof: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(proof["verified"], true);
+    assert_eq!(proof["tree_size"], 4);
     let out = mishen().args(["keys", "show", "--format", "hex", "--data-dir"]).arg(&data).output().unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim().len(), 64);
 

@@ -67,6 +67,13 @@ pub enum AuditCommand {
         #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
+    /// Print the RFC 9162 consistency proof from the first OLD_SIZE records to the
+    /// latest checkpoint.
+    Consistency {
+        old_size: u64,
+        #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// Sign a checkpoint for the current size and print it.
     Checkpoint {
         #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
@@ -186,25 +193,36 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
             }
             0
         }
-        AuditCommand::Prove { seq, data_dir } => {
-            let store = open_store(&data_dir)?;
-            let key = read_public(&data_dir)?;
-            let mut v = Verifier::new(key, None);
-            let mut bad = None;
-            let _ = store.scan(&mut |b| {
-                v.push(b).map_err(|f| {
-                    bad = Some(f);
-                    AuditError::Store("stop".into())
-                })
+        AuditCommand::Consistency { old_size, data_dir } => {
+            let (store, v) = verified(&data_dir)?;
+            let notes = store.checkpoints()?;
+            let Some((size, note)) = notes.iter().rev().find(|(s, _)| *s >= old_size) else {
+                bail!("no checkpoint covers {old_size} records yet (run `mishen audit checkpoint`)");
+            };
+            let cp = open_note(note, &data_dir)?;
+            let leaves = &v.leaves()[..*size as usize];
+            let proof = merkle::consistency_proof(old_size as usize, leaves).context("size out of range")?;
+            let old_root = merkle::root(&leaves[..old_size as usize]);
+            let ok = merkle::verify_consistency(old_size, *size, &old_root, &cp.root, &proof);
+            let j = serde_json::json!({
+                "old_size": old_size,
+                "old_root": hex::encode(old_root),
+                "tree_size": size,
+                "root": hex::encode(cp.root),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                "verified": ok,
+                "checkpoint": note,
             });
-            if let Some(f) = bad {
-                bail!("the log does not verify ({f}); no proof given");
-            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&j)?)?;
+            if ok { 0 } else { 1 }
+        }
+        AuditCommand::Prove { seq, data_dir } => {
+            let (store, v) = verified(&data_dir)?;
             let notes = store.checkpoints()?;
             let Some((size, note)) = notes.iter().rev().find(|(s, _)| *s > seq) else {
                 bail!("no checkpoint covers record seq {seq} yet (run `mishen audit checkpoint`)");
             };
-            let cp = Checkpoint::open(note, &key)?;
+            let cp = open_note(note, &data_dir)?;
             let leaves = &v.leaves()[..*size as usize];
             let proof = merkle::inclusion_proof(seq as usize, leaves).context("seq out of range")?;
             let ok = merkle::verify_inclusion(seq, *size, &leaves[seq as usize], &proof, &cp.root);
@@ -229,6 +247,44 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
     };
     out.flush()?;
     Ok(code)
+}
+
+/// The store and a verifier that has accepted every record (proofs are only
+/// given for a log that verifies).
+fn verified(dir: &Path) -> anyhow::Result<(SqliteStore, Verifier)> {
+    let store = open_store(dir)?;
+    let mut v = Verifier::new(read_public(dir)?, None);
+    let mut bad = None;
+    let r = store.scan(&mut |b| {
+        v.push(b).map_err(|f| {
+            bad = Some(f);
+            AuditError::Store("stop".into())
+        })
+    });
+    if let Some(f) = bad {
+        bail!("the log does not verify ({f}); no proof given");
+    }
+    r?;
+    Ok((store, v))
+}
+
+/// Opens a stored checkpoint with any key the log has used.
+fn open_note(note: &str, dir: &Path) -> anyhow::Result<Checkpoint> {
+    let mut keys = vec![read_public(dir)?];
+    let store = open_store(dir)?;
+    store.scan(&mut |b| {
+        if let Ok(r) = Record::parse(b)
+            && let Some(k) = r.rotation
+            && let Ok(k) = parse_public(&k.new_public_key)
+        {
+            keys.push(k);
+        }
+        Ok(())
+    })?;
+    keys.iter()
+        .rev()
+        .find_map(|k| Checkpoint::open(note, k).ok())
+        .context("the checkpoint is not signed by any key of the log")
 }
 
 fn list_line(b: &[u8], since: Option<&str>, verdict: Option<mishen::Verdict>) -> Option<String> {
