@@ -735,3 +735,15 @@ fn only_canonical_bytes_parse() {
     other["format"] = serde_json::json!("mishen-audit/2");
     assert!(Record::parse(&serde_json_canonicalizer::to_vec(&other).unwrap()).unwrap_err().contains("format"));
 }
+
+/// The signed checkpoint of [`sample_log`]; key hash and signature were checked
+/// independently (Python `cryptography`, C2SP signed-note rules).
+#[test]
+fn kat_checkpoint_note() {
+    let mut log = sample_log();
+    assert_eq!(
+        log.checkpoint().unwrap(),
+        "mishen.audit/test\n4\n6OvnyYiIiZalg2xIoYCw/Yxh0m86YPib68Lr8qVHLWQ=\n\n\
+         \u{2014} mishen.audit/test OpQrJk9wIg1lEpIJJWpJan7ZNtCJpHyUYpGXGjov6LMn68g9+gRgTEAeBb7fznGIiAb8bCpdqL/4zdEYO8G454pbDgo=\n"
+    );
+}
