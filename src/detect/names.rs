@@ -119,6 +119,8 @@ pub struct NameDetector {
     breaks: CharSet,
     /// Characters of transliterated foreign names (克林顿, 普里马科夫).
     translit: CharSet,
+    /// First characters of [`ORG_SUFFIXES`].
+    org_first: CharSet,
     max_before: usize,
     max_after: usize,
     /// First characters of compound surnames, last characters of before-words and
@@ -264,6 +266,7 @@ impl NameDetector {
             titles_ac: None,
             breaks: CharSet::default(),
             translit: CharSet::default(),
+            org_first: CharSet::from_iter(ORG_SUFFIXES.iter().filter_map(|w| w.chars().next())),
             max_before: 1,
             max_after: 1,
             compound_first: CharSet::default(),
@@ -439,6 +442,7 @@ impl NameDetector {
         }
         let Ok(ac) = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(names.iter().map(|(n, _, _)| n))
         else {
             return;
@@ -946,7 +950,7 @@ impl NameDetector {
         }
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
         let after = text[e..].trim_start_matches(['(', ' ']);
-        if ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
+        if after.chars().next().is_some_and(|c| self.org_first.contains(&c)) && ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
             return None;
         }
         // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
