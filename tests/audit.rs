@@ -281,6 +281,53 @@ fn checkpoints_are_written_every_n_records() {
     assert_eq!(s.checkpoints, 2);
 }
 
+#[test]
+fn reopening_a_log_gives_the_same_frontier() {
+    use mishen::audit::merkle;
+    let dir = TempDir::new().unwrap();
+    let mut log = AuditLog::open(dir.path(), "cli:test").unwrap();
+    assert_eq!(log.frontier().size(), 0);
+    let mut i = 0u64;
+    while i < 300 {
+        let k = (i % 7 + 1).min(300 - i);
+        log.append((i..i + k).map(|j| Body::Screening(body(j as u8))).collect()).unwrap();
+        i += k;
+    }
+    let f = log.frontier().clone();
+    assert_eq!(f.size(), 300);
+    let leaves = log.store().hashes(300).unwrap();
+    assert_eq!(f.root(), merkle::root(&leaves));
+    let key = log.keys().signer.public();
+    log.close().unwrap();
+    let reopened = AuditLog::open(dir.path(), "cli:test").unwrap();
+    assert_eq!(reopened.frontier(), &f);
+    assert_eq!(reopened.frontier(), &merkle::Frontier::from_leaves(&leaves));
+    let r = mishen::audit::verify_store(reopened.store(), key, []).unwrap();
+    let s = r.unwrap();
+    assert_eq!((s.records, s.checkpoints), (300, 2));
+}
+
+#[test]
+fn a_frontier_left_behind_by_another_writer_catches_up() {
+    use mishen::audit::merkle;
+    let dir = TempDir::new().unwrap();
+    let mut a = AuditLog::open(dir.path(), "cli:a").unwrap();
+    a.append(vec![Body::Screening(body(1)), Body::Screening(body(2))]).unwrap();
+    let mut b = AuditLog::open(dir.path(), "cli:b").unwrap();
+    assert_eq!(b.frontier().size(), 2);
+    b.append(vec![Body::Screening(body(3))]).unwrap();
+    a.append(vec![Body::Screening(body(4))]).unwrap();
+    assert_eq!(a.frontier().size(), 2, "a did not see b's record, so it leaves its frontier behind");
+    a.checkpoint().unwrap();
+    assert_eq!(a.frontier().size(), 4);
+    let leaves = a.store().hashes(4).unwrap();
+    assert_eq!(a.frontier().root(), merkle::root(&leaves));
+    let r = mishen::audit::verify_store(a.store(), a.keys().signer.public(), []).unwrap();
+    let s = r.unwrap();
+    assert_eq!((s.records, s.checkpoints), (4, 1));
+    drop(b);
+}
+
 // ---------------------------------------------------------------------------
 // The SQLite store
 // ---------------------------------------------------------------------------

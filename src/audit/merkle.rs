@@ -52,6 +52,71 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// The RFC 9162 "compact range" of a tree's first `size` leaves: the hashes of
+/// its perfect subtrees, left to right, one per set bit of `size` (largest first),
+/// so at most `log2(size) + 1` hashes. Appending a leaf and computing the root
+/// cost O(log size); [`Frontier::root`] always equals [`root`] of the same leaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    hashes: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The empty tree.
+    pub fn new() -> Self {
+        Frontier::default()
+    }
+
+    /// The frontier of `leaves` (one pass).
+    pub fn from_leaves(leaves: &[Hash]) -> Self {
+        let mut f = Frontier::new();
+        f.extend(leaves);
+        f
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The perfect-subtree hashes, left (largest) to right.
+    pub fn hashes(&self) -> &[Hash] {
+        &self.hashes
+    }
+
+    /// Appends one leaf.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        // Each trailing one bit of the old size is a perfect subtree of the same
+        // height as the one being carried: merge them, like a binary counter.
+        let mut s = self.size;
+        while s & 1 == 1 {
+            let l = self.hashes.pop().expect("one hash per set bit of size");
+            h = node(&l, &h);
+            s >>= 1;
+        }
+        self.hashes.push(h);
+        self.size += 1;
+    }
+
+    /// Appends leaves in order.
+    pub fn extend(&mut self, leaves: &[Hash]) {
+        for l in leaves {
+            self.push(*l);
+        }
+    }
+
+    /// The tree hash, equal to [`root`] of the same leaves.
+    pub fn root(&self) -> Hash {
+        let mut it = self.hashes.iter().rev();
+        match it.next() {
+            None => Sha256::digest(b"").into(),
+            Some(last) => it.fold(*last, |r, l| node(l, &r)),
+        }
+    }
+}
+
 /// The inclusion proof of leaf `m` (RFC 9162 §2.1.3.1); `None` if `m` is out of range.
 pub fn inclusion_proof(m: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
     if m >= leaves.len() {
@@ -266,6 +331,21 @@ mod tests {
 
     fn leaves(n: usize) -> Vec<Hash> {
         (0..n).map(|i| super::super::record::record_hash(&[i as u8])).collect()
+    }
+
+    #[test]
+    fn frontier_root_equals_root_for_every_size_to_300() {
+        let l: Vec<Hash> = (0..300u32).map(|i| super::super::record::record_hash(&i.to_be_bytes())).collect();
+        let mut f = Frontier::new();
+        for n in 0..=300 {
+            if n > 0 {
+                f.push(l[n - 1]);
+            }
+            assert_eq!(f.size(), n as u64);
+            assert_eq!(f.hashes().len(), n.count_ones() as usize, "n={n}");
+            assert_eq!(f.root(), root(&l[..n]), "n={n}");
+            assert_eq!(Frontier::from_leaves(&l[..n]), f, "n={n}");
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub mod verify;
 pub mod writer;
 
 use keys::Keys;
-use merkle::{Checkpoint, Hash};
+use merkle::{Checkpoint, Frontier, Hash};
 use record::{Body, Header, Record, record_hash};
 use std::path::{Path, PathBuf};
 use store::{Entry, SqliteStore, Store};
@@ -126,6 +126,10 @@ pub struct AuditLog<S: Store> {
     clock: Clock,
     checkpoint_file: Option<PathBuf>,
     checkpoint_every: u64,
+    /// Compact range of the first `frontier.size()` records in the store: kept
+    /// current by `append`, caught up from the stored hashes by `sync` (on open,
+    /// and if another process appended in between).
+    frontier: Frontier,
 }
 
 impl<S: Store> std::fmt::Debug for AuditLog<S> {
@@ -168,6 +172,8 @@ impl AuditLog<SqliteStore> {
         }
         let mut log = AuditLog::new(store, keys, actor);
         log.checkpoint_file = Some(dir.join(CHECKPOINT_FILE));
+        let n = log.store.len()?;
+        log.sync(n)?;
         Ok(log)
     }
 
@@ -191,6 +197,7 @@ impl<S: Store> AuditLog<S> {
             clock: system_clock(),
             checkpoint_file: None,
             checkpoint_every: CHECKPOINT_EVERY,
+            frontier: Frontier::new(),
         }
     }
 
@@ -214,6 +221,31 @@ impl<S: Store> AuditLog<S> {
     /// The keys.
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// The Merkle frontier (compact range) this log holds in memory; it covers
+    /// the first `frontier().size()` records of the store.
+    pub fn frontier(&self) -> &Frontier {
+        &self.frontier
+    }
+
+    /// Brings the frontier up to the first `n` records, reading only the stored
+    /// hashes it has not seen (all of them once, when the log is opened).
+    fn sync(&mut self, n: u64) -> Result<(), AuditError> {
+        let from = self.frontier.size();
+        if from >= n {
+            return Ok(());
+        }
+        let hs = self.store.hashes_range(from, n)?;
+        if hs.len() as u64 != n - from {
+            return Err(AuditError::Store(format!(
+                "expected {} record hashes from seq {from}, found {}",
+                n - from,
+                hs.len()
+            )));
+        }
+        self.frontier.extend(&hs);
+        Ok(())
     }
 
     /// Appends records in one transaction (group commit). When this returns
@@ -247,6 +279,13 @@ impl<S: Store> AuditLog<S> {
         })?;
         let before = es[0].seq;
         let after = before + es.len() as u64;
+        // If another writer appended since our frontier was current, leave it
+        // behind; `checkpoint` catches it up from the store.
+        if self.frontier.size() == before {
+            for e in &es {
+                self.frontier.push(e.hash);
+            }
+        }
         if after / self.checkpoint_every > before / self.checkpoint_every {
             self.checkpoint()?;
         }
@@ -286,8 +325,15 @@ impl<S: Store> AuditLog<S> {
     /// returns the note.
     pub fn checkpoint(&mut self) -> Result<String, AuditError> {
         let n = self.store.len()?;
-        let leaves = self.store.hashes(n)?;
-        let cp = Checkpoint { origin: self.keys.origin.clone(), size: n, root: merkle::root(&leaves) };
+        self.sync(n)?;
+        // `sync` leaves the frontier at exactly `n` unless the store reported
+        // fewer records than we have seen (it never shrinks); recompute then.
+        let root = if self.frontier.size() == n {
+            self.frontier.root()
+        } else {
+            merkle::root(&self.store.hashes(n)?)
+        };
+        let cp = Checkpoint { origin: self.keys.origin.clone(), size: n, root };
         let note = cp.sign(&self.keys.signer);
         self.store.put_checkpoint(n, &note)?;
         if let Some(p) = &self.checkpoint_file {
