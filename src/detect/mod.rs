@@ -278,7 +278,7 @@ impl Engine {
                 _ => {}
             }
             let mut conf = c.confidence;
-            let mut why = vec![format!("{}: {}", r.id, c.detail)];
+            let mut context_word: Option<&str> = None;
             if let Some(ctx) = &r.context {
                 let before = window_before(text, c.start, ctx.window);
                 let after = window_after(text, c.end, ctx.window);
@@ -289,7 +289,7 @@ impl Engine {
                 match hit {
                     Some(w) => {
                         conf = (conf + ctx.boost).min(1.0);
-                        why.push(format!("context word {w:?} within {} chars", ctx.window));
+                        context_word = Some(w.as_str());
                     }
                     None if ctx.required => continue,
                     None => {}
@@ -298,24 +298,25 @@ impl Engine {
             if conf < policy.threshold(r.kind) {
                 continue;
             }
+            // The explanation is built only for findings that pass the threshold.
+            use std::fmt::Write as _;
+            let mut why = String::with_capacity(96 + c.detail.len());
+            let _ = write!(why, "{}: {}", r.id, c.detail);
+            if let (Some(w), Some(ctx)) = (context_word, &r.context) {
+                let _ = write!(why, "; context word {w:?} within {} chars", ctx.window);
+            }
             let mut action = r.action;
             if let Some(role) = c.role {
-                why.push(format!(
-                    "role: {}",
-                    match role {
-                        Role::Official => "official acting in office",
-                        Role::Private => "private person",
-                        Role::Unknown => "unknown (treated as private)",
-                    }
-                ));
+                why.push_str(match role {
+                    Role::Official => "; role: official acting in office",
+                    Role::Private => "; role: private person",
+                    Role::Unknown => "; role: unknown (treated as private)",
+                });
                 if role == Role::Official && action == Action::Redact {
                     action = policy.official_person_name;
                 }
             }
-            why.push(format!(
-                "score {conf:.2} (threshold {:.2})",
-                policy.threshold(r.kind)
-            ));
+            let _ = write!(why, "; score {conf:.2} (threshold {:.2})", policy.threshold(r.kind));
             let span = p.norm.span_to_original(c.start, c.end, p.original);
             found.push((
                 priority(r.kind),
@@ -327,7 +328,7 @@ impl Engine {
                     confidence: (conf * 100.0).round() / 100.0,
                     action,
                     basis: r.basis.clone(),
-                    explanation: why.join("; "),
+                    explanation: why,
                 },
             ));
         }
