@@ -192,7 +192,7 @@ struct Scratch {
 /// Characters of context the tagger sees before an anchor.
 const WINDOW_BEFORE: usize = 3;
 /// Characters the tagger sees from an anchor on (surname, given name, spare).
-const WINDOW_AFTER: usize = 6;
+const WINDOW_AFTER: usize = 5;
 
 fn back_chars(s: &str, at: usize, n: usize) -> usize {
     s[..at]
