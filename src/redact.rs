@@ -32,6 +32,21 @@ pub fn mask_values(text: &str, findings: &[Finding], mask: char) -> String {
     )
 }
 
+/// `text[start..end]` with every sensitive value that overlaps it masked (for
+/// excerpts and titles shown outside the document).
+pub fn mask_window(text: &str, findings: &[Finding], start: usize, end: usize, mask: char) -> String {
+    let local: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.span.start < end && start < f.span.end)
+        .map(|f| {
+            let mut g = f.clone();
+            g.span = crate::Span::new(f.span.start.clamp(start, end) - start, f.span.end.clamp(start, end) - start);
+            g
+        })
+        .collect();
+    mask_values(&text[start..end], &local, mask)
+}
+
 fn mask_where(
     text: &str,
     findings: &[Finding],

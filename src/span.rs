@@ -45,6 +45,16 @@ impl Span {
     }
 }
 
+/// Byte offset `chars` characters before byte offset `at` of `text` (or the start).
+pub fn back_chars(text: &str, at: usize, chars: usize) -> usize {
+    text[..at].char_indices().rev().take(chars).last().map_or(at, |(i, _)| i)
+}
+
+/// Byte offset `chars` characters after byte offset `at` of `text` (or the end).
+pub fn fwd_chars(text: &str, at: usize, chars: usize) -> usize {
+    text[at..].char_indices().nth(chars).map_or(text.len(), |(i, _)| at + i)
+}
+
 /// Position of a byte offset as a reader sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {

@@ -584,63 +584,6 @@ fn sigkill_during_screening_loses_no_acknowledged_record() {
     }
 }
 
-/// Throughput with durability on (`synchronous=FULL`, one fsync per commit).
-/// Run with `cargo test --test integration audit::append_rate -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn append_rate() {
-    let t = TempDir::new().unwrap();
-    let dir = t.path();
-    let n = 300;
-    let mut log = AuditLog::open(dir, "cli:bench").unwrap();
-    let go = std::time::Instant::now();
-    for i in 0..n {
-        log.append(vec![Body::Screening(body(i as u8))]).unwrap();
-    }
-    let one = n as f64 / go.elapsed().as_secs_f64();
-    let go = std::time::Instant::now();
-    for i in 0..n / 16 {
-        log.append((0..16).map(|j| Body::Screening(body((i + j) as u8))).collect()).unwrap();
-    }
-    let grouped = (n / 16 * 16) as f64 / go.elapsed().as_secs_f64();
-    drop(log);
-    let writers = 4;
-    let go = std::time::Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..writers {
-            s.spawn(|| {
-                let mut log = AuditLog::open(dir, "cli:bench").unwrap();
-                for i in 0..n / writers {
-                    log.append(vec![Body::Screening(body(i as u8))]).unwrap();
-                }
-            });
-        }
-    });
-    let concurrent = (n / writers * writers) as f64 / go.elapsed().as_secs_f64();
-    // The same clients through the single writer thread (group commit).
-    let w = mishen::audit::writer::Writer::spawn(AuditLog::open(dir, "cli:bench").unwrap(), 256, None);
-    let go = std::time::Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..writers {
-            let h = w.handle();
-            s.spawn(move || {
-                for i in 0..n / writers {
-                    h.append(Body::Screening(body(i as u8))).unwrap();
-                }
-            });
-        }
-    });
-    let group = (n / writers * writers) as f64 / go.elapsed().as_secs_f64();
-    w.close().unwrap();
-    let store = SqliteStore::open(dir, false).unwrap();
-    let r = mishen::audit::verify_store(&store, mishen::audit::keys::read_public(dir).unwrap(), []).unwrap().unwrap();
-    println!(
-        "append rate: {one:.0} records/s one per commit, {grouped:.0} records/s 16 per commit, \
-         {concurrent:.0} records/s {writers} concurrent connections one per commit, \
-         {group:.0} records/s {writers} clients through the group-commit writer; {} records verified",
-        r.records
-    );
-}
 
 #[test]
 fn group_commit_writer_serves_concurrent_clients() {

@@ -491,19 +491,7 @@ pub fn title(text: &str, findings: &[Finding], mask: char) -> Option<String> {
         if marked {
             continue;
         }
-        let local: Vec<Finding> = findings
-            .iter()
-            .filter(|f| f.span.start < end && start < f.span.end)
-            .map(|f| {
-                let mut g = f.clone();
-                g.span = crate::Span::new(
-                    f.span.start.clamp(start, end) - start,
-                    f.span.end.clamp(start, end) - start,
-                );
-                g
-            })
-            .collect();
-        let masked = crate::redact::mask_values(line, &local, mask);
+        let masked = crate::redact::mask_window(text, findings, start, end, mask);
         let t: String = masked.trim().chars().take(100).collect();
         return Some(t);
     }

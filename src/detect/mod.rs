@@ -12,7 +12,7 @@ pub mod validate;
 use crate::normalize::Normalized;
 use crate::rules::model::{Action, Builtin, Category, Kind, Scope, Validator};
 use crate::rules::{Matcher, RulePack};
-use crate::span::Span;
+use crate::span::{Span, back_chars, fwd_chars};
 use crate::tokenize::Tokenizer;
 use names::{NameDetector, Role};
 use numbers::NumKind;
@@ -209,8 +209,8 @@ impl Engine {
                             if ms < covered || me > hay_end {
                                 continue;
                             }
-                            let ws = back(text, ms, window).max(covered);
-                            let we = fwd(text, me, window).min(hay_end);
+                            let ws = back_chars(text, ms, window).max(covered);
+                            let we = fwd_chars(text, me, window).min(hay_end);
                             let before = out.len();
                             regex_candidates(text, ws, we, re, *validator, ri, r.confidence, out);
                             // Windows may overlap their predecessor: keep each match once.
@@ -280,8 +280,8 @@ impl Engine {
             let mut conf = c.confidence;
             let mut context_word: Option<&str> = None;
             if let Some(ctx) = &r.context {
-                let before = window_before(text, c.start, ctx.window);
-                let after = window_after(text, c.end, ctx.window);
+                let before = &text[back_chars(text, c.start, ctx.window)..c.start];
+                let after = &text[c.end..fwd_chars(text, c.end, ctx.window)];
                 let hit = ctx
                     .words
                     .iter()
@@ -436,32 +436,6 @@ fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, valid
 /// True when only blanks stand between the previous line break and `at`.
 fn at_line_start(text: &str, at: usize) -> bool {
     text[..at].chars().rev().take_while(|&c| c != '\n').all(|c| c == ' ' || c == '\t')
-}
-
-fn back(text: &str, at: usize, chars: usize) -> usize {
-    text[..at].char_indices().rev().take(chars).last().map_or(at, |(i, _)| i)
-}
-
-fn fwd(text: &str, at: usize, chars: usize) -> usize {
-    text[at..].char_indices().nth(chars).map_or(text.len(), |(i, _)| at + i)
-}
-
-fn window_before(text: &str, at: usize, chars: usize) -> &str {
-    let s = text[..at]
-        .char_indices()
-        .rev()
-        .take(chars)
-        .last()
-        .map_or(at, |(i, _)| i);
-    &text[s..at]
-}
-
-fn window_after(text: &str, at: usize, chars: usize) -> &str {
-    let e = text[at..]
-        .char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| at + i);
-    &text[at..e]
 }
 
 /// True when an ASCII term is glued to ASCII alphanumerics (a part of a longer word).

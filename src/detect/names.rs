@@ -22,6 +22,7 @@
 //! The score is the sum of the segmentation signal, the context and clean clause
 //! boundaries; the policy threshold for `person_name` decides.
 
+use crate::span::{back_chars, fwd_chars};
 use crate::tokenize::{Token, Tokenizer};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::HashSet as StdHashSet;
@@ -194,21 +195,6 @@ const WINDOW_BEFORE: usize = 3;
 /// Characters the tagger sees from an anchor on (surname, given name, spare).
 const WINDOW_AFTER: usize = 5;
 
-fn back_chars(s: &str, at: usize, n: usize) -> usize {
-    s[..at]
-        .char_indices()
-        .rev()
-        .take(n)
-        .last()
-        .map_or(at, |(i, _)| i)
-}
-
-fn fwd_chars(s: &str, at: usize, n: usize) -> usize {
-    s[at..]
-        .char_indices()
-        .nth(n)
-        .map_or(s.len(), |(i, _)| at + i)
-}
 
 /// Clause delimiters: the tagger sees one clause at a time.
 fn is_clause_break(c: char) -> bool {
