@@ -24,6 +24,7 @@ pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod screen;
+pub mod service;
 pub mod span;
 pub mod tokenize;
 pub mod verdict;

@@ -456,3 +456,11 @@ fn corpus_cases_screen_as_labeled() {
     }
     eprintln!("corpus: all {run} cases pass");
 }
+
+/// Every corpus case as (file:name, text), for other suites that compare
+/// front-ends against the library (the gRPC service).
+pub(crate) fn case_texts() -> Vec<(String, String)> {
+    let (cases, problems) = load();
+    assert!(problems.is_empty(), "corpus problems: {problems:?}");
+    cases.into_iter().map(|l| (format!("{}:{}", l.file, l.case.name), l.text)).collect()
+}

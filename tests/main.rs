@@ -4,3 +4,4 @@ mod audit;
 mod cli;
 mod corpus;
 mod engine;
+mod service;

@@ -18,11 +18,12 @@
 //!  "prev":"…64 hex…",                          record hash of seq-1; 64 zeros for seq 0
 //!  "review":{…}          (type review only)
 //!  "rotation":{…}        (type key_rotation only)
+//!  "rules":{…}           (type rules_reload only)
 //!  "screening":{…}       (type screening only)
 //!  "seq":0,                                    0-based position
 //!  "sig":"base64",                             Ed25519, see below
 //!  "time":"2026-11-05T08:00:00.000Z",          RFC 3339 UTC, milliseconds
-//!  "type":"screening"|"review"|"key_rotation"}
+//!  "type":"screening"|"review"|"key_rotation"|"rules_reload"}
 //!
 //! screening = {"document":{"title"?,"doc_number"?,"content_sha256","bytes","chars"},
 //!              "verdict":"publish|redact|withhold",
@@ -34,6 +35,8 @@
 //!              "verdict","reviewer","role","comment"?,
 //!              "added"?:[{"kind","start","end"}]}
 //! rotation  = {"new_key_id","new_public_key":"…64 hex…"}
+//! rules     = {"previous_rules_sha256","rules_sha256","rules"}   (the service
+//!             put new packs in force; later screenings cite the new hash)
 //! ```
 //!
 //! - **Key rotation**: a `key_rotation` record is signed by the current key and
@@ -66,6 +69,7 @@
 pub mod keys;
 pub mod merkle;
 pub mod record;
+pub mod review;
 pub mod store;
 pub mod verify;
 pub mod writer;
@@ -99,9 +103,12 @@ pub enum AuditError {
     /// A checkpoint note.
     #[error("{0}")]
     Checkpoint(String),
-    /// A reference to a record that is not there or cannot be reviewed.
+    /// A reference to a record that is not there.
     #[error("{0}")]
     NotFound(String),
+    /// A request the log refuses (a review that contradicts its record, bad fields).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Where an appended record landed.
@@ -113,6 +120,8 @@ pub struct Appended {
     pub seq: u64,
     /// Record hash.
     pub hash: Hash,
+    /// The record's canonical bytes, as stored.
+    pub canonical: Vec<u8>,
 }
 
 /// Supplies (id, unix milliseconds) for each new record; tests inject fixed values.
@@ -130,6 +139,8 @@ pub struct AuditLog<S: Store> {
     /// current by `append`, caught up from the stored hashes by `sync` (on open,
     /// and if another process appended in between).
     frontier: Frontier,
+    /// Size of the latest checkpoint this log wrote (0: none yet).
+    checkpoint_size: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<S: Store> std::fmt::Debug for AuditLog<S> {
@@ -174,6 +185,9 @@ impl AuditLog<SqliteStore> {
         log.checkpoint_file = Some(dir.join(CHECKPOINT_FILE));
         let n = log.store.len()?;
         log.sync(n)?;
+        if let Some((size, _)) = log.store.checkpoints()?.last() {
+            log.checkpoint_size.store(*size, std::sync::atomic::Ordering::Release);
+        }
         Ok(log)
     }
 
@@ -198,6 +212,7 @@ impl<S: Store> AuditLog<S> {
             checkpoint_file: None,
             checkpoint_every: CHECKPOINT_EVERY,
             frontier: Frontier::new(),
+            checkpoint_size: Default::default(),
         }
     }
 
@@ -211,6 +226,12 @@ impl<S: Store> AuditLog<S> {
     pub fn with_checkpoint_every(mut self, n: u64) -> Self {
         self.checkpoint_every = n.max(1);
         self
+    }
+
+    /// The size of the latest checkpoint written through this log, shared: it
+    /// stays current after the log moves into a [`writer::Writer`].
+    pub fn checkpoint_size(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.checkpoint_size.clone()
     }
 
     /// The store.
@@ -251,7 +272,12 @@ impl<S: Store> AuditLog<S> {
     /// Appends records in one transaction (group commit). When this returns
     /// `Ok`, every record is durable.
     pub fn append(&mut self, bodies: Vec<Body>) -> Result<Vec<Appended>, AuditError> {
-        if bodies.is_empty() {
+        self.append_as(bodies.into_iter().map(|b| (None, b)).collect())
+    }
+
+    /// [`AuditLog::append`] with an actor per record (`None`: the log's actor).
+    pub fn append_as(&mut self, items: Vec<(Option<String>, Body)>) -> Result<Vec<Appended>, AuditError> {
+        if items.is_empty() {
             return Ok(Vec::new());
         }
         let keys = &self.keys;
@@ -259,15 +285,15 @@ impl<S: Store> AuditLog<S> {
         let clock = &mut self.clock;
         let es = self.store.append_with(&mut |next, prev| {
             let mut prev = prev.unwrap_or([0; 32]);
-            let mut out = Vec::with_capacity(bodies.len());
-            for (i, b) in bodies.iter().enumerate() {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, (who, b)) in items.iter().enumerate() {
                 let (id, unix_ms) = clock();
                 let h = Header {
                     id,
                     seq: next + i as u64,
                     unix_ms,
                     origin: keys.origin.clone(),
-                    actor: actor.clone(),
+                    actor: who.clone().unwrap_or_else(|| actor.clone()),
                     prev,
                 };
                 let r = Record::sign(&h, b.clone(), &keys.signer)?;
@@ -289,7 +315,7 @@ impl<S: Store> AuditLog<S> {
         if after / self.checkpoint_every > before / self.checkpoint_every {
             self.checkpoint()?;
         }
-        Ok(es.into_iter().map(|e| Appended { id: e.id, seq: e.seq, hash: e.hash }).collect())
+        Ok(es.into_iter().map(|e| Appended { id: e.id, seq: e.seq, hash: e.hash, canonical: e.bytes }).collect())
     }
 
     /// Appends a reviewer's decision about screening record `ref_id`.
@@ -336,6 +362,7 @@ impl<S: Store> AuditLog<S> {
         let cp = Checkpoint { origin: self.keys.origin.clone(), size: n, root };
         let note = cp.sign(&self.keys.signer);
         self.store.put_checkpoint(n, &note)?;
+        self.checkpoint_size.store(n, std::sync::atomic::Ordering::Release);
         if let Some(p) = &self.checkpoint_file {
             let tmp = p.with_extension("tmp");
             std::fs::write(&tmp, &note)

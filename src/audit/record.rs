@@ -57,6 +57,9 @@ pub struct Record {
     /// Present in `key_rotation` records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationBody>,
+    /// Present in `rules_reload` records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RulesBody>,
     /// First 8 bytes of SHA-256 of the signing public key, hex.
     pub key_id: String,
     /// Ed25519 signature over [`SIGNATURE_DOMAIN`] || canonical bytes without `sig`, base64.
@@ -74,6 +77,32 @@ pub enum RecordKind {
     Review,
     /// The signing key changes: signed by the old key, names the new one.
     KeyRotation,
+    /// The service put new rule packs in force.
+    RulesReload,
+}
+
+impl RecordKind {
+    /// The snake_case name used in the `type` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Screening => "screening",
+            RecordKind::Review => "review",
+            RecordKind::KeyRotation => "key_rotation",
+            RecordKind::RulesReload => "rules_reload",
+        }
+    }
+}
+
+/// A rule reload: which packs were in force before and which are now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesBody {
+    /// SHA-256 of the packs in force before.
+    pub previous_rules_sha256: String,
+    /// SHA-256 of the packs in force from this record on.
+    pub rules_sha256: String,
+    /// Number of rules now in force.
+    pub rules: u64,
 }
 
 /// A key rotation: every later record is signed by the new key.
@@ -291,15 +320,18 @@ pub enum Body {
     Review(ReviewBody),
     /// A key rotation.
     KeyRotation(RotationBody),
+    /// A rule reload.
+    RulesReload(RulesBody),
 }
 
 impl Record {
     /// Builds and signs a record.
     pub fn sign(h: &Header, body: Body, signer: &Signer) -> Result<Record, AuditError> {
-        let (kind, screening, review, rotation) = match body {
-            Body::Screening(s) => (RecordKind::Screening, Some(s), None, None),
-            Body::Review(r) => (RecordKind::Review, None, Some(r), None),
-            Body::KeyRotation(k) => (RecordKind::KeyRotation, None, None, Some(k)),
+        let (kind, screening, review, rotation, rules) = match body {
+            Body::Screening(s) => (RecordKind::Screening, Some(s), None, None, None),
+            Body::Review(r) => (RecordKind::Review, None, Some(r), None, None),
+            Body::KeyRotation(k) => (RecordKind::KeyRotation, None, None, Some(k), None),
+            Body::RulesReload(k) => (RecordKind::RulesReload, None, None, None, Some(k)),
         };
         let mut r = Record {
             format: FORMAT.into(),
@@ -313,6 +345,7 @@ impl Record {
             screening,
             review,
             rotation,
+            rules,
             key_id: signer.key_id().to_string(),
             sig: None,
         };
@@ -347,10 +380,11 @@ impl Record {
         if r.format != FORMAT {
             return Err(format!("unknown format {:?} (expected {FORMAT:?})", r.format));
         }
-        match (r.kind, r.screening.is_some(), r.review.is_some(), r.rotation.is_some()) {
-            (RecordKind::Screening, true, false, false)
-            | (RecordKind::Review, false, true, false)
-            | (RecordKind::KeyRotation, false, false, true) => {}
+        match (r.kind, r.screening.is_some(), r.review.is_some(), r.rotation.is_some(), r.rules.is_some()) {
+            (RecordKind::Screening, true, false, false, false)
+            | (RecordKind::Review, false, true, false, false)
+            | (RecordKind::KeyRotation, false, false, true, false)
+            | (RecordKind::RulesReload, false, false, false, true) => {}
             _ => return Err(format!("type {:?} does not match its body", r.kind)),
         }
         Ok(r)

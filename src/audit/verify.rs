@@ -169,6 +169,12 @@ impl Verifier {
                 }
                 next_key = Some(k);
             }
+            (RecordKind::RulesReload, _, _) => {
+                let rl = r.rules.as_ref().ok_or_else(|| fail("rules reload without its body".into()))?;
+                if let Some(h) = [&rl.previous_rules_sha256, &rl.rules_sha256].into_iter().find(|h| !is_hex64(h)) {
+                    return Err(fail(format!("{h:?} is not a lower-case SHA-256 hex digest")));
+                }
+            }
             _ => return Err(fail("type does not match its body".into())),
         }
         if let Some(k) = next_key {

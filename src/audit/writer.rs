@@ -12,18 +12,26 @@ use super::record::Body;
 use super::store::Store;
 use super::{Appended, AuditError, AuditLog};
 use std::sync::mpsc;
+use tokio::sync::oneshot;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+enum Msg {
+    Append(Request),
+    /// Append what is queued, write the closing checkpoint, stop.
+    Stop,
+}
+
 struct Request {
+    actor: Option<String>,
     body: Body,
-    reply: mpsc::SyncSender<Result<Appended, String>>,
+    reply: oneshot::Sender<Result<Appended, String>>,
 }
 
 /// Sends records to the writer thread. Clone it for each client.
 #[derive(Clone, Debug)]
 pub struct WriterHandle {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Msg>,
 }
 
 impl std::fmt::Debug for Request {
@@ -33,13 +41,33 @@ impl std::fmt::Debug for Request {
 }
 
 impl WriterHandle {
-    /// Appends one record; returns once it is durable.
-    pub fn append(&self, body: Body) -> Result<Appended, AuditError> {
-        let (reply, rx) = mpsc::sync_channel(1);
+    fn submit(&self, actor: Option<String>, body: Body) -> Result<oneshot::Receiver<Result<Appended, String>>, AuditError> {
+        let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request { body, reply })
+            .send(Msg::Append(Request { actor, body, reply }))
             .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?;
-        rx.recv()
+        Ok(rx)
+    }
+
+    /// Appends one record; returns once it is durable. Blocks the thread: from
+    /// async code use [`WriterHandle::append_async`].
+    pub fn append(&self, body: Body) -> Result<Appended, AuditError> {
+        self.submit(None, body)?
+            .blocking_recv()
+            .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?
+            .map_err(AuditError::Store)
+    }
+
+    /// Appends one record; resolves once it is durable. Dropping the future
+    /// does not withdraw the record: it is appended all the same.
+    pub async fn append_async(&self, body: Body) -> Result<Appended, AuditError> {
+        self.append_as(None, body).await
+    }
+
+    /// [`WriterHandle::append_async`] recording `actor` instead of the log's.
+    pub async fn append_as(&self, actor: Option<String>, body: Body) -> Result<Appended, AuditError> {
+        self.submit(actor, body)?
+            .await
             .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?
             .map_err(AuditError::Store)
     }
@@ -57,42 +85,51 @@ impl Writer {
     /// checkpoint every `interval` while records keep arriving (None: only every N
     /// records and at close).
     pub fn spawn<S: Store + Send + 'static>(mut log: AuditLog<S>, max_batch: usize, interval: Option<Duration>) -> Writer {
-        let (tx, rx) = mpsc::channel::<Request>();
+        let (tx, rx) = mpsc::channel::<Msg>();
         let max_batch = max_batch.max(1);
         let thread = std::thread::spawn(move || {
             let mut last_cp = Instant::now();
             let mut dirty = false;
-            loop {
+            let mut stop = false;
+            while !stop {
                 let first = match interval {
                     Some(iv) => match rx.recv_timeout(iv.saturating_sub(last_cp.elapsed())) {
-                        Ok(r) => Some(r),
+                        Ok(m) => Some(m),
                         Err(mpsc::RecvTimeoutError::Timeout) => None,
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     },
                     None => match rx.recv() {
-                        Ok(r) => Some(r),
+                        Ok(m) => Some(m),
                         Err(_) => break,
                     },
                 };
-                if let Some(first) = first {
-                    let mut batch = vec![first];
-                    while batch.len() < max_batch {
-                        match rx.try_recv() {
-                            Ok(r) => batch.push(r),
-                            Err(_) => break,
-                        }
+                let mut batch = Vec::new();
+                match first {
+                    Some(Msg::Append(r)) => batch.push(r),
+                    Some(Msg::Stop) => stop = true,
+                    None => {}
+                }
+                // Take what is queued; after a stop, everything queued.
+                while stop || (!batch.is_empty() && batch.len() < max_batch) {
+                    match rx.try_recv() {
+                        Ok(Msg::Append(r)) => batch.push(r),
+                        Ok(Msg::Stop) => stop = true,
+                        Err(_) => break,
                     }
-                    let bodies = batch.iter().map(|r| r.body.clone()).collect();
-                    match log.append(bodies) {
+                }
+                if !batch.is_empty() {
+                    let (items, replies): (Vec<_>, Vec<_>) =
+                        batch.into_iter().map(|r| ((r.actor, r.body), r.reply)).unzip();
+                    match log.append_as(items) {
                         Ok(done) => {
-                            for (r, a) in batch.into_iter().zip(done) {
-                                let _ = r.reply.send(Ok(a));
+                            for (r, a) in replies.into_iter().zip(done) {
+                                let _ = r.send(Ok(a));
                             }
                         }
                         Err(e) => {
                             let msg = e.to_string();
-                            for r in batch {
-                                let _ = r.reply.send(Err(msg.clone()));
+                            for r in replies {
+                                let _ = r.send(Err(msg.clone()));
                             }
                         }
                     }
@@ -100,6 +137,7 @@ impl Writer {
                 }
                 if let Some(iv) = interval
                     && dirty
+                    && !stop
                     && last_cp.elapsed() >= iv
                 {
                     log.checkpoint()?;
@@ -107,6 +145,8 @@ impl Writer {
                     dirty = false;
                 }
             }
+            // Requests sent after this point fail: their reply channel is dropped.
+            drop(rx);
             log.close()
         });
         Writer { handle: Some(WriterHandle { tx }), thread: Some(thread) }
@@ -117,10 +157,13 @@ impl Writer {
         self.handle.clone().expect("handle is only taken by close")
     }
 
-    /// Stops accepting records once every handle is dropped, then writes the
-    /// closing checkpoint and returns it.
+    /// Appends what is already queued, stops (later appends through any handle
+    /// fail with "the audit writer has stopped"), writes the closing checkpoint
+    /// and returns it.
     pub fn close(mut self) -> Result<String, AuditError> {
-        self.handle = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.tx.send(Msg::Stop);
+        }
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(r)) => r,
             Some(Err(_)) => Err(AuditError::Store("the audit writer panicked".into())),

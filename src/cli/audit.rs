@@ -303,15 +303,15 @@ fn list_line(b: &[u8], since: Option<&str>, verdict: Option<mishen::Verdict>) ->
             v.verdict.clone(),
             format!("{} of seq {} by {} ({})", format!("{:?}", v.decision).to_lowercase(), v.ref_seq, v.reviewer, v.role),
         ),
-        _ => (String::new(), r.rotation.as_ref().map(|k| format!("new key {}", k.new_key_id)).unwrap_or_default()),
+        _ => match (&r.rotation, &r.rules) {
+            (Some(k), _) => (String::new(), format!("new key {}", k.new_key_id)),
+            (_, Some(k)) => (String::new(), format!("rules {} ({} rules)", &k.rules_sha256[..12.min(k.rules_sha256.len())], k.rules)),
+            _ => (String::new(), String::new()),
+        },
     };
     if verdict.is_some_and(|want| want.as_str() != v) {
         return None;
     }
-    let kind = match r.kind {
-        mishen::audit::record::RecordKind::Screening => "screening",
-        mishen::audit::record::RecordKind::Review => "review",
-        mishen::audit::record::RecordKind::KeyRotation => "key_rotation",
-    };
+    let kind = r.kind.as_str();
     Some(format!("{:>6}  {}  {}  {:<9}  {:<8}  {}", r.seq, r.id, r.time, kind, v, what))
 }

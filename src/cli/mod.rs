@@ -6,6 +6,7 @@ mod keys;
 mod review;
 mod rules;
 mod screen;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +40,8 @@ enum Command {
     },
     /// Record a reviewer's decision about a screening record.
     Review(review::ReviewArgs),
+    /// Run the gRPC screening service (mishen.v1.ScreeningService).
+    Serve(serve::ServeArgs),
     /// Show the audit log's public key.
     Keys {
         #[command(subcommand)]
@@ -48,13 +51,6 @@ enum Command {
 
 /// Parses the command line, runs it and returns the exit code.
 pub fn main() -> i32 {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -63,12 +59,21 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // The service logs one line per request; batch commands only warnings.
+    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG").unwrap_or_else(|_| default.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let r = match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Rules { command } => rules::run(command),
         Command::Audit { command } => audit::run(command),
         Command::Review(a) => review::run(a),
         Command::Keys { command } => keys::run(command),
+        Command::Serve(a) => serve::run(a),
     };
     match r {
         Ok(code) => code,

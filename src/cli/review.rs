@@ -12,9 +12,10 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use mishen::Verdict;
-use mishen::audit::AuditLog;
-use mishen::audit::record::{AddedFinding, Decision, Record, ReviewBody};
+use mishen::audit::record::{AddedFinding, Body, Decision};
+use mishen::audit::review::{self, Submission};
 use mishen::audit::store::Store;
+use mishen::audit::{AuditError, AuditLog};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -43,54 +44,27 @@ pub struct ReviewArgs {
     data_dir: PathBuf,
 }
 
-fn field(name: &str, v: &str, max: usize) -> anyhow::Result<String> {
-    let t = v.trim();
-    if t.is_empty() {
-        bail!("--{name} must not be empty");
-    }
-    if t.chars().count() > max || t.chars().any(char::is_control) {
-        bail!("--{name} must be at most {max} characters without control characters");
-    }
-    Ok(t.to_owned())
-}
-
 pub fn run(a: ReviewArgs) -> anyhow::Result<i32> {
     let store = super::audit::open_store(&a.data_dir)?;
-    let e = store
-        .get_id(&a.record_id)?
-        .with_context(|| format!("no record with id {:?} in {}", a.record_id, a.data_dir.display()))?;
-    let r = Record::parse(&e.bytes).map_err(|w| anyhow::anyhow!("record {}: {w}", a.record_id))?;
-    let Some(s) = &r.screening else { bail!("record {} is not a screening record", a.record_id) };
-    let engine: Verdict = s.verdict.parse().map_err(anyhow::Error::msg)?;
-    let verdict = match (a.decision, a.verdict) {
-        (Decision::Confirm, None) => engine,
-        (Decision::Confirm, Some(v)) if v == engine => v,
-        (Decision::Confirm, Some(v)) => bail!(
-            "--decision confirm keeps the verdict {}; use --decision override to set {}",
-            engine.as_str(),
-            v.as_str()
-        ),
-        (Decision::Dismiss, v) => v.unwrap_or(Verdict::Publish),
-        (Decision::Override, Some(v)) => v,
-        (Decision::Override, None) => bail!("--decision override needs --verdict"),
-    };
-    let body = ReviewBody {
-        ref_id: String::new(),
-        ref_seq: 0,
-        ref_hash: String::new(),
-        decision: a.decision,
-        verdict: verdict.as_str().into(),
-        reviewer: field("reviewer", &a.reviewer, 100)?,
-        role: field("role", &a.role, 100)?,
-        comment: a.comment.as_deref().map(|c| field("comment", c, 2000)).transpose()?,
-        added: a.add.clone(),
-    };
-    if let Some(f) = body.added.iter().find(|f| f.end > s.document.chars) {
-        bail!("--add {}:{}-{}: the document has {} characters", f.kind, f.start, f.end, s.document.chars);
+    if store.get_id(&a.record_id)?.is_none() {
+        bail!("no record with id {:?} in {}", a.record_id, a.data_dir.display());
     }
+    let sub = Submission {
+        record_id: a.record_id.clone(),
+        decision: a.decision,
+        verdict: a.verdict,
+        reviewer: a.reviewer,
+        role: a.role,
+        comment: a.comment,
+        added: a.add,
+    };
+    let (body, verdict) = review::prepare(&store, &sub).map_err(|e| match e {
+        AuditError::Invalid(m) => anyhow::anyhow!("{}", m.replace("decision override needs a verdict", "--decision override needs --verdict")),
+        e => e.into(),
+    })?;
     drop(store);
     let mut log = AuditLog::open(&a.data_dir, &super::actor())?;
-    let ap = log.review(&a.record_id, body)?;
+    let ap = log.append(vec![Body::Review(body)])?.pop().context("nothing appended")?;
     log.close()?;
     println!(
         "{}",

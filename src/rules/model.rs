@@ -90,6 +90,9 @@ impl Kind {
 }
 
 impl Category {
+    /// All categories, in contract order.
+    pub const ALL: [Category; 3] = [Category::StateSecret, Category::TradeSecret, Category::PersonalData];
+
     /// The snake_case name used in every output.
     pub fn as_str(self) -> &'static str {
         match self {

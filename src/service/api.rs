@@ -1,0 +1,671 @@
+//! The `mishen.v1.ScreeningService` implementation: translation only.
+
+use super::auth::{Identity, Method};
+use super::pb;
+use super::{Inner, ServiceError, decode};
+use crate::audit::Appended;
+use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body};
+use crate::audit::review::{self, Submission};
+use crate::audit::store::Store;
+use crate::report::jsonl::finding_records;
+use crate::rules::model::Category;
+use crate::{Screener, Verdict};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Documents of one stream being screened at once (responses keep request order).
+const STREAM_WINDOW: usize = 8;
+/// Longest caller-given title or 文号, in characters.
+const MAX_META_CHARS: usize = 200;
+
+/// The service: cheap to clone, all state shared.
+#[derive(Clone)]
+pub struct Api {
+    inner: Arc<Inner>,
+}
+
+impl Api {
+    pub(crate) fn new(inner: Arc<Inner>) -> Api {
+        Api { inner }
+    }
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The caller's `x-request-id` if it is sane, else a fresh one.
+fn request_id(md: &tonic::metadata::MetadataMap) -> String {
+    if let Some(v) = md.get("x-request-id").and_then(|v| v.to_str().ok())
+        && !v.is_empty()
+        && v.len() <= 64
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    {
+        return v.to_owned();
+    }
+    static BOOT: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| {
+        let mut b = [0u8; 4];
+        let _ = getrandom::fill(&mut b);
+        u32::from_le_bytes(b)
+    });
+    format!("{:08x}-{}", *BOOT, REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The caller's deadline from `grpc-timeout` (`100m`, `5S`, ...).
+fn grpc_timeout(md: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    let v = md.get("grpc-timeout")?.to_str().ok()?;
+    let (n, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = n.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// The earlier of the caller's deadline and the server's timeout. The caller's
+/// is shortened by a small margin (a tenth, at most 2 ms) so that this server
+/// answers DEADLINE_EXCEEDED itself before the transport's own timer cancels
+/// the call (which a client would see as CANCELLED).
+fn effective_timeout(client: Option<Duration>, server: Duration) -> Duration {
+    match client {
+        Some(c) => c.saturating_sub((c / 10).min(Duration::from_millis(2))).min(server),
+        None => server,
+    }
+}
+
+fn verdict_pb(v: Verdict) -> pb::Verdict {
+    match v {
+        Verdict::Publish => pb::Verdict::Publish,
+        Verdict::Redact => pb::Verdict::Redact,
+        Verdict::Withhold => pb::Verdict::Withhold,
+    }
+}
+
+fn action_pb(a: &str) -> pb::Action {
+    match a {
+        "allow" => pb::Action::Allow,
+        "redact" => pb::Action::Redact,
+        "withhold" => pb::Action::Withhold,
+        _ => pb::Action::Unspecified,
+    }
+}
+
+fn receipt(inner: &Inner, a: &Appended) -> pb::AuditReceipt {
+    let (signature, key_id) = serde_json::from_slice::<Record>(&a.canonical)
+        .map(|r| (r.sig.unwrap_or_default(), r.key_id))
+        .unwrap_or_default();
+    pb::AuditReceipt {
+        record_id: a.id.clone(),
+        seq: a.seq,
+        canonical: a.canonical.clone(),
+        signature,
+        key_id,
+        record_hash: hex::encode(a.hash),
+        checkpoint_size: inner.checkpoint_size.load(Ordering::Acquire),
+        checkpoint_within_ms: inner.checkpoint_within_ms,
+    }
+}
+
+fn meta_field(name: &str, v: &str) -> Result<Option<String>, ServiceError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().count() > MAX_META_CHARS || t.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(format!(
+            "{name} must be at most {MAX_META_CHARS} characters without control characters"
+        )));
+    }
+    Ok(Some(t.to_owned()))
+}
+
+fn categories(names: &[String]) -> Result<Vec<Category>, ServiceError> {
+    names
+        .iter()
+        .map(|n| {
+            Category::ALL.iter().copied().find(|c| c.as_str() == n).ok_or_else(|| {
+                let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+                ServiceError::Invalid(format!("unknown category {n:?} (expected {})", all.join(", ")))
+            })
+        })
+        .collect()
+}
+
+/// What the engine pool hands back: the response without its receipt, and the
+/// audit record body.
+struct Screened {
+    response: pb::ScreenResponse,
+    body: Body,
+    verdict: Verdict,
+}
+
+/// Decodes, screens, redacts and builds the audit body: runs on the engine pool.
+fn screen_work(
+    s: &Screener,
+    inner: &Inner,
+    req: pb::ScreenRequest,
+    rid: &str,
+) -> Result<Screened, ServiceError> {
+    use pb::screen_request::Document;
+    let options = req.options.unwrap_or_default();
+    let cats = categories(&options.categories)?;
+    let meta = DocMeta {
+        title: meta_field("title", &req.title)?,
+        doc_number: meta_field("doc_number", &req.doc_number)?,
+    };
+    let (text, raw_sha, bytes) = match req.document {
+        Some(Document::Text(t)) if !t.is_empty() => {
+            let n = t.len() as u64;
+            (t, None, n)
+        }
+        Some(Document::Content(b)) if !b.is_empty() => {
+            let (t, _enc) = decode::decode(&b, &req.media_type, &req.encoding)?;
+            (t, Some(crate::screen::sha256_hex(&b)), b.len() as u64)
+        }
+        _ => return Err(decode::DecodeError::Empty.into()),
+    };
+    if let Some(m) = inner.panic_marker.as_deref()
+        && text.contains(m)
+    {
+        panic!("injected panic (testing aid)");
+    }
+    let mut screening = s.screen(&text);
+    if let Some(h) = raw_sha {
+        screening.content_sha256 = h;
+    }
+    if !cats.is_empty() {
+        screening.findings.retain(|f| cats.contains(&f.category));
+        screening.decision = crate::verdict::decide(&screening.findings);
+    }
+    let verdict = screening.decision.verdict;
+    let policy = &s.pack().policy;
+    let fails = match pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) {
+        pb::FailOn::Never => false,
+        pb::FailOn::Withhold => verdict >= Verdict::Withhold,
+        pb::FailOn::Redact | pb::FailOn::Unspecified => verdict >= Verdict::Redact,
+    };
+    let redacted_text =
+        (options.return_redacted_text && verdict != Verdict::Withhold).then(|| s.redact(&text, &screening));
+    let findings = finding_records(&text, &screening.findings, policy.mask)
+        .into_iter()
+        .map(|f| pb::Finding {
+            action: action_pb(&f.action).into(),
+            rule: f.rule,
+            category: f.category,
+            kind: f.kind,
+            start: f.start as u64,
+            end: f.end as u64,
+            byte_start: f.byte_start as u64,
+            byte_end: f.byte_end as u64,
+            line: f.line as u64,
+            column: f.column as u64,
+            confidence: f.confidence,
+            basis: f.basis,
+            excerpt: f.excerpt,
+            explanation: f.explanation,
+        })
+        .collect();
+    let reasons = screening
+        .decision
+        .reasons
+        .iter()
+        .map(|r| pb::Reason {
+            category: r.category.clone(),
+            action: action_pb(&r.action).into(),
+            basis: r.basis.clone(),
+            summary: r.summary.clone(),
+        })
+        .collect();
+    let body = screening_body(Some(&text), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
+    let response = pb::ScreenResponse {
+        document_id: req.document_id,
+        verdict: verdict_pb(verdict).into(),
+        reasons,
+        findings,
+        redacted_text,
+        audit: None,
+        content_sha256: screening.content_sha256.clone(),
+        rules_sha256: s.rules_sha256().to_owned(),
+        chars: text.chars().count() as u64,
+        fails,
+        request_id: rid.to_owned(),
+        error: None,
+    };
+    Ok(Screened { response, body: Body::Screening(body), verdict })
+}
+
+/// Screens one request end to end: permit, engine pool, audit record.
+async fn screen_one(
+    inner: Arc<Inner>,
+    actor: String,
+    req: pb::ScreenRequest,
+    rid: String,
+    deadline: tokio::time::Instant,
+    wait_for_permit: bool,
+) -> Result<pb::ScreenResponse, ServiceError> {
+    let started = Instant::now();
+    let over = |_| ServiceError::Deadline(started.elapsed().as_millis());
+    let permit = if wait_for_permit {
+        tokio::time::timeout_at(deadline, inner.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                inner.metrics.rejected("overloaded");
+                ServiceError::Overloaded(inner.max_concurrency)
+            })?
+            .map_err(|_| ServiceError::ShuttingDown)?
+    } else {
+        inner.permits.clone().try_acquire_owned().map_err(|_| {
+            inner.metrics.rejected("overloaded");
+            ServiceError::Overloaded(inner.max_concurrency)
+        })?
+    };
+    inner.metrics.in_flight().inc();
+    let _gauge = scopeguard(inner.clone());
+    let (tx, rx) = oneshot::channel();
+    let s = inner.screener();
+    let job_inner = inner.clone();
+    let job_rid = rid.clone();
+    let std_deadline = deadline.into_std();
+    inner.pool.spawn(move || {
+        let r = if Instant::now() >= std_deadline {
+            Err(ServiceError::Deadline(0))
+        } else {
+            std::panic::catch_unwind(AssertUnwindSafe(|| screen_work(&s, &job_inner, req, &job_rid)))
+                .unwrap_or_else(|_| {
+                    tracing::error!(request_id = %job_rid, "panic while screening; the request fails with INTERNAL");
+                    Err(ServiceError::Internal(job_rid.clone()))
+                })
+        };
+        let _ = tx.send(r);
+    });
+    let screened = tokio::time::timeout_at(deadline, rx)
+        .await
+        .map_err(over)?
+        .map_err(|_| ServiceError::Internal(rid.clone()))?
+        .map_err(|e| match e {
+            ServiceError::Deadline(_) => ServiceError::Deadline(started.elapsed().as_millis()),
+            e => e,
+        })?;
+    drop(permit);
+    let t = Instant::now();
+    let appended = tokio::time::timeout_at(deadline, inner.writer.append_as(Some(actor), screened.body))
+        .await
+        .map_err(over)?
+        .map_err(|e| ServiceError::AuditUnavailable(e.to_string()))?;
+    inner.metrics.audit_append(t.elapsed().as_secs_f64());
+    inner.metrics.verdict(screened.verdict.as_str());
+    let mut response = screened.response;
+    response.audit = Some(receipt(&inner, &appended));
+    Ok(response)
+}
+
+/// Decrements the in-flight gauge when dropped.
+struct Gauge(Arc<Inner>);
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight().dec();
+    }
+}
+fn scopeguard(inner: Arc<Inner>) -> Gauge {
+    Gauge(inner)
+}
+
+impl Api {
+    fn deadline<T>(&self, req: &Request<T>) -> tokio::time::Instant {
+        let from = req.extensions().get::<super::Arrived>().map_or_else(tokio::time::Instant::now, |a| a.0);
+        from + effective_timeout(grpc_timeout(req.metadata()), self.inner.timeout)
+    }
+
+    /// Metrics, one log line, and the status.
+    fn finish<T>(
+        &self,
+        m: Method,
+        rid: &str,
+        t0: Instant,
+        r: Result<T, ServiceError>,
+        verdict: Option<&'static str>,
+    ) -> Result<Response<T>, Status> {
+        let secs = t0.elapsed().as_secs_f64();
+        let r = r.map_err(|e| e.status());
+        let code = r.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        self.inner.metrics.request(m.as_str(), code, secs);
+        let latency_us = (secs * 1e6) as u64;
+        match &r {
+            Ok(_) => tracing::info!(request_id = rid, method = m.as_str(), code = "OK", verdict = verdict.unwrap_or(""), latency_us, "request"),
+            Err(s) if code == tonic::Code::Internal || code == tonic::Code::Unavailable => {
+                tracing::error!(request_id = rid, method = m.as_str(), code = super::metrics::code_name(code), error = s.message(), latency_us, "request failed")
+            }
+            Err(s) => tracing::info!(request_id = rid, method = m.as_str(), code = super::metrics::code_name(code), error = s.message(), latency_us, "request refused"),
+        }
+        r.map(|v| {
+            let mut resp = Response::new(v);
+            if let Ok(v) = rid.parse() {
+                resp.metadata_mut().insert("x-request-id", v);
+            }
+            resp
+        })
+    }
+
+    fn authorize<T>(&self, req: &Request<T>, m: Method, rid: &str, t0: Instant) -> Result<Identity, Status> {
+        self.inner.auth.authorize(req.metadata(), m).inspect_err(|s| {
+            self.inner.metrics.request(m.as_str(), s.code(), t0.elapsed().as_secs_f64());
+            tracing::info!(request_id = rid, method = m.as_str(), code = super::metrics::code_name(s.code()), error = s.message(), "request refused");
+        })
+    }
+
+    /// Runs blocking store reads off the reactor.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::audit::store::SqliteStore) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let g = inner.reader.lock().map_err(|_| ServiceError::AuditUnavailable("store lock poisoned".into()))?;
+            f(&g)
+        })
+        .await
+        .map_err(|_| ServiceError::Internal("store read".into()))?
+    }
+
+    async fn checkpoint_for(&self, size: u64) -> Result<pb::Checkpoint, ServiceError> {
+        let cps = self.read(|s| Ok(s.checkpoints()?)).await?;
+        let found = if size == 0 { cps.last() } else { cps.iter().find(|(n, _)| *n == size) };
+        let (n, note) = found.ok_or_else(|| {
+            ServiceError::NotFound(if size == 0 {
+                "no checkpoint yet".into()
+            } else {
+                format!("no checkpoint of size {size}")
+            })
+        })?;
+        // Note body: origin, size, base64 root (C2SP tlog-checkpoint).
+        let mut lines = note.lines();
+        let origin = lines.next().unwrap_or("").to_owned();
+        let _size = lines.next();
+        let root = lines.next().and_then(crate::audit::record::unb64).map(hex::encode).unwrap_or_default();
+        Ok(pb::Checkpoint { note: note.clone(), size: *n, root_hash: root, origin })
+    }
+}
+
+type ScreenStreamOut = Pin<Box<dyn Stream<Item = Result<pb::ScreenResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::screening_service_server::ScreeningService for Api {
+    async fn screen(&self, req: Request<pb::ScreenRequest>) -> Result<Response<pb::ScreenResponse>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        let who = self.authorize(&req, Method::Screen, &rid, t0)?;
+        if *self.inner.shutdown.borrow() {
+            return self.finish(Method::Screen, &rid, t0, Err(ServiceError::ShuttingDown), None);
+        }
+        let deadline = self.deadline(&req);
+        let r = screen_one(self.inner.clone(), who.actor(), req.into_inner(), rid.clone(), deadline, false).await;
+        let verdict = r.as_ref().ok().map(|v| match v.verdict() {
+            pb::Verdict::Publish => "publish",
+            pb::Verdict::Redact => "redact",
+            pb::Verdict::Withhold => "withhold",
+            pb::Verdict::Unspecified => "",
+        });
+        self.finish(Method::Screen, &rid, t0, r, verdict)
+    }
+
+    type ScreenStreamStream = ScreenStreamOut;
+
+    async fn screen_stream(
+        &self,
+        req: Request<Streaming<pb::ScreenRequest>>,
+    ) -> Result<Response<Self::ScreenStreamStream>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        let who = self.authorize(&req, Method::ScreenStream, &rid, t0)?;
+        let arrived = req.extensions().get::<super::Arrived>().map_or_else(tokio::time::Instant::now, |a| a.0);
+        let stream_deadline =
+            grpc_timeout(req.metadata()).map(|d| arrived + effective_timeout(Some(d), Duration::MAX));
+        let mut input = req.into_inner();
+        let inner = self.inner.clone();
+        let (out_tx, out_rx) = mpsc::channel::<Result<pb::ScreenResponse, Status>>(STREAM_WINDOW);
+        let (job_tx, mut job_rx) = mpsc::channel::<tokio::task::JoinHandle<Result<pb::ScreenResponse, ServiceError>>>(STREAM_WINDOW);
+        let mut shutdown = inner.shutdown.clone();
+        let api = self.clone();
+        // Reader: one task per document, at most STREAM_WINDOW in flight.
+        let reader_rid = rid.clone();
+        let reader_inner = inner.clone();
+        let out_tx2 = out_tx.clone();
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            loop {
+                let next = tokio::select! {
+                    m = input.message() => m,
+                    _ = async { let _ = shutdown.wait_for(|v| *v).await; } => {
+                        let _ = out_tx2.send(Err(ServiceError::ShuttingDown.status())).await;
+                        break;
+                    }
+                };
+                match next {
+                    Ok(Some(doc)) => {
+                        let item_rid = format!("{reader_rid}.{n}");
+                        n += 1;
+                        let mut deadline = tokio::time::Instant::now() + reader_inner.timeout;
+                        if let Some(d) = stream_deadline {
+                            deadline = deadline.min(d);
+                        }
+                        let h = tokio::spawn(screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, true));
+                        if job_tx.send(h).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(s) => {
+                        let _ = out_tx2.send(Err(s)).await;
+                        break;
+                    }
+                }
+            }
+        });
+        // Writer: responses in request order; a failed document is a response
+        // with `error` set and no verdict.
+        tokio::spawn(async move {
+            let mut docs = 0u64;
+            while let Some(h) = job_rx.recv().await {
+                let item = match h.await {
+                    Ok(Ok(r)) => {
+                        api.inner.metrics.request("ScreenStream.document", tonic::Code::Ok, 0.0);
+                        r
+                    }
+                    Ok(Err(e)) => {
+                        let s = e.status();
+                        api.inner.metrics.request("ScreenStream.document", s.code(), 0.0);
+                        pb::ScreenResponse {
+                            request_id: format!("{rid}.{docs}"),
+                            error: Some(pb::Error { code: s.code() as i32, message: s.message().to_owned() }),
+                            ..Default::default()
+                        }
+                    }
+                    Err(_) => pb::ScreenResponse {
+                        request_id: format!("{rid}.{docs}"),
+                        error: Some(pb::Error {
+                            code: tonic::Code::Internal as i32,
+                            message: ServiceError::Internal(format!("{rid}.{docs}")).to_string(),
+                        }),
+                        ..Default::default()
+                    },
+                };
+                docs += 1;
+                if out_tx.send(Ok(item)).await.is_err() {
+                    break;
+                }
+            }
+            api.finish::<()>(Method::ScreenStream, &rid, t0, Ok(()), None).ok();
+            tracing::debug!(request_id = %rid, documents = docs, "stream closed");
+        });
+        let out = tokio_stream::wrappers::ReceiverStream::new(out_rx);
+        Ok(Response::new(Box::pin(out) as ScreenStreamOut))
+    }
+
+    async fn get_audit_record(&self, req: Request<pb::GetAuditRecordRequest>) -> Result<Response<pb::AuditRecord>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        self.authorize(&req, Method::GetAuditRecord, &rid, t0)?;
+        let key = req.into_inner().key;
+        let r = async {
+            let key = key.ok_or_else(|| ServiceError::Invalid("set record_id or seq".into()))?;
+            let e = self
+                .read(move |s| {
+                    Ok(match key {
+                        pb::get_audit_record_request::Key::RecordId(id) => s.get_id(&id)?,
+                        pb::get_audit_record_request::Key::Seq(n) => s.get_seq(n)?,
+                    })
+                })
+                .await?
+                .ok_or_else(|| ServiceError::NotFound("no such audit record".into()))?;
+            let kind = serde_json::from_slice::<Record>(&e.bytes).map(|r| r.kind.as_str()).unwrap_or("");
+            Ok(pb::AuditRecord {
+                record_id: e.id,
+                seq: e.seq,
+                r#type: kind.into(),
+                record_hash: hex::encode(e.hash),
+                canonical: e.bytes,
+            })
+        }
+        .await;
+        self.finish(Method::GetAuditRecord, &rid, t0, r, None)
+    }
+
+    async fn get_checkpoint(&self, req: Request<pb::GetCheckpointRequest>) -> Result<Response<pb::Checkpoint>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        self.authorize(&req, Method::GetCheckpoint, &rid, t0)?;
+        let r = self.checkpoint_for(req.into_inner().size).await;
+        self.finish(Method::GetCheckpoint, &rid, t0, r, None)
+    }
+
+    async fn get_inclusion_proof(&self, req: Request<pb::GetInclusionProofRequest>) -> Result<Response<pb::InclusionProof>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        self.authorize(&req, Method::GetInclusionProof, &rid, t0)?;
+        let q = req.into_inner();
+        let r = async {
+            let cp = self.checkpoint_for(q.tree_size).await?;
+            if q.seq >= cp.size {
+                return Err(ServiceError::NotFound(format!(
+                    "record {} is not covered by the checkpoint of size {} yet; retry after the next checkpoint",
+                    q.seq, cp.size
+                )));
+            }
+            let size = cp.size;
+            let leaves = self.read(move |s| Ok(s.hashes(size)?)).await?;
+            if leaves.len() as u64 != size {
+                return Err(ServiceError::AuditUnavailable(format!("store holds {} of {size} records", leaves.len())));
+            }
+            let path = crate::audit::merkle::inclusion_proof(q.seq as usize, &leaves)
+                .ok_or_else(|| ServiceError::Invalid(format!("seq {} out of range", q.seq)))?;
+            Ok(pb::InclusionProof {
+                seq: q.seq,
+                tree_size: size,
+                leaf_hash: hex::encode(leaves[q.seq as usize]),
+                path: path.iter().map(hex::encode).collect(),
+                checkpoint: Some(cp),
+            })
+        }
+        .await;
+        self.finish(Method::GetInclusionProof, &rid, t0, r, None)
+    }
+
+    async fn submit_review(&self, req: Request<pb::SubmitReviewRequest>) -> Result<Response<pb::SubmitReviewResponse>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        let who = self.authorize(&req, Method::SubmitReview, &rid, t0)?;
+        let q = req.into_inner();
+        let r = async {
+            use crate::audit::record::Decision;
+            let decision = match pb::ReviewDecision::try_from(q.decision).unwrap_or(pb::ReviewDecision::Unspecified) {
+                pb::ReviewDecision::Confirm => Decision::Confirm,
+                pb::ReviewDecision::Dismiss => Decision::Dismiss,
+                pb::ReviewDecision::Override => Decision::Override,
+                pb::ReviewDecision::Unspecified => {
+                    return Err(ServiceError::Invalid("decision must be confirm, dismiss or override".into()));
+                }
+            };
+            let verdict = match pb::Verdict::try_from(q.verdict).unwrap_or(pb::Verdict::Unspecified) {
+                pb::Verdict::Unspecified => None,
+                pb::Verdict::Publish => Some(Verdict::Publish),
+                pb::Verdict::Redact => Some(Verdict::Redact),
+                pb::Verdict::Withhold => Some(Verdict::Withhold),
+            };
+            let sub = Submission {
+                record_id: q.record_id,
+                decision,
+                verdict,
+                reviewer: q.reviewer,
+                role: q.role,
+                comment: Some(q.comment).filter(|c| !c.is_empty()),
+                added: q.added.into_iter().map(|a| AddedFinding { kind: a.kind, start: a.start, end: a.end }).collect(),
+            };
+            let (body, verdict) = self.read(move |s| Ok(review::prepare(s as &dyn Store, &sub)?)).await?;
+            let a = self.inner.writer.append_as(Some(who.actor()), Body::Review(body)).await?;
+            Ok(pb::SubmitReviewResponse { audit: Some(receipt(&self.inner, &a)), verdict: verdict_pb(verdict).into() })
+        }
+        .await;
+        self.finish(Method::SubmitReview, &rid, t0, r, None)
+    }
+
+    async fn list_rules(&self, req: Request<pb::ListRulesRequest>) -> Result<Response<pb::ListRulesResponse>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        self.authorize(&req, Method::ListRules, &rid, t0)?;
+        let s = self.inner.screener();
+        let rules = s
+            .pack()
+            .rules
+            .iter()
+            .map(|r| pb::Rule {
+                id: r.id.to_string(),
+                category: r.category.as_str().into(),
+                kind: r.kind.as_str().into(),
+                action: action_pb(r.action.as_str()).into(),
+                basis: r.basis.to_string(),
+                description: r.description.clone(),
+            })
+            .collect();
+        let r = Ok(pb::ListRulesResponse { rules_sha256: s.rules_sha256().to_owned(), rules });
+        self.finish(Method::ListRules, &rid, t0, r, None)
+    }
+
+    async fn get_public_key(&self, req: Request<pb::GetPublicKeyRequest>) -> Result<Response<pb::PublicKey>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        self.authorize(&req, Method::GetPublicKey, &rid, t0)?;
+        let l = &self.inner.log;
+        let r = crate::audit::keys::public_pem(&l.key)
+            .map(|pem| pb::PublicKey {
+                pem,
+                ed25519_hex: hex::encode(l.key.as_bytes()),
+                key_id: l.key_id.clone(),
+                origin: l.origin.clone(),
+            })
+            .map_err(ServiceError::from);
+        self.finish(Method::GetPublicKey, &rid, t0, r, None)
+    }
+
+    async fn reload_rules(&self, req: Request<pb::ReloadRulesRequest>) -> Result<Response<pb::ReloadRulesResponse>, Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        let who = self.authorize(&req, Method::ReloadRules, &rid, t0)?;
+        let r = self.inner.reload_rules(&who.actor()).await.map(|(prev, now, n, a)| pb::ReloadRulesResponse {
+            previous_rules_sha256: prev,
+            rules_sha256: now,
+            rules: n as u64,
+            audit: Some(receipt(&self.inner, &a)),
+        });
+        self.finish(Method::ReloadRules, &rid, t0, r, None)
+    }
+}
+

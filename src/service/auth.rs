@@ -1,0 +1,187 @@
+//! Bearer tokens and roles.
+//!
+//! Tokens are configured by their SHA-256 (the server never stores a token), and
+//! looked up by the hash of the presented one. Every RPC names the roles that may
+//! call it ([`Method::roles`]); with no tokens configured every caller is
+//! `anonymous` with every role, which the configuration allows on loopback only.
+
+use super::config::TokenConfig;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Screen documents.
+    Submitter,
+    /// Submit review decisions; read records.
+    Reviewer,
+    /// Read records, checkpoints and proofs.
+    Auditor,
+    /// Reload rules; read records.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Submitter, Role::Reviewer, Role::Auditor, Role::Admin];
+
+    /// The configuration name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Submitter => "submitter",
+            Role::Reviewer => "reviewer",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The RPCs of `mishen.v1.ScreeningService`: a closed set, so the access table
+/// below is checked for completeness by the compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `Screen`.
+    Screen,
+    /// `ScreenStream`.
+    ScreenStream,
+    /// `GetAuditRecord`.
+    GetAuditRecord,
+    /// `GetCheckpoint`.
+    GetCheckpoint,
+    /// `GetInclusionProof`.
+    GetInclusionProof,
+    /// `SubmitReview`.
+    SubmitReview,
+    /// `ListRules`.
+    ListRules,
+    /// `GetPublicKey`.
+    GetPublicKey,
+    /// `ReloadRules`.
+    ReloadRules,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Method; 9] = [
+        Method::Screen,
+        Method::ScreenStream,
+        Method::GetAuditRecord,
+        Method::GetCheckpoint,
+        Method::GetInclusionProof,
+        Method::SubmitReview,
+        Method::ListRules,
+        Method::GetPublicKey,
+        Method::ReloadRules,
+    ];
+
+    /// The RPC name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Screen => "Screen",
+            Method::ScreenStream => "ScreenStream",
+            Method::GetAuditRecord => "GetAuditRecord",
+            Method::GetCheckpoint => "GetCheckpoint",
+            Method::GetInclusionProof => "GetInclusionProof",
+            Method::SubmitReview => "SubmitReview",
+            Method::ListRules => "ListRules",
+            Method::GetPublicKey => "GetPublicKey",
+            Method::ReloadRules => "ReloadRules",
+        }
+    }
+
+    /// The roles that may call it.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Method::Screen | Method::ScreenStream => &[Submitter],
+            Method::SubmitReview => &[Reviewer],
+            Method::GetAuditRecord | Method::GetCheckpoint | Method::GetInclusionProof => {
+                &[Reviewer, Auditor, Admin]
+            }
+            Method::ListRules | Method::GetPublicKey => &[Submitter, Reviewer, Auditor, Admin],
+            Method::ReloadRules => &[Admin],
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Token name, or `anonymous`.
+    pub name: String,
+    /// Its roles.
+    pub roles: Vec<Role>,
+}
+
+impl Identity {
+    /// The audit actor: `grpc:<name>`.
+    pub fn actor(&self) -> String {
+        format!("grpc:{}", self.name)
+    }
+}
+
+/// Checks bearer tokens.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    tokens: HashMap<[u8; 32], Identity>,
+}
+
+impl Authenticator {
+    /// From the configured tokens (already validated).
+    pub fn new(tokens: &[TokenConfig]) -> Authenticator {
+        let tokens = tokens
+            .iter()
+            .filter_map(|t| {
+                let h: [u8; 32] = hex::decode(&t.sha256).ok()?.try_into().ok()?;
+                Some((h, Identity { name: t.name.clone(), roles: t.roles.clone() }))
+            })
+            .collect();
+        Authenticator { tokens }
+    }
+
+    /// Whether tokens are required.
+    pub fn enabled(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// Authenticates the caller and checks that it may call `m`.
+    pub fn authorize(&self, md: &MetadataMap, m: Method) -> Result<Identity, Status> {
+        let id = if self.tokens.is_empty() {
+            Identity { name: "anonymous".into(), roles: Role::ALL.to_vec() }
+        } else {
+            let v = md
+                .get("authorization")
+                .ok_or_else(|| Status::unauthenticated("missing `authorization: Bearer <token>` metadata"))?;
+            let v = v
+                .to_str()
+                .map_err(|_| Status::unauthenticated("the authorization metadata is not ASCII"))?;
+            let token = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Status::unauthenticated("the authorization metadata must be `Bearer <token>`"))?;
+            let h: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+            self.tokens
+                .get(&h)
+                .cloned()
+                .ok_or_else(|| Status::unauthenticated("unknown token"))?
+        };
+        if m.roles().iter().any(|r| id.roles.contains(r)) {
+            Ok(id)
+        } else {
+            let need: Vec<&str> = m.roles().iter().map(|r| r.as_str()).collect();
+            Err(Status::permission_denied(format!(
+                "{} may not call {}: it needs the role {}",
+                id.name,
+                m.as_str(),
+                need.join(" or ")
+            )))
+        }
+    }
+}

@@ -1,0 +1,728 @@
+//! The gRPC service, driven in-process by the generated client over real sockets
+//! (127.0.0.1:0): every RPC, auth and roles, TLS and mutual TLS, bad input,
+//! deadlines, the concurrency limit, panics, rule reload, graceful shutdown, and
+//! the same decisions as the library on the whole corpus.
+
+use mishen::audit::merkle;
+use mishen::audit::record::{Record, record_hash};
+use mishen::report::jsonl::document_record;
+use mishen::service::config::{TlsConfig, TokenConfig};
+use mishen::service::auth::Role;
+use mishen::service::pb;
+use mishen::service::pb::screening_service_client::ScreeningServiceClient;
+use mishen::service::{Config, Server};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tonic::Code;
+use tonic::transport::Channel;
+
+struct Running {
+    addr: std::net::SocketAddr,
+    admin: Option<std::net::SocketAddr>,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<Result<String, mishen::service::ServeError>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    async fn shutdown(mut self) -> String {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.await.unwrap().expect("clean shutdown")
+    }
+}
+
+fn base_config(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin_listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: dir.join("data"),
+        checkpoint_interval_ms: 200,
+        ..Config::default()
+    }
+}
+
+async fn start_with(cfg: Config, dir: Option<tempfile::TempDir>, panic_marker: Option<&str>) -> Running {
+    let server = Server::bind_with(cfg, panic_marker.map(str::to_owned)).await.expect("bind");
+    let addr = server.local_addr();
+    let admin = server.admin_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let done = tokio::spawn(server.run(async move {
+        let _ = rx.await;
+    }));
+    Running { addr, admin, stop: Some(tx), done, _dir: dir }
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = base_config(dir.path());
+    start_with(cfg, Some(dir), None).await
+}
+
+async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
+    ScreeningServiceClient::connect(format!("http://{addr}")).await.expect("connect")
+}
+
+fn text_req(t: &str) -> pb::ScreenRequest {
+    pb::ScreenRequest {
+        document: Some(pb::screen_request::Document::Text(t.into())),
+        options: Some(pb::ScreenOptions { return_redacted_text: true, ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+const PERSONAL: &str = "经查，申请人张伟（身份证号110101199003071233）联系电话13800138000，住址已核实。";
+const MARKED: &str = "机密★5年\n关于某项目的通知\n各单位：现将有关事项通知如下。";
+const PUBLIC: &str = "为进一步做好政府信息公开工作，现将有关事项通知如下。属于国家秘密的信息不予公开。";
+
+fn hash_token(t: &str) -> String {
+    hex::encode(Sha256::digest(t.as_bytes()))
+}
+
+fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screen_returns_verdicts_findings_redaction_and_a_signed_record() {
+    let srv = start().await;
+    let mut c = client(srv.addr).await;
+
+    let r = c.screen(text_req(PERSONAL)).await.expect("screen").into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    let kinds: Vec<&str> = r.findings.iter().map(|f| f.kind.as_str()).collect();
+    assert!(kinds.contains(&"resident_id") && kinds.contains(&"phone"), "{kinds:?}");
+    let red = r.redacted_text.as_deref().expect("redacted text");
+    assert_eq!(red.chars().count(), PERSONAL.chars().count(), "length-preserving");
+    assert!(!red.contains("110101199003071233") && !red.contains("13800138000"));
+    for f in &r.findings {
+        let chars: Vec<char> = PERSONAL.chars().collect();
+        let value: String = chars[f.start as usize..f.end as usize].iter().collect();
+        assert_eq!(&PERSONAL[f.byte_start as usize..f.byte_end as usize], value);
+        assert!(!f.excerpt.contains(&value), "excerpt is masked: {}", f.excerpt);
+        assert!(!f.basis.is_empty() && !f.explanation.is_empty() && !f.rule.is_empty());
+        assert_eq!(f.line, 1);
+    }
+    assert!(r.fails, "redact fails at the default fail-on");
+    assert!(!r.reasons.is_empty() && r.reasons.iter().all(|x| x.basis.contains("条例")));
+
+    // The audit receipt is the signed record, verifiable with the public key.
+    let a = r.audit.expect("audit receipt");
+    let rec = Record::parse(&a.canonical).expect("canonical record");
+    assert_eq!(rec.id, a.record_id);
+    assert_eq!(rec.seq, a.seq);
+    assert_eq!(rec.sig.as_deref(), Some(a.signature.as_str()));
+    assert_eq!(hex::encode(record_hash(&a.canonical)), a.record_hash);
+    assert_eq!(rec.actor, "grpc:anonymous");
+    let s = rec.screening.as_ref().unwrap();
+    assert_eq!(s.verdict, "redact");
+    assert_eq!(s.rules_sha256, r.rules_sha256);
+    let stored = String::from_utf8(a.canonical.clone()).unwrap();
+    assert!(!stored.contains("110101199003071233") && !stored.contains("13800138000") && !stored.contains("张伟"));
+    let pk = c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner();
+    let key = mishen::audit::keys::parse_public(&pk.ed25519_hex).unwrap();
+    rec.verify_signature(&key).expect("signature verifies");
+    assert_eq!(pk.key_id, a.key_id);
+    assert!(pk.pem.contains("BEGIN PUBLIC KEY"));
+
+    let r = c.screen(text_req(MARKED)).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Withhold);
+    assert!(r.redacted_text.is_none(), "no redacted text for a withheld document");
+    let r = c.screen(text_req(PUBLIC)).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Publish, "{:?}", r.findings);
+    assert!(!r.fails);
+    assert!(r.audit.unwrap().seq >= 2);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_documents_and_encodings() {
+    let srv = start().await;
+    let mut c = client(srv.addr).await;
+    // Category selection: only state secrets are screened.
+    let mut q = text_req(PERSONAL);
+    q.options.as_mut().unwrap().categories = vec!["state_secret".into()];
+    q.document_id = "doc-42".into();
+    let r = c.screen(q).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Publish);
+    assert!(r.findings.is_empty());
+    assert_eq!(r.document_id, "doc-42");
+    // fail_on withhold: a redact verdict does not fail.
+    let mut q = text_req(PERSONAL);
+    q.options.as_mut().unwrap().fail_on = pb::FailOn::Withhold.into();
+    q.options.as_mut().unwrap().return_redacted_text = false;
+    let r = c.screen(q).await.unwrap().into_inner();
+    assert!(!r.fails);
+    assert!(r.redacted_text.is_none());
+    // GBK bytes with a declared encoding; the hash is of the bytes as given.
+    let (gbk, _, _) = encoding_rs::GBK.encode(PERSONAL);
+    let q = pb::ScreenRequest {
+        document: Some(pb::screen_request::Document::Content(gbk.to_vec())),
+        media_type: "text/plain; charset=gbk".into(),
+        title: "关于某申请的答复".into(),
+        ..Default::default()
+    };
+    let r = c.screen(q).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    assert_eq!(r.content_sha256, hex::encode(Sha256::digest(&gbk)));
+    let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
+    assert_eq!(rec.screening.unwrap().document.title.as_deref(), Some("关于某申请的答复"));
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_invalid_argument_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.max_message_bytes = 64 * 1024;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let err = |r: Result<tonic::Response<pb::ScreenResponse>, tonic::Status>| r.expect_err("must fail");
+
+    let e = err(c.screen(pb::ScreenRequest::default()).await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("empty document"), "{}", e.message());
+
+    let mut bad = "身份证号".as_bytes().to_vec();
+    bad.extend([0xE4, 0xB8]);
+    bad.extend("张三".as_bytes());
+    let e = err(c.screen(pb::ScreenRequest { document: Some(pb::screen_request::Document::Content(bad)), ..Default::default() }).await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("invalid UTF-8 at byte 12"), "{}", e.message());
+    assert!(!e.message().contains("张三"), "no document text in errors");
+
+    let e = err(c
+        .screen(pb::ScreenRequest {
+            document: Some(pb::screen_request::Document::Content(b"%PDF-1.7".to_vec())),
+            media_type: "application/pdf".into(),
+            ..Default::default()
+        })
+        .await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("unsupported media type"), "{}", e.message());
+
+    let mut q = text_req("正文");
+    q.options.as_mut().unwrap().categories = vec!["secrets".into()];
+    assert_eq!(err(c.screen(q).await).code(), Code::InvalidArgument);
+    let mut q = text_req("正文");
+    q.title = "x".repeat(500);
+    assert_eq!(err(c.screen(q).await).code(), Code::InvalidArgument);
+
+    // Over the message limit: refused by the transport before any work.
+    let e = err(c.screen(text_req(&"公开".repeat(20_000))).await);
+    assert_eq!(e.code(), Code::OutOfRange, "{e:?}");
+
+    // The server is still fine.
+    assert_eq!(c.screen(text_req(PERSONAL)).await.unwrap().into_inner().verdict(), pb::Verdict::Redact);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_and_the_concurrency_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.max_concurrency = 2;
+    cfg.workers = 1;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let big = PUBLIC.repeat(20_000); // ~2.6 MB: long enough to keep the one engine thread busy
+    let in_flight = |c: &ScreeningServiceClient<Channel>| {
+        let mut c = c.clone();
+        let big = big.clone();
+        tokio::spawn(async move { c.screen(text_req(&big)).await })
+    };
+    let wait_busy = |n: usize| {
+        let admin = srv.admin.unwrap();
+        async move {
+            for _ in 0..500 {
+                let m = http_get(admin, "/metrics").await;
+                if m.contains(&format!("mishen_in_flight {n}")) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            panic!("never {n} in flight");
+        }
+    };
+
+    // Queued behind a big document past its deadline: the server answers
+    // DEADLINE_EXCEEDED itself (not the transport's CANCELLED) and skips the work.
+    let slow1 = in_flight(&c);
+    wait_busy(1).await;
+    let mut r = tonic::Request::new(text_req(PERSONAL));
+    r.set_timeout(Duration::from_millis(60));
+    let e = c.screen(r).await.expect_err("deadline");
+    assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
+    assert!(e.message().contains("deadline exceeded"), "{}", e.message());
+
+    // Two documents in flight fill the limit: the next call is shed at once.
+    let slow2 = in_flight(&c);
+    wait_busy(2).await;
+    let e = c.screen(text_req("公开信息")).await.expect_err("shed");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("busy"), "{}", e.message());
+    for s in [slow1, slow2] {
+        assert_eq!(s.await.unwrap().unwrap().into_inner().verdict(), pb::Verdict::Publish);
+    }
+    assert_eq!(c.screen(text_req(PERSONAL)).await.unwrap().into_inner().verdict(), pb::Verdict::Redact);
+    // Metrics saw it.
+    let m = http_get(srv.admin.unwrap(), "/metrics").await;
+    assert!(m.contains("mishen_rejected_total{reason=\"overloaded\"}"), "{m}");
+    assert!(m.contains("code=\"RESOURCE_EXHAUSTED\""));
+    assert!(m.contains("code=\"DEADLINE_EXCEEDED\""));
+    assert!(m.contains("mishen_verdicts_total{verdict=\"redact\"}"));
+    assert!(m.contains("mishen_audit_append_duration_seconds_bucket"));
+    assert!(!m.contains("13800138000"));
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_fails_only_its_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = base_config(dir.path());
+    let srv = start_with(cfg, Some(dir), Some("PANIC-MARKER")).await;
+    let mut c = client(srv.addr).await;
+    let e = c.screen(text_req("文本 PANIC-MARKER 文本")).await.expect_err("panic");
+    assert_eq!(e.code(), Code::Internal);
+    assert!(e.message().contains("request"), "{}", e.message());
+    for _ in 0..4 {
+        assert_eq!(c.screen(text_req(PERSONAL)).await.unwrap().into_inner().verdict(), pb::Verdict::Redact);
+    }
+    srv.shutdown().await;
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_keep_order_and_report_bad_documents_in_band() {
+    let srv = start().await;
+    let mut c = client(srv.addr).await;
+    let docs: Vec<pb::ScreenRequest> = (0..40)
+        .map(|i| {
+            let mut q = match i % 4 {
+                0 => text_req(PERSONAL),
+                1 => text_req(MARKED),
+                2 => text_req(PUBLIC),
+                _ => pb::ScreenRequest::default(), // empty: an in-band error
+            };
+            q.document_id = format!("d{i}");
+            q
+        })
+        .collect();
+    let out = c.screen_stream(tokio_stream::iter(docs)).await.unwrap().into_inner();
+    use tokio_stream::StreamExt;
+    let got: Vec<pb::ScreenResponse> = out.map(|r| r.expect("item")).collect().await;
+    assert_eq!(got.len(), 40);
+    for (i, r) in got.iter().enumerate() {
+        match i % 4 {
+            0 => assert_eq!((r.document_id.as_str(), r.verdict()), (format!("d{i}").as_str(), pb::Verdict::Redact)),
+            1 => assert_eq!(r.verdict(), pb::Verdict::Withhold),
+            2 => assert_eq!(r.verdict(), pb::Verdict::Publish),
+            _ => {
+                assert_eq!(r.verdict(), pb::Verdict::Unspecified, "no verdict for a document that was not screened");
+                let e = r.error.as_ref().expect("error");
+                assert_eq!(e.code, Code::InvalidArgument as i32);
+            }
+        }
+        if i % 4 != 3 {
+            assert!(r.audit.is_some());
+        }
+    }
+    let seqs: Vec<u64> = got.iter().filter_map(|r| r.audit.as_ref().map(|a| a.seq)).collect();
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 30, "one record per screened document");
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_records_checkpoints_proofs_and_reviews() {
+    let mut srv = start().await;
+    let mut c = client(srv.addr).await;
+    let mut receipts = Vec::new();
+    for t in [PERSONAL, MARKED, PUBLIC, PERSONAL] {
+        receipts.push(c.screen(text_req(t)).await.unwrap().into_inner().audit.unwrap());
+    }
+    // By id and by seq: the same canonical bytes.
+    let by_id = c
+        .get_audit_record(pb::GetAuditRecordRequest { key: Some(pb::get_audit_record_request::Key::RecordId(receipts[1].record_id.clone())) })
+        .await
+        .unwrap()
+        .into_inner();
+    let by_seq = c
+        .get_audit_record(pb::GetAuditRecordRequest { key: Some(pb::get_audit_record_request::Key::Seq(receipts[1].seq)) })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_id.canonical, receipts[1].canonical);
+    assert_eq!(by_seq.canonical, by_id.canonical);
+    assert_eq!(by_id.r#type, "screening");
+    let e = c
+        .get_audit_record(pb::GetAuditRecordRequest { key: Some(pb::get_audit_record_request::Key::RecordId("nope".into())) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+
+    // A checkpoint covering them arrives within the interval (200 ms here).
+    let last = receipts.last().unwrap().seq;
+    let mut cp = None;
+    for _ in 0..100 {
+        if let Ok(r) = c.get_checkpoint(pb::GetCheckpointRequest { size: 0 }).await {
+            let r = r.into_inner();
+            if r.size > last {
+                cp = Some(r);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cp = cp.expect("a checkpoint covering the records");
+    let pk = c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner();
+    let key = mishen::audit::keys::parse_public(&pk.ed25519_hex).unwrap();
+    let opened = merkle::Checkpoint::open(&cp.note, &key).expect("checkpoint signature");
+    assert_eq!(opened.size, cp.size);
+    assert_eq!(hex::encode(opened.root), cp.root_hash);
+    for a in &receipts {
+        let p = c
+            .get_inclusion_proof(pb::GetInclusionProofRequest { seq: a.seq, tree_size: 0 })
+            .await
+            .unwrap()
+            .into_inner();
+        let path: Vec<[u8; 32]> = p.path.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
+        let leaf = record_hash(&a.canonical);
+        assert_eq!(hex::encode(leaf), p.leaf_hash);
+        assert!(merkle::verify_inclusion(a.seq, p.tree_size, &leaf, &path, &opened.root), "proof of seq {}", a.seq);
+    }
+    let e = c.get_inclusion_proof(pb::GetInclusionProofRequest { seq: 1 << 40, tree_size: 0 }).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+
+    // Reviews: override needs a verdict; confirm cannot change it; a good one is recorded.
+    let review = |decision: pb::ReviewDecision, verdict: pb::Verdict| pb::SubmitReviewRequest {
+        record_id: receipts[0].record_id.clone(),
+        decision: decision.into(),
+        verdict: verdict.into(),
+        reviewer: "李审查".into(),
+        role: "保密审查员".into(),
+        comment: "同意区分处理".into(),
+        added: vec![pb::AddedFinding { kind: "address".into(), start: 3, end: 5 }],
+    };
+    let e = c.submit_review(review(pb::ReviewDecision::Override, pb::Verdict::Unspecified)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = c.submit_review(review(pb::ReviewDecision::Confirm, pb::Verdict::Publish)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = c.submit_review(review(pb::ReviewDecision::Unspecified, pb::Verdict::Publish)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let mut bad = review(pb::ReviewDecision::Confirm, pb::Verdict::Unspecified);
+    bad.added = vec![pb::AddedFinding { kind: "address".into(), start: 3, end: 100_000 }];
+    assert_eq!(c.submit_review(bad).await.unwrap_err().code(), Code::InvalidArgument);
+    let r = c.submit_review(review(pb::ReviewDecision::Confirm, pb::Verdict::Unspecified)).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
+    let rv = rec.review.unwrap();
+    assert_eq!(rv.ref_id, receipts[0].record_id);
+    assert_eq!(rv.ref_hash, receipts[0].record_hash);
+    let mut missing = review(pb::ReviewDecision::Confirm, pb::Verdict::Unspecified);
+    missing.record_id = "01900000-0000-7000-8000-000000000000".into();
+    assert_eq!(c.submit_review(missing).await.unwrap_err().code(), Code::NotFound);
+
+    // ListRules.
+    let rules = c.list_rules(pb::ListRulesRequest {}).await.unwrap().into_inner();
+    assert_eq!(rules.rules_sha256, receipts_rules(&receipts[0]));
+    assert!(rules.rules.len() >= 20);
+    assert!(rules.rules.iter().all(|r| !r.basis.is_empty() && !r.id.is_empty()));
+
+    // After shutdown the whole log verifies offline.
+    let tmp = srv._dir.take().unwrap();
+    let dir = tmp.path().join("data");
+    srv.shutdown().await;
+    let store = mishen::audit::store::SqliteStore::open(&dir, false).unwrap();
+    let summary = mishen::audit::verify_store(&store, key, std::iter::empty()).unwrap().expect("log verifies");
+    assert_eq!(summary.records, 5);
+}
+
+fn receipts_rules(a: &pb::AuditReceipt) -> String {
+    Record::parse(&a.canonical).unwrap().screening.unwrap().rules_sha256
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    let tok = |name: &str, roles: Vec<Role>| TokenConfig { name: name.into(), sha256: hash_token(&format!("{name}-secret")), roles };
+    cfg.tokens = vec![
+        tok("docsys", vec![Role::Submitter]),
+        tok("alice", vec![Role::Reviewer]),
+        tok("audit", vec![Role::Auditor]),
+        tok("ops", vec![Role::Admin]),
+    ];
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+
+    let e = c.screen(text_req(PERSONAL)).await.unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let e = c.screen(with_token(text_req(PERSONAL), "wrong")).await.unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let r = c.screen(with_token(text_req(PERSONAL), "docsys-secret")).await.unwrap().into_inner();
+    let a = r.audit.unwrap();
+    assert_eq!(Record::parse(&a.canonical).unwrap().actor, "grpc:docsys");
+
+    // Each role may call what its table says, and nothing else.
+    for (tokn, may_screen, may_review, may_read, may_reload) in [
+        ("docsys-secret", true, false, false, false),
+        ("alice-secret", false, true, true, false),
+        ("audit-secret", false, false, true, false),
+        ("ops-secret", false, false, true, true),
+    ] {
+        let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
+        let denied = Some(Code::PermissionDenied);
+        let s = code(c.screen(with_token(text_req(PUBLIC), tokn)).await.map(|_| ()));
+        assert_eq!(s == denied, !may_screen, "{tokn} screen: {s:?}");
+        let rv = code(
+            c.submit_review(with_token(
+                pb::SubmitReviewRequest {
+                    record_id: a.record_id.clone(),
+                    decision: pb::ReviewDecision::Confirm.into(),
+                    reviewer: "审查员甲".into(),
+                    role: "保密审查员".into(),
+                    ..Default::default()
+                },
+                tokn,
+            ))
+            .await
+            .map(|_| ()),
+        );
+        assert_eq!(rv == denied, !may_review, "{tokn} review: {rv:?}");
+        let rd = code(
+            c.get_audit_record(with_token(
+                pb::GetAuditRecordRequest { key: Some(pb::get_audit_record_request::Key::Seq(0)) },
+                tokn,
+            ))
+            .await
+            .map(|_| ()),
+        );
+        assert_eq!(rd == denied, !may_read, "{tokn} read: {rd:?}");
+        let rl = code(c.reload_rules(with_token(pb::ReloadRulesRequest {}, tokn)).await.map(|_| ()));
+        assert_eq!(rl == denied, !may_reload, "{tokn} reload: {rl:?}");
+        assert!(c.list_rules(with_token(pb::ListRulesRequest {}, tokn)).await.is_ok());
+        if may_reload {
+            assert_eq!(rl, None);
+        }
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_servers_are_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.listen = "0.0.0.0:0".parse().unwrap();
+    let e = Server::bind(cfg).await.expect_err("refused");
+    assert!(e.to_string().contains("without authentication"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_reload_is_recorded_and_bad_rules_keep_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.rules = Some(rules.clone());
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let before = c.list_rules(pb::ListRulesRequest {}).await.unwrap().into_inner();
+    assert_eq!(c.screen(text_req("本项目代号为青鸟工程，请各单位知悉。")).await.unwrap().into_inner().verdict(), pb::Verdict::Publish);
+
+    // A new secret-term lexicon in the overlay directory.
+    std::fs::create_dir_all(rules.join("lexicons")).unwrap();
+    std::fs::write(rules.join("lexicons/secret_terms.txt"), "青鸟工程\n").unwrap();
+    let r = c.reload_rules(pb::ReloadRulesRequest {}).await.unwrap().into_inner();
+    assert_eq!(r.previous_rules_sha256, before.rules_sha256);
+    assert_ne!(r.rules_sha256, before.rules_sha256);
+    let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
+    assert_eq!(rec.rules.as_ref().unwrap().rules_sha256, r.rules_sha256);
+    let s = c.screen(text_req("本项目代号为青鸟工程，请各单位知悉。")).await.unwrap().into_inner();
+    assert!(s.findings.iter().any(|f| f.kind == "secret_term"), "{:?}", s.findings);
+    assert_eq!(s.rules_sha256, r.rules_sha256);
+
+    // A broken pack: FAILED_PRECONDITION, the old packs stay in force.
+    std::fs::write(rules.join("broken.toml"), "[[rule]]\nid = \n").unwrap();
+    let e = c.reload_rules(pb::ReloadRulesRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    let now = c.list_rules(pb::ListRulesRequest {}).await.unwrap().into_inner();
+    assert_eq!(now.rules_sha256, r.rules_sha256);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_drains_in_flight_requests_and_checkpoints() {
+    let mut srv = start().await;
+    let c = client(srv.addr).await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(
+        Channel::from_shared(format!("http://{}", srv.addr)).unwrap().connect().await.unwrap(),
+    );
+    let h = health
+        .check(tonic_health::pb::HealthCheckRequest { service: "mishen.v1.ScreeningService".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.status(), tonic_health::pb::health_check_response::ServingStatus::Serving);
+
+    // Requests in flight (big documents) when the shutdown starts.
+    let big = PUBLIC.repeat(8_000);
+    let mut inflight = Vec::new();
+    for _ in 0..4 {
+        let mut c = c.clone();
+        let big = big.clone();
+        inflight.push(tokio::spawn(async move { c.screen(text_req(&big)).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let tmp = srv._dir.take().unwrap();
+    let dir = tmp.path().join("data");
+    let note = srv.shutdown().await;
+    let mut ok = 0;
+    for h in inflight {
+        match h.await.unwrap() {
+            Ok(r) => {
+                assert_eq!(r.into_inner().verdict(), pb::Verdict::Publish);
+                ok += 1;
+            }
+            // Arrived after the listener closed: refused, never half-done.
+            Err(e) => assert!(matches!(e.code(), Code::Unavailable | Code::Unknown | Code::Cancelled), "{e:?}"),
+        }
+    }
+    // The final checkpoint covers every acknowledged record.
+    let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(size, ok);
+    let store = mishen::audit::store::SqliteStore::open(&dir, false).unwrap();
+    use mishen::audit::store::Store;
+    assert_eq!(store.len().unwrap(), ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_the_services() {
+    let srv = start().await;
+    let ch = Channel::from_shared(format!("http://{}", srv.addr)).unwrap().connect().await.unwrap();
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient as V1Alpha;
+    use tonic_reflection::pb::v1alpha::{ServerReflectionRequest as Req1a, server_reflection_request::MessageRequest as M1a, server_reflection_response::MessageResponse as R1a};
+    let mut c = V1Alpha::new(ch.clone());
+    let req = Req1a { host: String::new(), message_request: Some(M1a::ListServices(String::new())) };
+    let mut s = c.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
+    let resp = s.message().await.unwrap().unwrap();
+    let Some(R1a::ListServicesResponse(l)) = resp.message_response else { panic!("{resp:?}") };
+    let names: Vec<String> = l.service.into_iter().map(|s| s.name).collect();
+    assert!(names.contains(&"mishen.v1.ScreeningService".to_string()), "{names:?}");
+    assert!(names.contains(&"grpc.health.v1.Health".to_string()), "{names:?}");
+
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient as V1;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest as Req1, server_reflection_request::MessageRequest as M1, server_reflection_response::MessageResponse as R1};
+    let mut c = V1::new(ch);
+    let req = Req1 { host: String::new(), message_request: Some(M1::FileContainingSymbol("mishen.v1.ScreeningService".into())) };
+    let mut s = c.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
+    let resp = s.message().await.unwrap().unwrap();
+    assert!(matches!(resp.message_response, Some(R1::FileDescriptorResponse(_))), "{resp:?}");
+    srv.shutdown().await;
+}
+
+fn tls_files(dir: &Path) -> (TlsConfig, Vec<u8>, (Vec<u8>, Vec<u8>)) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let srv_key = KeyPair::generate().unwrap();
+    let srv_cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&srv_key, &issuer).unwrap();
+    let cli_key = KeyPair::generate().unwrap();
+    let cli_cert = CertificateParams::new(vec!["client".to_string()]).unwrap().signed_by(&cli_key, &issuer).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("server.pem"), srv_cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), srv_key.serialize_pem()).unwrap();
+    let tls = TlsConfig { cert: dir.join("server.pem"), key: dir.join("server.key"), client_ca: Some(dir.join("ca.pem")) };
+    (tls, ca.pem().into_bytes(), (cli_cert.pem().into_bytes(), cli_key.serialize_pem().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_mutual_tls() {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let dir = tempfile::tempdir().unwrap();
+    let (tls, ca, (cert, key)) = tls_files(dir.path());
+    let mut cfg = base_config(dir.path());
+    cfg.tls = Some(tls);
+    let srv = start_with(cfg, Some(dir), None).await;
+    let url = format!("https://localhost:{}", srv.addr.port());
+
+    // With a client certificate: served.
+    let ch = Channel::from_shared(url.clone())
+        .unwrap()
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&ca)).domain_name("localhost").identity(Identity::from_pem(&cert, &key)))
+        .unwrap()
+        .connect()
+        .await
+        .expect("mTLS connect");
+    let mut c = ScreeningServiceClient::new(ch);
+    assert_eq!(c.screen(text_req(PERSONAL)).await.unwrap().into_inner().verdict(), pb::Verdict::Redact);
+
+    // Without one: the handshake or the first call fails.
+    let no_cert = Channel::from_shared(url.clone())
+        .unwrap()
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&ca)).domain_name("localhost"))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(ch) = no_cert {
+        assert!(ScreeningServiceClient::new(ch).screen(text_req(PUBLIC)).await.is_err());
+    }
+    // Plain text against a TLS port fails.
+    if let Ok(mut c) = ScreeningServiceClient::connect(format!("http://{}", srv.addr)).await {
+        assert!(c.screen(text_req(PUBLIC)).await.is_err());
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_decides_like_the_library_on_the_whole_corpus() {
+    let srv = start().await;
+    let c = client(srv.addr).await;
+    let screener = mishen::Screener::embedded().unwrap();
+    let cases = crate::corpus::case_texts();
+    assert!(cases.len() > 100);
+    // Through one stream, in order.
+    let reqs: Vec<pb::ScreenRequest> = cases.iter().map(|(_, t)| text_req(t)).collect();
+    let mut c2 = c.clone();
+    let out = c2.screen_stream(tokio_stream::iter(reqs)).await.unwrap().into_inner();
+    use tokio_stream::StreamExt;
+    let got: Vec<pb::ScreenResponse> = out.map(|r| r.unwrap()).collect().await;
+    assert_eq!(got.len(), cases.len());
+    let mut diffs = Vec::new();
+    for ((name, text), r) in cases.iter().zip(&got) {
+        let s = screener.screen(text);
+        let want = document_record("-", Some(text), &s, screener.rules_sha256(), screener.pack().policy.mask);
+        let have_v = match r.verdict() {
+            pb::Verdict::Publish => "publish",
+            pb::Verdict::Redact => "redact",
+            pb::Verdict::Withhold => "withhold",
+            pb::Verdict::Unspecified => "?",
+        };
+        let w: Vec<(String, usize, usize, String)> =
+            want.findings.iter().map(|f| (f.rule.clone(), f.start, f.end, f.excerpt.clone())).collect();
+        let h: Vec<(String, usize, usize, String)> =
+            r.findings.iter().map(|f| (f.rule.clone(), f.start as usize, f.end as usize, f.excerpt.clone())).collect();
+        if have_v != want.verdict || w != h {
+            diffs.push(format!("{name}: service {have_v} {h:?} / library {} {w:?}", want.verdict));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    srv.shutdown().await;
+}
