@@ -66,6 +66,7 @@ pub fn main() -> i32 {
             tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG").unwrap_or_else(|_| default.into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let r = match cli.command {
         Command::Screen(a) => screen::run(a),

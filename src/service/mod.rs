@@ -264,7 +264,11 @@ impl Server {
             if let Some(d) = dir {
                 b = b.rules_dir(d);
             }
-            b.build()
+            let s = b.build()?;
+            // Warm up lazily built state (regex caches, dictionary tags) so the
+            // first caller does not pay for it.
+            let _ = s.screen("关于张伟同志任职的通知\n联系电话：13800138000，地址：北京市东城区某路1号。机密★5年");
+            Ok::<_, crate::screen::Error>(s)
         })
         .await
         .map_err(|e| ServeError::Io(format!("engine start-up: {e}")))??;
