@@ -296,8 +296,7 @@ impl<S: Store> AuditLog<S> {
                     actor: who.clone().unwrap_or_else(|| actor.clone()),
                     prev,
                 };
-                let r = Record::sign(&h, b.clone(), &keys.signer)?;
-                let bytes = r.canonical()?;
+                let (r, bytes) = Record::sign_canonical(&h, b.clone(), &keys.signer)?;
                 prev = record_hash(&bytes);
                 out.push(Entry { seq: h.seq, id: r.id, hash: prev, bytes });
             }

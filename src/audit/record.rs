@@ -327,6 +327,21 @@ pub enum Body {
 impl Record {
     /// Builds and signs a record.
     pub fn sign(h: &Header, body: Body, signer: &Signer) -> Result<Record, AuditError> {
+        Record::sign_canonical(h, body, signer).map(|(r, _)| r)
+    }
+
+    /// Builds and signs a record; also returns its canonical bytes (with `sig`).
+    ///
+    /// The writer's fast path: the record is converted to a `serde_json::Value`
+    /// once, and serialized compactly twice (without and with `sig`). That is
+    /// RFC 8785 for our records: every key is ASCII (serde_json's map is a
+    /// `BTreeMap`, ordered by bytes, which for ASCII is the UTF-16 order RFC 8785
+    /// asks for), every number is a non-negative integer, and serde_json escapes
+    /// strings exactly as RFC 8785 does (`\"`, `\\`, `\b\t\n\f\r`, other
+    /// controls as lower-case `\u00xx`, nothing else). [`Record::parse`]
+    /// re-checks every stored record against the reference canonicalizer
+    /// (serde_json_canonicalizer), and a test compares the two on hostile strings.
+    pub fn sign_canonical(h: &Header, body: Body, signer: &Signer) -> Result<(Record, Vec<u8>), AuditError> {
         let (kind, screening, review, rotation, rules) = match body {
             Body::Screening(s) => (RecordKind::Screening, Some(s), None, None, None),
             Body::Review(r) => (RecordKind::Review, None, Some(r), None, None),
@@ -349,9 +364,18 @@ impl Record {
             key_id: signer.key_id().to_string(),
             sig: None,
         };
-        let msg = r.signed_message()?;
-        r.sig = Some(b64(&signer.sign(&msg).to_bytes()));
-        Ok(r)
+        let enc = |e: serde_json::Error| AuditError::Encode(e.to_string());
+        let mut v = serde_json::to_value(&r).map_err(enc)?;
+        let mut msg = SIGNATURE_DOMAIN.to_vec();
+        serde_json::to_writer(&mut msg, &v).map_err(enc)?;
+        let sig = b64(&signer.sign(&msg).to_bytes());
+        v.as_object_mut()
+            .ok_or_else(|| AuditError::Encode("a record is not a JSON object".into()))?
+            .insert("sig".into(), serde_json::Value::String(sig.clone()));
+        r.sig = Some(sig);
+        // RFC 8785 writes numbers as IEEE doubles: beyond 2^53 the forms differ.
+        let bytes = if exact_integers(&v) { serde_json::to_vec(&v).map_err(enc)? } else { r.canonical()? };
+        Ok((r, bytes))
     }
 
     /// RFC 8785 canonical bytes of the record as it stands (with `sig` if set).
@@ -402,6 +426,19 @@ impl Record {
         let msg = self.signed_message().map_err(|e| e.to_string())?;
         key.verify_strict(&msg, &Signature::from_bytes(&raw))
             .map_err(|_| "bad signature".to_string())
+    }
+}
+
+/// Whether every number in `v` is an integer that an IEEE double holds exactly
+/// (|n| <= 2^53), so that serde_json writes it as RFC 8785 does.
+fn exact_integers(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    const MAX: u64 = 1 << 53;
+    match v {
+        Value::Number(n) => n.as_u64().is_some_and(|n| n <= MAX) || n.as_i64().is_some_and(|n| n.unsigned_abs() <= MAX),
+        Value::Array(a) => a.iter().all(exact_integers),
+        Value::Object(o) => o.values().all(exact_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
     }
 }
 
@@ -642,5 +679,42 @@ mod tests {
         assert_eq!(permille(0.9996), 1000);
         assert_eq!(permille(f64::NAN), 0);
         assert_eq!(permille(2.0), 1000);
+    }
+
+    #[test]
+    fn fast_canonical_bytes_equal_the_reference_canonicalizer() {
+        let signer = Signer::from_seed([7; 32]);
+        let hostile = [
+            "plain", "汉字■", "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}", "\"quote\" \\ slash /", "\u{7f}\u{80}\u{2028}\u{2029}",
+            "😀 \u{10ffff}", "\u{fffd}", "",
+        ];
+        for (i, t) in hostile.iter().enumerate() {
+            let body = Body::Review(ReviewBody {
+                ref_id: t.to_string(),
+                // Beyond 2^53 RFC 8785 writes a double: the fast path falls back.
+                ref_seq: if i == 0 { u64::MAX } else { (1 << 53) - i as u64 },
+                ref_hash: "ab".repeat(32),
+                decision: Decision::Override,
+                verdict: "redact".into(),
+                reviewer: format!("审查员{t}"),
+                role: t.to_string(),
+                comment: Some(t.repeat(3)),
+                added: vec![AddedFinding { kind: "phone".into(), start: 0, end: i as u64 + 1 }],
+            });
+            let h = Header {
+                id: Header::new_id(1_700_000_000_000),
+                seq: i as u64,
+                unix_ms: 1_700_000_000_000,
+                origin: "mishen.audit/test".into(),
+                actor: format!("grpc:{t}"),
+                prev: [i as u8; 32],
+            };
+            let (r, fast) = Record::sign_canonical(&h, body, &signer).unwrap();
+            assert_eq!(fast, serde_json_canonicalizer::to_vec(&r).unwrap(), "string {t:?}");
+            if i > 0 {
+                let parsed = Record::parse(&fast).expect("accepted by the strict parser");
+                parsed.verify_signature(&signer.public()).expect("signature over the canonical bytes");
+            }
+        }
     }
 }

@@ -54,6 +54,9 @@ pub mod pb {
     pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mishen_descriptor.bin"));
 }
 
+/// Screened once on every engine thread at start-up.
+const WARM_UP: &str = "关于张伟同志任职的通知\n联系电话：13800138000，地址：北京市东城区某路1号。机密★5年\n标底为120万元。";
+
 /// Records appended in one transaction at most.
 const WRITER_BATCH: usize = 256;
 
@@ -264,11 +267,7 @@ impl Server {
             if let Some(d) = dir {
                 b = b.rules_dir(d);
             }
-            let s = b.build()?;
-            // Warm up lazily built state (regex caches, dictionary tags) so the
-            // first caller does not pay for it.
-            let _ = s.screen("关于张伟同志任职的通知\n联系电话：13800138000，地址：北京市东城区某路1号。机密★5年");
-            Ok::<_, crate::screen::Error>(s)
+            b.build()
         })
         .await
         .map_err(|e| ServeError::Io(format!("engine start-up: {e}")))??;
@@ -299,6 +298,16 @@ impl Server {
             .thread_name(|i| format!("mishen-engine-{i}"))
             .build()
             .map_err(|e| ServeError::Io(format!("engine pool: {e}")))?;
+        // Warm up lazily built per-thread state (regex caches, dictionary tag
+        // caches) on every engine thread, so the first callers do not pay for it.
+        {
+            let s = screener.clone();
+            pool.broadcast(|_| {
+                let r = s.screen(WARM_UP);
+                // The keyword extractor of audit titles loads its dictionary lazily.
+                let _ = crate::audit::record::keywords(WARM_UP, &r.findings, '■');
+            });
+        }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -401,11 +410,15 @@ impl Server {
 
         let admin_task = admin.map(|l| tokio::spawn(metrics::serve_admin(l, inner.metrics.clone(), wait(stop_rx.clone()))));
 
-        let mut builder = tonic::transport::Server::builder().tcp_nodelay(true);
+        let mut builder = tonic::transport::Server::builder();
         if let Some(t) = tls {
             builder = builder.tls_config(t)?;
         }
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // TCP_NODELAY: with Nagle on, small responses wait for the peer's
+        // delayed ACK (~40 ms per call).
+        let incoming = tonic::transport::server::TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(60)));
         let serve = builder
             .add_service(health_svc)
             .add_service(reflection_v1)

@@ -1,0 +1,236 @@
+//! Service load: docs/s and p50/p99 latency for ~4 KB documents through the gRPC
+//! service at 1, 16 and 64 concurrent streams, the audit log durable (SQLite
+//! WAL, synchronous=FULL, group commit); and, in the same run, the in-process
+//! engine's docs/s for comparison.
+//!
+//! ```text
+//! cargo bench --bench load
+//! MISHEN_LOAD_SECS=10 cargo bench --bench load
+//! ```
+//!
+//! The server runs in this process on 127.0.0.1 (port 0) with its defaults
+//! (one engine thread per core), the clients are tonic clients on the same
+//! machine, so on 2 cores clients and server share the CPU, as they would on
+//! a single host. Each "stream" is one task issuing unary `Screen` calls back to
+//! back (one HTTP/2 stream at a time), spread over 4 connections; a separate row
+//! sends the same documents through `ScreenStream` batches.
+//!
+//! Documents: the project's sample documents (`corpus/docs/*.txt`) cut into
+//! ~4 KB pieces at line breaks (a mix of publish, redact and withhold).
+//! Under `cargo test --benches` it runs for a fraction of a second.
+
+use mishen::Screener;
+use mishen::service::pb::screening_service_client::ScreeningServiceClient;
+use mishen::service::pb::{self, ScreenRequest, screen_request::Document};
+use mishen::service::{Config, Server};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tonic::transport::Channel;
+
+fn documents() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/docs");
+    let mut texts: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            let mut ps: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            ps.sort();
+            ps.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+        })
+        .unwrap_or_default();
+    if texts.is_empty() {
+        texts.push("关于做好政府信息公开工作的通知\n联系人：张伟，联系电话：13800138000。\n".repeat(40));
+    }
+    // ~4 KB documents: whole lines taken cyclically from the samples.
+    let lines: Vec<&str> = texts.iter().flat_map(|t| t.split_inclusive('\n')).collect();
+    let mut docs = Vec::new();
+    let mut k = 0;
+    while docs.len() < 64 {
+        let mut cur = String::new();
+        while cur.len() < 4096 {
+            cur.push_str(lines[k % lines.len()]);
+            k += 1;
+        }
+        docs.push(cur);
+    }
+    docs
+}
+
+struct Row {
+    name: String,
+    docs: u64,
+    secs: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+async fn unary_load(channels: &[Channel], docs: Arc<Vec<String>>, streams: usize, dur: Duration) -> Row {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..streams {
+        let mut c = ScreeningServiceClient::new(channels[i % channels.len()].clone());
+        let docs = docs.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let req = ScreenRequest {
+                    document: Some(Document::Text(docs[k % docs.len()].clone())),
+                    ..Default::default()
+                };
+                k += streams;
+                let t = Instant::now();
+                let r = c.screen(req).await.expect("screen");
+                lat.push(t.elapsed().as_micros() as u32);
+                assert!(r.into_inner().audit.is_some());
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(dur).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.expect("task"));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    Row {
+        name: format!("gRPC Screen, {streams} concurrent"),
+        docs: lat.len() as u64,
+        secs,
+        p50_ms: percentile(&lat, 0.50),
+        p99_ms: percentile(&lat, 0.99),
+    }
+}
+
+async fn stream_load(channel: &Channel, docs: Arc<Vec<String>>, batches: usize) -> Row {
+    let mut c = ScreeningServiceClient::new(channel.clone());
+    let started = Instant::now();
+    let mut n = 0u64;
+    for b in 0..batches {
+        let reqs: Vec<ScreenRequest> = (0..docs.len())
+            .map(|i| ScreenRequest {
+                document: Some(Document::Text(docs[(i + b) % docs.len()].clone())),
+                ..Default::default()
+            })
+            .collect();
+        let mut out = c.screen_stream(tokio_stream::iter(reqs)).await.expect("stream").into_inner();
+        while let Some(r) = out.message().await.expect("item") {
+            assert!(r.error.is_none() && r.verdict() != pb::Verdict::Unspecified);
+            n += 1;
+        }
+    }
+    Row { name: "gRPC ScreenStream, 1 stream".into(), docs: n, secs: started.elapsed().as_secs_f64(), p50_ms: f64::NAN, p99_ms: f64::NAN }
+}
+
+fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
+    let s = Screener::embedded().expect("rules");
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let counts: Vec<u64> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let (s, stop) = (&s, &stop);
+                sc.spawn(move || {
+                    let mut n = 0u64;
+                    let mut k = t;
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::black_box(s.screen(&docs[k % docs.len()]));
+                        k += threads;
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        std::thread::sleep(dur);
+        stop.store(true, Ordering::Relaxed);
+        hs.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    Row {
+        name: format!("in-process Screener::screen, {threads} thread{}", if threads == 1 { "" } else { "s" }),
+        docs: counts.iter().sum(),
+        secs: started.elapsed().as_secs_f64(),
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+    }
+}
+
+fn main() {
+    // `cargo test --benches` passes no `--bench`: a smoke run.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    if let Ok(f) = std::env::var("MISHEN_LOG") {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(f)).with_writer(std::io::stderr).init();
+    }
+    let secs: f64 = std::env::var("MISHEN_LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let dur = if quick { Duration::from_millis(200) } else { Duration::from_secs_f64(secs) };
+    let docs = Arc::new(documents());
+    let avg = docs.iter().map(String::len).sum::<usize>() / docs.len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("load: {} documents of {avg} bytes on average, {cores} cores, {:.0} s per row", docs.len(), dur.as_secs_f64());
+
+    let mut rows = vec![in_process(&docs, dur, 1), in_process(&docs, dur, cores)];
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let service_rows = rt.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: None,
+            data_dir: dir.path().join("data"),
+            max_concurrency: 256,
+            ..Config::default()
+        };
+        let server = Server::bind(cfg).await.expect("bind");
+        let addr = server.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(server.run(async move {
+            let _ = rx.await;
+        }));
+        let mut channels = Vec::new();
+        for _ in 0..4 {
+            channels.push(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect"));
+        }
+        // Warm-up.
+        let _ = unary_load(&channels, docs.clone(), 4, Duration::from_millis(300)).await;
+        let mut rows = Vec::new();
+        for streams in [1, 16, 64] {
+            rows.push(unary_load(&channels, docs.clone(), streams, dur).await);
+        }
+        let batches = if quick { 1 } else { ((dur.as_secs_f64() * 3000.0) as usize / docs.len()).max(1) };
+        rows.push(stream_load(&channels[0], docs.clone(), batches).await);
+        drop(channels);
+        let _ = tx.send(());
+        let _ = done.await;
+        rows
+    });
+    let base = rows[1].docs as f64 / rows[1].secs;
+    rows.extend(service_rows);
+    println!();
+    println!("| run | docs/s | MB/s | p50 ms | p99 ms | vs in-process ({cores} threads) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let dps = r.docs as f64 / r.secs;
+        let fmt = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.2}") };
+        println!(
+            "| {} | {:.0} | {:.1} | {} | {} | {:.0} % |",
+            r.name,
+            dps,
+            dps * avg as f64 / 1e6,
+            fmt(r.p50_ms),
+            fmt(r.p99_ms),
+            100.0 * dps / base
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Where a service request's CPU goes, stage by stage, single-threaded:
+//! `cargo run --release --example service_cost`.
+use mishen::Screener;
+use mishen::audit::record::{Body, DocMeta, screening_body};
+use mishen::report::jsonl::finding_records;
+use std::time::Instant;
+
+fn main() {
+    let text: String = std::fs::read_to_string("corpus/docs/annual_report.txt").unwrap().chars().take(1400).collect();
+    let s = Screener::embedded().unwrap();
+    let n = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = mishen::audit::AuditLog::open(dir.path(), "bench").unwrap();
+    let key = log.keys().log_key.clone();
+    let mut bodies = Vec::new();
+    let t = Instant::now();
+    let mut scr = Vec::new();
+    for _ in 0..n { scr.push(s.screen(&text)); }
+    let a = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    let t = Instant::now();
+    for r in &scr { std::hint::black_box(finding_records(&text, &r.findings, '■')); }
+    let b = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    let _ = mishen::audit::record::keywords(&text, &scr[0].findings, '■');
+    let t = Instant::now();
+    for r in &scr { bodies.push(screening_body(Some(&text), text.len() as u64, r, s.rules_sha256(), &key, &DocMeta::default(), '■')); }
+    let c = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    let t = Instant::now();
+    for r in &scr { std::hint::black_box(mishen::audit::record::keywords(&text, &r.findings, '■')); }
+    let k = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    let t = Instant::now();
+    for r in &scr { std::hint::black_box(mishen::audit::record::title(&text, &r.findings, '■')); }
+    let ti = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    let t = Instant::now();
+    for r in &scr { std::hint::black_box(mishen::audit::record::doc_number(&text, &r.findings)); }
+    let dn = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    println!("title {ti:.1} µs, doc_number {dn:.1} µs");
+    let t = Instant::now();
+    for ch in bodies.chunks(64) { log.append(ch.iter().cloned().map(Body::Screening).collect()).unwrap(); }
+    let d = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    println!("{} bytes, {} findings: screen {a:.1} µs, finding_records {b:.1} µs, screening_body {c:.1} µs (of which keywords {k:.1}), append (64/commit) {d:.1} µs per doc", text.len(), scr[0].findings.len());
+}
