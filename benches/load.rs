@@ -134,6 +134,15 @@ async fn stream_load(channel: &Channel, docs: Arc<Vec<String>>, batches: usize) 
     Row { name: "gRPC ScreenStream, 1 stream".into(), docs: n, secs: started.elapsed().as_secs_f64(), p50_ms: f64::NAN, p99_ms: f64::NAN }
 }
 
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("admin connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    out
+}
+
 fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
     let s = Screener::embedded().expect("rules");
     let stop = AtomicBool::new(false);
@@ -184,16 +193,21 @@ fn main() {
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let service_rows = rt.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
+        // MISHEN_LOAD_DIR puts the audit log elsewhere (e.g. another disk).
+        let dir = match std::env::var("MISHEN_LOAD_DIR") {
+            Ok(d) => tempfile::tempdir_in(d).expect("tempdir"),
+            Err(_) => tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir"),
+        };
         let cfg = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            admin_listen: None,
+            admin_listen: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: dir.path().join("data"),
             max_concurrency: 256,
             ..Config::default()
         };
         let server = Server::bind(cfg).await.expect("bind");
         let addr = server.local_addr();
+        let admin = server.admin_addr().expect("admin");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::spawn(server.run(async move {
             let _ = rx.await;
@@ -211,6 +225,13 @@ fn main() {
         let batches = if quick { 1 } else { ((dur.as_secs_f64() * 3000.0) as usize / docs.len()).max(1) };
         rows.push(stream_load(&channels[0], docs.clone(), batches).await);
         drop(channels);
+        // Mean time to a durable audit record, from the server's own metrics.
+        let m = http_get(admin, "/metrics").await;
+        let val = |name: &str| -> f64 {
+            m.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().last()).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+        };
+        let (sum, count) = (val("mishen_audit_append_duration_seconds_sum"), val("mishen_audit_append_duration_seconds_count"));
+        println!("audit append: {count} records, mean {:.2} ms until durable", 1000.0 * sum / count);
         let _ = tx.send(());
         let _ = done.await;
         rows

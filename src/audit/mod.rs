@@ -122,6 +122,10 @@ pub struct Appended {
     pub hash: Hash,
     /// The record's canonical bytes, as stored.
     pub canonical: Vec<u8>,
+    /// Its signature (base64) and signing key id, as in the record.
+    pub signature: String,
+    /// Key id of the signing key.
+    pub key_id: String,
 }
 
 /// Supplies (id, unix milliseconds) for each new record; tests inject fixed values.
@@ -283,7 +287,10 @@ impl<S: Store> AuditLog<S> {
         let keys = &self.keys;
         let actor = &self.actor;
         let clock = &mut self.clock;
+        let mut sigs: Vec<String> = Vec::with_capacity(items.len());
+        let key_id = keys.signer.key_id().to_string();
         let es = self.store.append_with(&mut |next, prev| {
+            sigs.clear();
             let mut prev = prev.unwrap_or([0; 32]);
             let mut out = Vec::with_capacity(items.len());
             for (i, (who, b)) in items.iter().enumerate() {
@@ -298,6 +305,7 @@ impl<S: Store> AuditLog<S> {
                 };
                 let (r, bytes) = Record::sign_canonical(&h, b.clone(), &keys.signer)?;
                 prev = record_hash(&bytes);
+                sigs.push(r.sig.unwrap_or_default());
                 out.push(Entry { seq: h.seq, id: r.id, hash: prev, bytes });
             }
             Ok(out)
@@ -314,7 +322,11 @@ impl<S: Store> AuditLog<S> {
         if after / self.checkpoint_every > before / self.checkpoint_every {
             self.checkpoint()?;
         }
-        Ok(es.into_iter().map(|e| Appended { id: e.id, seq: e.seq, hash: e.hash, canonical: e.bytes }).collect())
+        Ok(es
+            .into_iter()
+            .zip(sigs)
+            .map(|(e, signature)| Appended { id: e.id, seq: e.seq, hash: e.hash, canonical: e.bytes, signature, key_id: key_id.clone() })
+            .collect())
     }
 
     /// Appends a reviewer's decision about screening record `ref_id`.

@@ -107,49 +107,53 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let server = Server::bind(cfg).await?;
+        // Handlers first: a signal that arrives once we have said we serve is
+        // handled, not fatal.
+        let shutdown = shutdown_signal().context("cannot install signal handlers")?;
+        let reload = server.reload_handle();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    match reload.reload("signal:SIGHUP").await {
+                        Ok(h) => eprintln!("mishen: rules reloaded ({h})"),
+                        Err(e) => eprintln!("mishen: {e}"),
+                    }
+                }
+            });
+        }
         let addr = server.local_addr();
         let admin = server.admin_addr();
         eprintln!(
             "mishen: serving mishen.v1.ScreeningService on {addr}{}",
             admin.map(|a| format!(", metrics on http://{a}/metrics")).unwrap_or_default()
         );
-        let reload = server.reload_handle();
-        #[cfg(unix)]
-        tokio::spawn(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
-            while hup.recv().await.is_some() {
-                match reload.reload("signal:SIGHUP").await {
-                    Ok(h) => eprintln!("mishen: rules reloaded ({h})"),
-                    Err(e) => eprintln!("mishen: {e}"),
-                }
-            }
-        });
-        let note = server.run(shutdown_signal()).await?;
+        let note = server.run(shutdown).await?;
         let size = note.lines().nth(1).unwrap_or("?");
         eprintln!("mishen: stopped; final checkpoint at size {size}");
         anyhow::Ok(0)
     })
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// SIGTERM or SIGINT, registered now (not when first polled).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
