@@ -60,14 +60,16 @@ pub fn main() -> i32 {
         }
     };
     // The service logs one line per request; batch commands only warnings.
+    // MISHEN_LOG sets the filter (`info`, `mishen=debug`...); MISHEN_LOG_FORMAT=json
+    // writes one JSON object per line for log collectors.
     let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG").unwrap_or_else(|_| default.into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MISHEN_LOG").unwrap_or_else(|_| default.into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("MISHEN_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
     let r = match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Rules { command } => rules::run(command),
