@@ -22,7 +22,6 @@
 use mishen::Screener;
 use mishen::service::pb::screening_service_client::ScreeningServiceClient;
 use mishen::service::pb::{self, ScreenRequest, screen_request::Document};
-use mishen::service::{Config, Server};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,10 +55,28 @@ fn documents() -> Vec<String> {
     docs
 }
 
+/// CPU seconds (user + system) this process has used, from /proc (Linux).
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name: utime and stime are the 12th and 13th.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let t = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(t / 100.0) // USER_HZ
+        })
+        .unwrap_or(f64::NAN)
+}
+
 struct Row {
     name: String,
     docs: u64,
     secs: f64,
+    /// CPU seconds of this process (the clients; for in-process rows, all) during the row.
+    cpu: f64,
+    /// CPU seconds of the server process during the row (service rows).
+    server_cpu: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
@@ -75,6 +92,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 async fn unary_load(channels: &[Channel], docs: Arc<Vec<String>>, streams: usize, dur: Duration) -> Row {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     let mut tasks = Vec::new();
     for i in 0..streams {
         let mut c = ScreeningServiceClient::new(channels[i % channels.len()].clone());
@@ -109,6 +127,8 @@ async fn unary_load(channels: &[Channel], docs: Arc<Vec<String>>, streams: usize
         name: format!("gRPC Screen, {streams} concurrent"),
         docs: lat.len() as u64,
         secs,
+        cpu: cpu_secs() - cpu0,
+        server_cpu: f64::NAN,
         p50_ms: percentile(&lat, 0.50),
         p99_ms: percentile(&lat, 0.99),
     }
@@ -117,6 +137,7 @@ async fn unary_load(channels: &[Channel], docs: Arc<Vec<String>>, streams: usize
 async fn stream_load(channel: &Channel, docs: Arc<Vec<String>>, batches: usize) -> Row {
     let mut c = ScreeningServiceClient::new(channel.clone());
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     let mut n = 0u64;
     for b in 0..batches {
         let reqs: Vec<ScreenRequest> = (0..docs.len())
@@ -131,7 +152,15 @@ async fn stream_load(channel: &Channel, docs: Arc<Vec<String>>, batches: usize) 
             n += 1;
         }
     }
-    Row { name: "gRPC ScreenStream, 1 stream".into(), docs: n, secs: started.elapsed().as_secs_f64(), p50_ms: f64::NAN, p99_ms: f64::NAN }
+    Row {
+        name: "gRPC ScreenStream, 1 stream".into(),
+        docs: n,
+        secs: started.elapsed().as_secs_f64(),
+        cpu: cpu_secs() - cpu0,
+        server_cpu: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+    }
 }
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
@@ -147,6 +176,7 @@ fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
     let s = Screener::embedded().expect("rules");
     let stop = AtomicBool::new(false);
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     let counts: Vec<u64> = std::thread::scope(|sc| {
         let hs: Vec<_> = (0..threads)
             .map(|t| {
@@ -171,9 +201,60 @@ fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
         name: format!("in-process Screener::screen, {threads} thread{}", if threads == 1 { "" } else { "s" }),
         docs: counts.iter().sum(),
         secs: started.elapsed().as_secs_f64(),
+        cpu: cpu_secs() - cpu0,
+        server_cpu: f64::NAN,
         p50_ms: f64::NAN,
         p99_ms: f64::NAN,
     }
+}
+
+/// The same work as the service without gRPC: screen, build the audit record,
+/// append it durably through the group-commit writer (32 threads, so that
+/// batches form as they do under 64 streams).
+fn in_process_audited(docs: &[String], dur: Duration, dir: &Path) -> Row {
+    use mishen::audit::record::{Body, DocMeta, screening_body};
+    let s = Screener::embedded().expect("rules");
+    let log = mishen::audit::AuditLog::open(dir, "bench").expect("log");
+    let key = log.keys().log_key.clone();
+    let writer = mishen::audit::writer::Writer::spawn(log, 256, Some(Duration::from_secs(5)));
+    let threads = 32;
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let cpu0 = cpu_secs();
+    let counts: Vec<u64> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let (s, stop, key, w) = (&s, &stop, &key, writer.handle());
+                sc.spawn(move || {
+                    let mut n = 0u64;
+                    let mut k = t;
+                    while !stop.load(Ordering::Relaxed) {
+                        let text = &docs[k % docs.len()];
+                        let r = s.screen(text);
+                        let body = screening_body(Some(text), text.len() as u64, &r, s.rules_sha256(), key, &DocMeta::default(), '■');
+                        w.append(Body::Screening(body)).expect("append");
+                        k += threads;
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        std::thread::sleep(dur);
+        stop.store(true, Ordering::Relaxed);
+        hs.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let row = Row {
+        name: "in-process screen + durable audit record, 32 threads".into(),
+        docs: counts.iter().sum(),
+        secs: started.elapsed().as_secs_f64(),
+        cpu: cpu_secs() - cpu0,
+        server_cpu: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+    };
+    writer.close().expect("close");
+    row
 }
 
 fn main() {
@@ -189,29 +270,46 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("load: {} documents of {avg} bytes on average, {cores} cores, {:.0} s per row", docs.len(), dur.as_secs_f64());
 
-    let mut rows = vec![in_process(&docs, dur, 1), in_process(&docs, dur, cores)];
+    let audit_dir = tempfile::tempdir_in(std::env::var("MISHEN_LOAD_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()))
+        .expect("tempdir");
+    let mut rows = vec![in_process(&docs, dur, 1), in_process(&docs, dur, cores), in_process_audited(&docs, dur, audit_dir.path())];
+
+    // The server: `mishen serve` in its own process (release build), so that
+    // its CPU is measured apart from the clients'.
+    let dir = tempfile::tempdir_in(std::env::var("MISHEN_LOAD_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()))
+        .expect("tempdir");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mishen"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--max-concurrency", "256", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("MISHEN_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start mishen serve");
+    let mut line = String::new();
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    std::io::BufRead::read_line(&mut err, &mut line).expect("server banner");
+    // "mishen: serving mishen.v1.ScreeningService on ADDR, metrics on http://ADDR/metrics"
+    let addr: std::net::SocketAddr = line.split(" on ").nth(1).and_then(|r| r.split(',').next()).and_then(|a| a.trim().parse().ok()).expect("address");
+    let admin: std::net::SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .expect("admin address");
+    let pid = child.id();
+    let server_cpu = move || -> f64 {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                let rest = &s[s.rfind(')')? + 2..];
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+            })
+            .unwrap_or(f64::NAN)
+    };
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let service_rows = rt.block_on(async {
-        // MISHEN_LOAD_DIR puts the audit log elsewhere (e.g. another disk).
-        let dir = match std::env::var("MISHEN_LOAD_DIR") {
-            Ok(d) => tempfile::tempdir_in(d).expect("tempdir"),
-            Err(_) => tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir"),
-        };
-        let cfg = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            admin_listen: Some("127.0.0.1:0".parse().unwrap()),
-            data_dir: dir.path().join("data"),
-            max_concurrency: 256,
-            ..Config::default()
-        };
-        let server = Server::bind(cfg).await.expect("bind");
-        let addr = server.local_addr();
-        let admin = server.admin_addr().expect("admin");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let done = tokio::spawn(server.run(async move {
-            let _ = rx.await;
-        }));
         let mut channels = Vec::new();
         for _ in 0..4 {
             channels.push(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect"));
@@ -220,10 +318,16 @@ fn main() {
         let _ = unary_load(&channels, docs.clone(), 4, Duration::from_millis(300)).await;
         let mut rows = Vec::new();
         for streams in [1, 16, 64] {
-            rows.push(unary_load(&channels, docs.clone(), streams, dur).await);
+            let c0 = server_cpu();
+            let mut r = unary_load(&channels, docs.clone(), streams, dur).await;
+            r.server_cpu = server_cpu() - c0;
+            rows.push(r);
         }
         let batches = if quick { 1 } else { ((dur.as_secs_f64() * 3000.0) as usize / docs.len()).max(1) };
-        rows.push(stream_load(&channels[0], docs.clone(), batches).await);
+        let c0 = server_cpu();
+        let mut r = stream_load(&channels[0], docs.clone(), batches).await;
+        r.server_cpu = server_cpu() - c0;
+        rows.push(r);
         drop(channels);
         // Mean time to a durable audit record, from the server's own metrics.
         let m = http_get(admin, "/metrics").await;
@@ -232,26 +336,28 @@ fn main() {
         };
         let (sum, count) = (val("mishen_audit_append_duration_seconds_sum"), val("mishen_audit_append_duration_seconds_count"));
         println!("audit append: {count} records, mean {:.2} ms until durable", 1000.0 * sum / count);
-        let _ = tx.send(());
-        let _ = done.await;
         rows
     });
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = child.wait();
     let base = rows[1].docs as f64 / rows[1].secs;
     rows.extend(service_rows);
     println!();
-    println!("| run | docs/s | MB/s | p50 ms | p99 ms | vs in-process ({cores} threads) |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| run | docs/s | MB/s | p50 ms | p99 ms | vs in-process ({cores} threads) | server CPU µs/doc | client CPU µs/doc |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let dps = r.docs as f64 / r.secs;
         let fmt = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.2}") };
         println!(
-            "| {} | {:.0} | {:.1} | {} | {} | {:.0} % |",
+            "| {} | {:.0} | {:.1} | {} | {} | {:.0} % | {} | {:.0} |",
             r.name,
             dps,
             dps * avg as f64 / 1e6,
             fmt(r.p50_ms),
             fmt(r.p99_ms),
-            100.0 * dps / base
+            100.0 * dps / base,
+            if r.server_cpu.is_nan() { format!("{:.0}", 1e6 * r.cpu / r.docs as f64) } else { format!("{:.0}", 1e6 * r.server_cpu / r.docs as f64) },
+            if r.server_cpu.is_nan() { 0.0 } else { 1e6 * r.cpu / r.docs as f64 }
         );
     }
 }
