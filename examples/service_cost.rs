@@ -8,7 +8,7 @@ use std::time::Instant;
 fn main() {
     let text: String = std::fs::read_to_string("corpus/docs/annual_report.txt").unwrap().chars().take(1400).collect();
     let s = Screener::embedded().unwrap();
-    let n = 3000;
+    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let dir = tempfile::tempdir().unwrap();
     let mut log = mishen::audit::AuditLog::open(dir.path(), "bench").unwrap();
     let key = log.keys().log_key.clone();

@@ -572,8 +572,11 @@ pub fn title(text: &str, findings: &[Finding], mask: char) -> Option<String> {
 static KEYWORDS: LazyLock<(jieba_rs::Jieba, jieba_rs::TfIdf)> =
     LazyLock::new(|| (jieba_rs::Jieba::new(), jieba_rs::TfIdf::default()));
 
-/// Characters of text the keyword summary looks at.
-const KEYWORD_WINDOW: usize = 4000;
+/// Characters of text the keyword summary looks at: the title and the opening
+/// paragraphs, where a government document states its subject. (jieba's TF-IDF
+/// tags every word with the HMM on: over a whole document it cost as much as
+/// screening it.)
+const KEYWORD_WINDOW: usize = 600;
 
 /// Up to five public keywords of `text` (see [`DocumentInfo::keywords`]).
 pub fn keywords(text: &str, findings: &[Finding], mask: char) -> Vec<String> {
