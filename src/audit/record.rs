@@ -144,7 +144,7 @@ pub struct DocumentInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc_number: Option<String>,
     /// When there is no 文号: up to five public keywords (jieba TF-IDF over the
-    /// text with every sensitive value masked; no names, no digits, nothing
+    /// opening 600 characters with every sensitive value masked; no names, no digits, nothing
     /// that overlaps a finding's value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
