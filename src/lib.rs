@@ -19,6 +19,7 @@
 
 pub mod audit;
 pub mod detect;
+pub mod ingest;
 pub mod normalize;
 pub mod redact;
 pub mod report;
