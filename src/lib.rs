@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod baseline;
 pub mod detect;
 pub mod ingest;
 pub mod normalize;
