@@ -6,6 +6,7 @@ mod keys;
 mod review;
 mod rules;
 mod screen;
+mod walk;
 
 use clap::{Parser, Subcommand};
 

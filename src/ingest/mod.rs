@@ -206,6 +206,14 @@ pub enum Unreadable {
         /// Offset of the first bad byte in the input.
         offset: usize,
     },
+    /// Not UTF-8, UTF-16, GB18030 or Big5, and no encoding was declared.
+    #[error("text is not valid UTF-8 (first bad byte at {utf8_error_at}), GB18030, Big5 or UTF-16; it may be {suggestion}: pass --encoding to screen it")]
+    Undetected {
+        /// Offset of the first byte that is not valid UTF-8.
+        utf8_error_at: usize,
+        /// The detector's guess.
+        suggestion: &'static str,
+    },
     /// An encoding label nobody knows.
     #[error("unknown encoding {0:?}")]
     UnknownEncoding(String),

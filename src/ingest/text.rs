@@ -11,7 +11,11 @@
 //!    file, reported with the offset of the first bad byte rather than decoded
 //!    as some legacy encoding;
 //! 5. UTF-16 without a BOM, recognized by its NUL bytes on one parity;
-//! 6. detection: chardetng with the `cn` top-level-domain hint.
+//! 6. detection: chardetng with the `cn` top-level-domain hint, among GB18030
+//!    and Big5 only. Any other guess (windows-1252, Shift_JIS, …) is reported
+//!    as undetected with the detector's suggestion: single-byte encodings decode
+//!    anything, and screening mojibake would publish unreviewed text. The user
+//!    can declare the encoding (`--encoding`).
 //!
 //! Short inputs are where detection guesses wrong (chardetng took a 28-byte Big5
 //! string for GBK, decoding mojibake without an error; with the `cn` hint it
@@ -115,6 +119,11 @@ fn undeclared(bytes: &[u8]) -> Result<Decoded, Unreadable> {
         if let Some(d) = cjk_competition(bytes) {
             return Ok(if non_ascii < SHORT_INPUT_NON_ASCII { d } else { Decoded { method: Method::Detected, ..d } });
         }
+    }
+    if guess != GBK && guess != BIG5 {
+        // A Chinese screener does not guess Latin-1 or Shift_JIS: decoding with
+        // them always "succeeds" and screens mojibake. The user can say so.
+        return Err(Unreadable::Undetected { utf8_error_at: bad, suggestion: guess.name() });
     }
     let guess = if guess == GBK { GB18030 } else { guess };
     match strict(guess, bytes, Method::Detected) {
@@ -348,8 +357,14 @@ mod tests {
     }
 
     #[test]
-    fn latin1_is_left_to_the_detector() {
-        let d = decode(&enc(encoding_rs::WINDOWS_1252, "café résumé naïve"), None).unwrap();
-        assert_eq!(d.text, "café résumé naïve");
+    fn other_encodings_must_be_declared() {
+        let b = enc(encoding_rs::WINDOWS_1252, "café résumé naïve");
+        let e = decode(&b, None).unwrap_err();
+        assert!(matches!(e, Unreadable::Undetected { utf8_error_at: 3, .. }), "{e:?}");
+        assert!(e.to_string().contains("--encoding"), "{e}");
+        assert_eq!(decode(&b, Some("windows-1252")).unwrap().text, "café résumé naïve");
+        let mut bad = "文".as_bytes().to_vec();
+        bad.extend_from_slice(b"\xff\xfe");
+        assert!(decode(&bad, None).is_err());
     }
 }
