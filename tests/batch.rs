@@ -369,9 +369,9 @@ fn unreadable_documents_are_withheld_with_a_reason() {
     write(dir.path(), "truncated.pdf", &cid_pdf(&["文字"])[..60]);
     write(dir.path(), "legacy.doc", b"\xD0\xCF\x11\xE0");
     write(dir.path(), "photo.jpg", b"\xFF\xD8\xFF");
-    write(dir.path(), "big.txt", "很长的文本".repeat(100));
+    write(dir.path(), "big.txt", "很长的文本".repeat(300));
     write(dir.path(), "latin1.txt", encode(encoding_rs::WINDOWS_1252, "caf\u{e9} r\u{e9}sum\u{e9}"));
-    let (r, docs) = jsonl(&["--max-size".as_ref(), "1000".as_ref(), dir.path().as_os_str()]);
+    let (r, docs) = jsonl(&["--max-size".as_ref(), "2500".as_ref(), dir.path().as_os_str()]);
     assert_eq!(r.code, 0, "--fail-on never: {}", r.stderr);
     assert_eq!(docs.len(), 8, "none skipped");
     let why = |s: &str| doc(&docs, s).unreadable.clone().unwrap_or_else(|| panic!("{s} readable"));
@@ -381,7 +381,7 @@ fn unreadable_documents_are_withheld_with_a_reason() {
     assert!(why("truncated.pdf").contains("corrupt pdf"));
     assert!(why("legacy.doc").contains("legacy"));
     assert!(why("photo.jpg").contains("OCR"));
-    assert!(why("big.txt").contains("exceeds the limit of 1000 bytes"));
+    assert!(why("big.txt").contains("exceeds the limit of 2500 bytes"));
     assert!(why("latin1.txt").contains("--encoding"));
     for d in &docs {
         assert_eq!(d.verdict, "withhold", "{}", d.path);
