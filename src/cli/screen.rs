@@ -33,6 +33,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 use std::time::Instant;
 
@@ -349,13 +350,20 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     let in_flight = InFlight { used: Mutex::new(0), cv: Condvar::new(), cap: IN_FLIGHT_BYTES };
     let batch_size = if log.is_some() { 32 } else { 1 };
 
+    // Set when the consumer stops early (a closed pipe, a write error): the
+    // walk ends instead of screening the rest of an archive for nobody.
+    let stop = AtomicBool::new(false);
     let result: anyhow::Result<()> = std::thread::scope(|sc| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
         let (res_tx, res_rx) = mpsc::channel::<(u64, Result<Done, String>)>();
         let in_flight = &in_flight;
+        let stop = &stop;
         let (paths, exclude, limits, stdin_name) = (&a.paths, &exclude, &limits, a.stdin_name.as_deref());
         sc.spawn(move || {
             let mut send = |job: Job| {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
                 if let Payload::Bytes(b) = &job.payload {
                     in_flight.acquire(b.len() as u64);
                 }
@@ -418,23 +426,30 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
             progress.set_message(format!("{:.1} MB", summary.bytes as f64 / 1e6));
             Ok(())
         };
-        for (seq, r) in res_rx {
-            pending.insert(seq, r);
-            while let Some(r) = pending.remove(&next) {
-                next += 1;
-                match r {
-                    Ok(d) => batch.push(d),
-                    Err(e) => {
-                        progress.suspend(|| eprintln!("mishen: {e}"));
-                        errors.push(e);
+        let consume = || -> anyhow::Result<()> {
+            for (seq, r) in res_rx {
+                pending.insert(seq, r);
+                while let Some(r) = pending.remove(&next) {
+                    next += 1;
+                    match r {
+                        Ok(d) => batch.push(d),
+                        Err(e) => {
+                            progress.suspend(|| eprintln!("mishen: {e}"));
+                            errors.push(e);
+                        }
+                    }
+                    if batch.len() >= batch_size {
+                        flush(&mut batch, &mut out)?;
                     }
                 }
-                if batch.len() >= batch_size {
-                    flush(&mut batch, &mut out)?;
-                }
             }
+            flush(&mut batch, &mut out)
+        };
+        let r = consume();
+        if r.is_err() {
+            stop.store(true, Ordering::Relaxed);
         }
-        flush(&mut batch, &mut out)?;
+        r?;
         if !pending.is_empty() {
             anyhow::bail!("internal error: {} result(s) lost", pending.len());
         }
