@@ -19,8 +19,9 @@
 //!
 //! Short inputs are where detection guesses wrong (chardetng took a 28-byte Big5
 //! string for GBK, decoding mojibake without an error; with the `cn` hint it
-//! did so on long Big5 text too). Below [`SHORT_INPUT_NON_ASCII`] non-ASCII
-//! bytes, and whenever the detector says GBK or Big5, the two compete directly:
+//! did so on long Big5 text too). So GB18030 and Big5 compete directly, before
+//! the detector is asked (and on short inputs, below [`SHORT_INPUT_NON_ASCII`]
+//! non-ASCII bytes, this is all there is):
 //! both are decoded strictly, and the one whose double-byte characters fall in
 //! its *common* repertoire (GB2312 punctuation and hanzi rows; Big5 punctuation
 //! and level-1 hanzi) wins; a tie goes to GB18030, the encoding of mainland
@@ -32,6 +33,9 @@
 
 use super::Unreadable;
 use encoding_rs::{BIG5, DecoderResult, Encoding, GB18030, GBK, UTF_8, UTF_16BE, UTF_16LE};
+
+/// The detector reads at most this many bytes.
+const DETECTOR_PREFIX: usize = 256 << 10;
 
 /// Below this many non-ASCII bytes an input is "short": see the module doc.
 pub const SHORT_INPUT_NON_ASCII: usize = 256;
@@ -109,17 +113,16 @@ fn undeclared(bytes: &[u8]) -> Result<Decoded, Unreadable> {
         return utf16_by_nuls(bytes).ok_or(Unreadable::Binary);
     }
     let non_ascii = bytes.iter().filter(|b| **b >= 0x80).count();
-    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    det.feed(bytes, true);
-    let guess = det.guess(Some(b"cn"), chardetng::Utf8Detection::Deny);
-    // GB18030 against Big5: always on short inputs, and whenever the detector
-    // names one of the two (with the `cn` hint it leans to GBK even on long Big5
-    // text, which then decodes "cleanly" into private-use characters).
-    if non_ascii < SHORT_INPUT_NON_ASCII || guess == GBK || guess == BIG5 {
-        if let Some(d) = cjk_competition(bytes) {
-            return Ok(if non_ascii < SHORT_INPUT_NON_ASCII { d } else { Decoded { method: Method::Detected, ..d } });
-        }
+    // GB18030 against Big5 first: it settles nearly every Chinese document,
+    // short or long, and costs two strict decodes (chardetng is far slower, and
+    // with the `cn` hint it took long Big5 text for GBK, decoding it "cleanly"
+    // into private-use characters).
+    if let Some(d) = cjk_competition(bytes) {
+        return Ok(if non_ascii < SHORT_INPUT_NON_ASCII { d } else { Decoded { method: Method::Detected, ..d } });
     }
+    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    det.feed(&bytes[..bytes.len().min(DETECTOR_PREFIX)], true);
+    let guess = det.guess(Some(b"cn"), chardetng::Utf8Detection::Deny);
     if guess != GBK && guess != BIG5 {
         // A Chinese screener does not guess Latin-1 or Shift_JIS: decoding with
         // them always "succeeds" and screens mojibake. The user can say so.
