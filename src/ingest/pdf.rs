@@ -76,6 +76,10 @@ pub(crate) mod tests {
     /// A PDF whose pages show `pages` in a Type0 font with the UniGB-UCS2-H CMap
     /// (two-byte UCS-2 codes) and a ToUnicode map, as Chinese office suites write.
     pub fn cid_pdf(pages: &[&str]) -> Vec<u8> {
+        cid_pdf_with(pages, true)
+    }
+
+    fn cid_pdf_with(pages: &[&str], with_tounicode: bool) -> Vec<u8> {
         let mut doc = Document::with_version("1.5");
         let pages_id = doc.new_object_id();
         let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n/CMapName /Adobe-Identity-UCS def\n1 begincodespacerange <0000> <FFFF> endcodespacerange\n1 beginbfrange <0000> <FFFF> <0000> endbfrange\nendcmap CMapName currentdict /CMap defineresource pop end end";
@@ -84,10 +88,14 @@ pub(crate) mod tests {
             "Type" => "Font", "Subtype" => "CIDFontType0", "BaseFont" => "STSong-Light",
             "CIDSystemInfo" => dictionary! { "Registry" => Object::string_literal("Adobe"), "Ordering" => Object::string_literal("GB1"), "Supplement" => 4 },
         });
-        let font = doc.add_object(dictionary! {
+        let mut font = dictionary! {
             "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "STSong-Light", "Encoding" => "UniGB-UCS2-H",
-            "DescendantFonts" => vec![descendant.into()], "ToUnicode" => tounicode,
-        });
+            "DescendantFonts" => vec![descendant.into()],
+        };
+        if with_tounicode {
+            font.set("ToUnicode", tounicode);
+        }
+        let font = doc.add_object(font);
         let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
         let mut kids = Vec::new();
         for p in pages {
@@ -121,6 +129,14 @@ pub(crate) mod tests {
         assert!(e.text.contains("关于信息公开的答复"), "{:?}", e.text);
         let at = e.text.find("13912345678").expect("phone on page 2");
         assert_eq!(e.location_at(at), Some(&Location::Page(2)));
+    }
+
+    #[test]
+    fn cid_text_without_tounicode_map() {
+        // The CMap name alone (UniGB-UCS2-H: codes are UCS-2) is enough.
+        let pdf = cid_pdf_with(&["关于信息公开的答复"], false);
+        let e = extract(&pdf, &Limits::default()).unwrap();
+        assert!(e.text.contains("关于信息公开的答复"), "{:?}", e.text);
     }
 
     #[test]
