@@ -256,7 +256,7 @@ fn baseline_key(a: &ScreenArgs) -> anyhow::Result<Option<Fingerprinter>> {
 struct Output<W: Write> {
     w: W,
     format: Format,
-    sarif_docs: Vec<DocumentRecord>,
+    sarif: Option<sarif::StreamWriter<Vec<u8>>>,
 }
 
 impl<W: Write> Output<W> {
@@ -268,7 +268,15 @@ impl<W: Write> Output<W> {
             }
             Format::Text => write_document(&mut self.w, &d.record)?,
             Format::Html => self.w.write_all(d.html.as_deref().unwrap_or("").as_bytes())?,
-            Format::Sarif => self.sarif_docs.push(d.record.clone()),
+            Format::Sarif => {
+                if let Some(sw) = self.sarif.as_mut() {
+                    sw.document(&d.record)?;
+                    // Hand what was written so far to the real output.
+                    let buf = sw.buffer();
+                    self.w.write_all(buf)?;
+                    buf.clear();
+                }
+            }
         }
         Ok(())
     }
@@ -339,9 +347,16 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         indicatif::ProgressBar::hidden()
     };
 
-    let mut out = Output { w: std::io::BufWriter::new(std::io::stdout().lock()), format: a.format, sarif_docs: Vec::new() };
-    if a.format == Format::Html {
-        html::header(&mut out.w, a.reveal)?;
+    let mut out = Output { w: std::io::BufWriter::new(std::io::stdout().lock()), format: a.format, sarif: None };
+    match a.format {
+        Format::Html => html::header(&mut out.w, a.reveal)?,
+        Format::Sarif => {
+            let mut sw = sarif::StreamWriter::begin(Vec::new(), s.pack())?;
+            out.w.write_all(sw.buffer())?;
+            sw.buffer().clear();
+            out.sarif = Some(sw);
+        }
+        _ => {}
     }
     let mut summary = Summary::default();
     let mut worst: Option<Verdict> = None;
@@ -472,9 +487,10 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
             eprintln!("mishen: {line}");
         }
         Format::Sarif => {
-            let log = sarif::log(s.pack(), &out.sarif_docs, secs);
-            serde_json::to_writer_pretty(&mut out.w, &log)?;
-            out.w.write_all(b"\n")?;
+            if let Some(sw) = out.sarif.take() {
+                let tail = sw.finish(s.rules_sha256(), secs)?;
+                out.w.write_all(&tail)?;
+            }
             eprintln!("mishen: {line}");
         }
         Format::Jsonl => eprintln!("mishen: {line}"),

@@ -14,6 +14,10 @@
 //!   characters, like the JSON Lines output). `partialFingerprints["mishen/v1"]`
 //!   is the baseline fingerprint when a key is set.
 //! - An unreadable document is one `error` result of `mishen.unreadable` on the file.
+//!
+//! [`log`] builds the whole log in memory; [`StreamWriter`] writes the same JSON
+//! document by document (what `mishen screen --format sarif` uses, so memory
+//! does not grow with the number of findings).
 
 use super::jsonl::DocumentRecord;
 use crate::rules::RulePack;
@@ -22,6 +26,7 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 /// The id of the pseudo-rule for unreadable documents.
 pub const UNREADABLE_RULE: &str = "mishen.unreadable";
@@ -46,8 +51,8 @@ fn level(action: &str) -> ResultLevel {
     }
 }
 
-/// The SARIF log of one run over `docs`.
-pub fn log(pack: &RulePack, docs: &[DocumentRecord], secs: f64) -> Sarif {
+/// The rule entries: one per rule of the pack, then [`UNREADABLE_RULE`].
+pub fn rules(pack: &RulePack) -> Vec<ReportingDescriptor> {
     let mut rules: Vec<ReportingDescriptor> = pack
         .rules
         .iter()
@@ -86,57 +91,70 @@ pub fn log(pack: &RulePack, docs: &[DocumentRecord], secs: f64) -> Sarif {
             .properties(props(&[("action", "withhold".into())]))
             .build(),
     );
-    let index: BTreeMap<&str, i64> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i as i64)).collect();
-    let artifact = |path: &str| ArtifactLocation::builder().uri(path.to_owned()).build();
+    rules
+}
+
+/// Rule id → index in [`rules`].
+pub fn rule_index(rules: &[ReportingDescriptor]) -> BTreeMap<String, i64> {
+    rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i as i64)).collect()
+}
+
+fn artifact(path: &str) -> ArtifactLocation {
+    ArtifactLocation::builder().uri(path.to_owned()).build()
+}
+
+/// The results of one document.
+pub fn results(d: &DocumentRecord, index: &BTreeMap<String, i64>) -> Vec<SarifResult> {
     let mut results = Vec::new();
-    for d in docs {
-        if let Some(u) = &d.unreadable {
-            let loc = Location::builder().physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.path)).build()).build();
-            results.push(
-                SarifResult::builder()
-                    .rule_id(UNREADABLE_RULE.to_owned())
-                    .rule_index(index[UNREADABLE_RULE])
-                    .level(ResultLevel::Error)
-                    .message(Message::builder().text(u.clone()).build())
-                    .locations(vec![loc])
-                    .properties(props(&[("verdict", d.verdict.clone().into()), ("content_sha256", d.content_sha256.clone().into())]))
-                    .build(),
-            );
-            continue;
-        }
-        for f in &d.findings {
-            let region = Region::builder()
-                .start_line(f.line as i64)
-                .start_column(f.column as i64)
-                .char_offset(f.start as i64)
-                .char_length((f.end - f.start) as i64)
-                .build();
-            let loc = Location::builder()
-                .physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.path)).region(region).build())
-                .build();
-            let mut p = vec![
-                ("category", serde_json::Value::from(f.category.clone())),
-                ("kind", f.kind.clone().into()),
-                ("action", f.action.clone().into()),
-                ("confidence", f.confidence.into()),
-                ("basis", f.basis.clone().into()),
-                ("document_verdict", d.verdict.clone().into()),
-            ];
-            if let Some(s) = &f.source {
-                p.push(("source", serde_json::to_value(s).unwrap_or_default()));
-            }
-            let mut r = SarifResult::builder()
-                .rule_id(f.rule.clone())
-                .level(level(&f.action))
-                .message(Message::builder().text(format!("{} ({}): {}", f.kind, f.action, f.excerpt)).build())
-                .locations(vec![loc])
-                .properties(props(&p))
-                .build();
-            r.partial_fingerprints = f.fingerprint.as_ref().map(|fp| BTreeMap::from([("mishen/v1".to_owned(), fp.clone())]));
-            r.rule_index = index.get(f.rule.as_str()).copied();
-            results.push(r);
-        }
+    if let Some(u) = &d.unreadable {
+        let loc = Location::builder().physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.path)).build()).build();
+        let mut r = SarifResult::builder()
+            .rule_id(UNREADABLE_RULE.to_owned())
+            .level(ResultLevel::Error)
+            .message(Message::builder().text(u.clone()).build())
+            .locations(vec![loc])
+            .properties(props(&[("verdict", d.verdict.clone().into()), ("content_sha256", d.content_sha256.clone().into())]))
+            .build();
+        r.rule_index = index.get(UNREADABLE_RULE).copied();
+        results.push(r);
+        return results;
     }
+    for f in &d.findings {
+        let region = Region::builder()
+            .start_line(f.line as i64)
+            .start_column(f.column as i64)
+            .char_offset(f.start as i64)
+            .char_length((f.end - f.start) as i64)
+            .build();
+        let loc = Location::builder()
+            .physical_location(PhysicalLocation::builder().artifact_location(artifact(&d.path)).region(region).build())
+            .build();
+        let mut p = vec![
+            ("category", serde_json::Value::from(f.category.clone())),
+            ("kind", f.kind.clone().into()),
+            ("action", f.action.clone().into()),
+            ("confidence", f.confidence.into()),
+            ("basis", f.basis.clone().into()),
+            ("document_verdict", d.verdict.clone().into()),
+        ];
+        if let Some(s) = &f.source {
+            p.push(("source", serde_json::to_value(s).unwrap_or_default()));
+        }
+        let mut r = SarifResult::builder()
+            .rule_id(f.rule.clone())
+            .level(level(&f.action))
+            .message(Message::builder().text(format!("{} ({}): {}", f.kind, f.action, f.excerpt)).build())
+            .locations(vec![loc])
+            .properties(props(&p))
+            .build();
+        r.partial_fingerprints = f.fingerprint.as_ref().map(|fp| BTreeMap::from([("mishen/v1".to_owned(), fp.clone())]));
+        r.rule_index = index.get(f.rule.as_str()).copied();
+        results.push(r);
+    }
+    results
+}
+
+fn tool(rules: Vec<ReportingDescriptor>) -> Tool {
     let driver = ToolComponent::builder()
         .name("mishen".to_owned())
         .full_name("密审 mishen: pre-publication confidentiality screener".to_owned())
@@ -144,8 +162,16 @@ pub fn log(pack: &RulePack, docs: &[DocumentRecord], secs: f64) -> Sarif {
         .semantic_version(env!("CARGO_PKG_VERSION").to_owned())
         .rules(rules)
         .build();
+    Tool::builder().driver(driver).build()
+}
+
+/// The SARIF log of one run over `docs`, built in memory.
+pub fn log(pack: &RulePack, docs: &[DocumentRecord], secs: f64) -> Sarif {
+    let rules = rules(pack);
+    let index = rule_index(&rules);
+    let results: Vec<SarifResult> = docs.iter().flat_map(|d| results(d, &index)).collect();
     let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
+        .tool(tool(rules))
         .results(results)
         .column_kind(serde_json::Value::from("unicodeCodePoints"))
         .properties(props(&[("rules_sha256", pack.sha256.clone().into()), ("seconds", secs.into())]))
@@ -155,4 +181,78 @@ pub fn log(pack: &RulePack, docs: &[DocumentRecord], secs: f64) -> Sarif {
         .version(serde_json::Value::from("2.1.0"))
         .runs(vec![run])
         .build()
+}
+
+/// Writes the same log as [`log`] as documents arrive, holding one document's
+/// results at a time (a large archive's findings would not fit in memory).
+pub struct StreamWriter<W: Write> {
+    w: W,
+    index: BTreeMap<String, i64>,
+    first: bool,
+}
+
+impl<W: Write> StreamWriter<W> {
+    /// Writes the head of the log: schema, version, the tool and its rules.
+    pub fn begin(mut w: W, pack: &RulePack) -> io::Result<StreamWriter<W>> {
+        let rules = rules(pack);
+        let index = rule_index(&rules);
+        write!(w, "{{\"$schema\":{},\"version\":\"2.1.0\",\"runs\":[{{\"tool\":", serde_json::to_string(serde_sarif::sarif::SCHEMA_URL)?)?;
+        serde_json::to_writer(&mut w, &tool(rules))?;
+        w.write_all(b",\"columnKind\":\"unicodeCodePoints\",\"results\":[")?;
+        Ok(StreamWriter { w, index, first: true })
+    }
+
+    /// Writes one document's results.
+    pub fn document(&mut self, d: &DocumentRecord) -> io::Result<()> {
+        for r in results(d, &self.index) {
+            if !self.first {
+                self.w.write_all(b",")?;
+            }
+            self.first = false;
+            self.w.write_all(b"\n")?;
+            serde_json::to_writer(&mut self.w, &r)?;
+        }
+        Ok(())
+    }
+
+    /// The underlying writer (the CLI drains a `Vec<u8>` into its output).
+    pub fn buffer(&mut self) -> &mut W {
+        &mut self.w
+    }
+
+    /// Closes the log; returns the writer.
+    pub fn finish(mut self, rules_sha256: &str, secs: f64) -> io::Result<W> {
+        let p = props(&[("rules_sha256", rules_sha256.into()), ("seconds", secs.into())]);
+        self.w.write_all(b"\n],\"properties\":")?;
+        serde_json::to_writer(&mut self.w, &p)?;
+        self.w.write_all(b"}]}\n")?;
+        Ok(self.w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Screener;
+    use crate::report::jsonl::document_record;
+
+    #[test]
+    fn streamed_log_equals_the_built_one() {
+        let s = Screener::embedded().unwrap();
+        let texts = ["申请人联系电话：13912345678。", "机密★5年\n通知\n", "无敏感信息。"];
+        let mut docs: Vec<DocumentRecord> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| document_record(&format!("d{i}.txt"), Some(t), &s.screen(t), s.rules_sha256(), '■'))
+            .collect();
+        docs.push(document_record("x.pdf", None, &s.unreadable(b"", "scanned"), s.rules_sha256(), '■'));
+        let built = serde_json::to_value(log(s.pack(), &docs, 1.5)).unwrap();
+        let mut w = StreamWriter::begin(Vec::new(), s.pack()).unwrap();
+        for d in &docs {
+            w.document(d).unwrap();
+        }
+        let streamed: serde_json::Value = serde_json::from_slice(&w.finish(s.rules_sha256(), 1.5).unwrap()).unwrap();
+        assert_eq!(streamed, built);
+        assert_eq!(built["runs"][0]["results"].as_array().unwrap().len(), docs[..3].iter().map(|d| d.findings.len()).sum::<usize>() + 1);
+    }
 }
