@@ -70,9 +70,11 @@ fn declared_xml_encoding(bytes: &[u8]) -> Option<String> {
     let decl = String::from_utf8_lossy(&head[..end]).into_owned();
     let i = decl.find("encoding")?;
     let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
-    let q = rest.chars().next()?;
+    // Only a quoted ASCII label counts (fuzzing found a multi-byte "quote").
+    let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rest[1..];
-    Some(rest[..rest.find(q)?].to_owned())
+    let label = &rest[..rest.find(q)?];
+    label.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)).then(|| label.to_owned())
 }
 
 pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unreadable> {
@@ -136,6 +138,17 @@ mod tests {
         assert_eq!(e.location_at(at), Some(&Location::Part("/申请人/电话".into())));
         let e = json(b"{not json 13912345678", None, &Limits::default()).unwrap();
         assert_eq!(e.text, "{not json 13912345678");
+    }
+
+    #[test]
+    fn xml_declaration_parsing_never_panics() {
+        // A crash found by `cargo fuzz run xml`: a non-ASCII character after `encoding=`.
+        let crash = b"<?xml versio\xbb\xc2\xdd\xd1.0\" encoding=\xd8;?x\xaa\x8c\x96\x98\xbbTF-8\"?><r a=\"1\"/>";
+        assert_eq!(declared_xml_encoding(crash), None);
+        // Extraction of the same bytes must return (either way) rather than panic.
+        let _ = xml(crash, None);
+        assert_eq!(declared_xml_encoding(b"<?xml version='1.0' encoding='gbk'?>").as_deref(), Some("gbk"));
+        assert_eq!(declared_xml_encoding("<?xml encoding=\"中\"?>".as_bytes()), None);
     }
 
     #[test]
