@@ -18,7 +18,9 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod baseline;
 pub mod detect;
+pub mod ingest;
 pub mod normalize;
 pub mod redact;
 pub mod report;

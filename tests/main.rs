@@ -1,6 +1,7 @@
 //! Integration tests, compiled into one binary (`autotests = false`).
 
 mod audit;
+mod batch;
 mod cli;
 mod corpus;
 mod engine;

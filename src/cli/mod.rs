@@ -7,6 +7,7 @@ mod review;
 mod rules;
 mod screen;
 mod serve;
+mod walk;
 
 use clap::{Parser, Subcommand};
 

@@ -1,30 +1,48 @@
 //! `mishen screen`: the contract CI jobs and the scorer rely on; keep it stable.
 //!
 //! ```text
-//! mishen screen [--format text|jsonl] [--redact-to DIR] [--rules DIR]
-//!               [--fail-on redact|withhold|never] [--data-dir DIR] PATH...
+//! mishen screen [--format text|jsonl|sarif|html] [--redact-to DIR] [--rules DIR]
+//!               [--fail-on redact|withhold|never] [--data-dir DIR] [--max-size BYTES]
+//!               [--exclude GLOB]... [--encoding LABEL] [--threads N] [--reveal]
+//!               [--baseline FILE] [--write-baseline FILE] [--baseline-key FILE]
+//!               [--allow FILE]... [--stdin-name NAME] PATH...
 //! ```
+//!
+//! Inputs (files, directories, zip/tar/tar.gz archives, `-`) are enumerated by
+//! one producer thread (`walk.rs`) in a stable order and screened in parallel on
+//! a rayon pool; the bytes in flight are bounded, so memory does not grow with
+//! the size of an archive. Results are written in input order.
 //!
 //! With `--data-dir DIR`, every screened document gets one signed audit record
 //! (see `mishen::audit`), appended in one transaction per batch (group commit);
 //! a document's output, with `"audit": {"record_id", "seq"}`, is printed only
 //! after its record is durable. Without it nothing is recorded.
 
+use super::walk::{self, Job, Payload, Producer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use mishen::audit::keys::LogKey;
 use mishen::audit::record::{Body, DocMeta, ScreeningBody, screening_body};
-use mishen::report::jsonl::{AuditRef, DocumentRecord, document_record};
+use mishen::baseline::{AllowList, BaselineEntry, BaselineFile, Fingerprinter};
+use mishen::ingest::{self, Limits};
+use mishen::report::jsonl::{AuditRef, DocumentRecord, add_provenance, document_record};
 use mishen::report::text::{Summary, write_document};
+use mishen::report::{html, sarif};
 use mishen::{Screener, Verdict};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::Instant;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     Text,
     Jsonl,
+    Sarif,
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -48,7 +66,8 @@ pub struct ScreenArgs {
     /// The verdict from which the exit status is non-zero.
     #[arg(long, value_enum, default_value = "redact")]
     fail_on: FailOn,
-    /// Files larger than this many bytes are not read: they are withheld as unreadable.
+    /// Documents (files, archive entries, stdin) larger than this many bytes are
+    /// not read: they are withheld as unreadable.
     #[arg(long, value_name = "BYTES", default_value_t = mishen::screen::MAX_DOCUMENT_BYTES as u64)]
     max_size: u64,
     /// Record every screening in the signed audit log in DIR (created on first use).
@@ -60,89 +79,50 @@ pub struct ScreenArgs {
     /// 文号 for the audit record (default: extracted from the text).
     #[arg(long, value_name = "文号", requires = "data_dir")]
     doc_number: Option<String>,
-    /// Files or directories (recursive); `-` reads standard input.
+    /// Skip paths matching GLOB (repeatable; `.mishenignore` syntax).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Decode text documents with this encoding instead of detecting it (a BOM still wins).
+    #[arg(long, value_name = "LABEL")]
+    encoding: Option<String>,
+    /// Worker threads (default: the number of cores, at most 8).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+    /// HTML report: show the flagged values instead of masking them.
+    #[arg(long)]
+    reveal: bool,
+    /// Findings whose fingerprints are in FILE do not count.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the fingerprints of this run's findings to FILE.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// The HMAC key of baseline fingerprints (default: $MISHEN_BASELINE_KEY).
+    #[arg(long, value_name = "FILE")]
+    baseline_key: Option<PathBuf>,
+    /// Values that may be published (repeatable): one per line, optional `kind:` prefix.
+    #[arg(long, value_name = "FILE")]
+    allow: Vec<PathBuf>,
+    /// Name (and so format) of standard input, e.g. `bundle.zip` or `a.docx`.
+    #[arg(long, value_name = "NAME")]
+    stdin_name: Option<String>,
+    /// Files, directories (recursive) or archives; `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
-/// One input document: where it came from and where its redacted copy goes.
-struct Input {
-    display: String,
-    source: Source,
-    redact_rel: PathBuf,
-}
-
-enum Source {
-    File(PathBuf),
-    Stdin,
-}
-
-/// Extensions read as UTF-8 text; everything else is reported unreadable.
-const TEXT_EXT: &[&str] = &["txt", "md", "text", "markdown"];
-
-fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
-    let mut inputs = Vec::new();
-    for p in paths {
-        if p.as_os_str() == "-" {
-            inputs.push(Input {
-                display: "-".into(),
-                source: Source::Stdin,
-                redact_rel: "stdin.txt".into(),
-            });
-            continue;
-        }
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => {
-                let mut files: Vec<PathBuf> = Vec::new();
-                for e in walkdir::WalkDir::new(p)
-                    .follow_links(false)
-                    .sort_by_file_name()
-                {
-                    match e {
-                        Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
-                        Ok(_) => {}
-                        Err(e) => errors.push(format!(
-                            "cannot read directory entry under {}: {e}",
-                            p.display()
-                        )),
-                    }
-                }
-                for f in files {
-                    let rel = f
-                        .strip_prefix(p)
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|_| f.clone());
-                    inputs.push(Input {
-                        display: f.display().to_string(),
-                        source: Source::File(f),
-                        redact_rel: rel,
-                    });
-                }
-            }
-            Ok(_) => {
-                let name = p
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| "document.txt".into());
-                inputs.push(Input {
-                    display: p.display().to_string(),
-                    source: Source::File(p.clone()),
-                    redact_rel: name,
-                });
-            }
-            Err(e) => errors.push(format!("{}: {e}", p.display())),
-        }
-    }
-    inputs
-}
-
-struct Done {
-    record: DocumentRecord,
-    redacted: Option<String>,
-    bytes: u64,
-    verdict: Verdict,
-    /// The audit record body, with `--data-dir`.
-    audit: Option<ScreeningBody>,
+/// What the workers share.
+struct Ctx<'a> {
+    s: &'a Screener,
+    limits: Limits,
+    encoding: Option<String>,
+    want_redacted: bool,
+    html: bool,
+    reveal: bool,
+    audit: Option<AuditCtx>,
+    allow: Option<AllowList>,
+    fingerprinter: Option<Fingerprinter>,
+    baseline: Option<HashSet<String>>,
 }
 
 /// What `screen_one` needs to build audit record bodies.
@@ -151,237 +131,371 @@ struct AuditCtx {
     meta: DocMeta,
 }
 
-fn audit_body(
-    ctx: Option<&AuditCtx>,
-    s: &Screener,
-    text: Option<&str>,
+struct Done {
+    record: DocumentRecord,
+    redacted: Option<String>,
+    redact_rel: PathBuf,
     bytes: u64,
-    screening: &mishen::Screening,
-) -> Option<ScreeningBody> {
+    verdict: Verdict,
+    audit: Option<ScreeningBody>,
+    html: Option<String>,
+    fingerprints: Vec<(String, String, String)>,
+}
+
+/// Bytes handed to workers and not yet screened: the producer waits above `cap`.
+struct InFlight {
+    used: Mutex<u64>,
+    cv: Condvar,
+    cap: u64,
+}
+
+impl InFlight {
+    fn acquire(&self, n: u64) {
+        let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *u > 0 && *u + n > self.cap {
+            u = self.cv.wait(u).unwrap_or_else(|e| e.into_inner());
+        }
+        *u += n;
+    }
+
+    fn release(&self, n: u64) {
+        let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        *u = u.saturating_sub(n);
+        self.cv.notify_all();
+    }
+}
+
+/// Bytes of documents in flight between the walker and the workers.
+const IN_FLIGHT_BYTES: u64 = 64 << 20;
+
+fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
+    let s = c.s;
+    let mask = s.pack().policy.mask;
+    let (bytes, extracted) = match job.payload {
+        Payload::Error(e) => return Err(e),
+        Payload::Refused { why, sha256, len } => {
+            let mut screening = s.unreadable(&[], &why);
+            screening.content_sha256 = sha256;
+            let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
+            let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
+            let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal));
+            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, verdict: Verdict::Withhold, audit, html, fingerprints: Vec::new() });
+        }
+        Payload::Bytes(b) => {
+            let e = ingest::extract(&job.hint, c.encoding.as_deref(), &b, &c.limits);
+            (b, e)
+        }
+    };
+    let (extracted, mut screening) = match extracted {
+        Ok(e) => {
+            let sc = s.screen(&e.text);
+            (Some(e), sc)
+        }
+        Err(u) => (None, s.unreadable(&bytes, &u.to_string())),
+    };
+    // The content hash is that of the document's bytes, not of the extracted text.
+    screening.content_sha256 = mishen::screen::sha256_hex(&bytes);
+    let text = extracted.as_ref().map(|e| e.text.as_str());
+    let applied = match text {
+        Some(t) => mishen::baseline::apply(&mut screening, t, c.allow.as_ref(), c.fingerprinter.as_ref(), c.baseline.as_ref()),
+        None => Default::default(),
+    };
+    let verdict = screening.decision.verdict;
+    let redacted = match (text, c.want_redacted && verdict != Verdict::Withhold) {
+        (Some(t), true) => Some(s.redact(t, &screening)),
+        _ => None,
+    };
+    let mut record = document_record(&job.display, text, &screening, s.rules_sha256(), mask);
+    if let Some(e) = &extracted {
+        add_provenance(&mut record, e, &screening.findings);
+    }
+    record.baselined = applied.baselined;
+    if let (Some(fp), Some(t)) = (&c.fingerprinter, text) {
+        for (r, f) in record.findings.iter_mut().zip(&screening.findings) {
+            r.fingerprint = Some(fp.fingerprint(f, t, &screening.content_sha256));
+        }
+    }
+    let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening);
+    let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal));
+    Ok(Done {
+        record,
+        redacted,
+        redact_rel: job.redact_rel,
+        bytes: bytes.len() as u64,
+        verdict,
+        audit,
+        html,
+        fingerprints: applied.fingerprints,
+    })
+}
+
+fn audit_body(ctx: Option<&AuditCtx>, s: &Screener, text: Option<&str>, bytes: u64, screening: &mishen::Screening) -> Option<ScreeningBody> {
     ctx.map(|c| {
         let mask = s.pack().policy.mask;
         screening_body(text, bytes, screening, s.rules_sha256(), &c.key, &c.meta, mask)
     })
 }
 
-/// A file over the size limit: never read whole, hashed in a stream, withheld.
-fn too_large(s: &Screener, input: &Input, p: &Path, len: u64, max_size: u64, ctx: Option<&AuditCtx>) -> Result<Done, String> {
-    use sha2::Digest;
-    let mut f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", p.display()))?;
-        if n == 0 {
-            break;
+fn baseline_key(a: &ScreenArgs) -> anyhow::Result<Option<Fingerprinter>> {
+    let key = match (&a.baseline_key, std::env::var_os("MISHEN_BASELINE_KEY")) {
+        (Some(f), _) => std::fs::read(f).with_context(|| format!("cannot read the baseline key {}", f.display()))?,
+        (None, Some(v)) => v.into_encoded_bytes(),
+        (None, None) => {
+            if a.baseline.is_some() || a.write_baseline.is_some() {
+                anyhow::bail!(
+                    "--baseline and --write-baseline need a key for the HMAC of values: set MISHEN_BASELINE_KEY or pass --baseline-key FILE (16 bytes or more, kept out of the repository)"
+                );
+            }
+            return Ok(None);
         }
-        h.update(&buf[..n]);
-    }
-    let why = format!("file of {len} bytes exceeds the limit of {max_size} bytes");
-    let mut screening = s.unreadable(&[], &why);
-    screening.content_sha256 = hex::encode(h.finalize());
-    let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
-    let audit = audit_body(ctx, s, None, len, &screening);
-    Ok(Done { record, redacted: None, bytes: len, verdict: Verdict::Withhold, audit })
+    };
+    Ok(Some(Fingerprinter::new(&key)?))
 }
 
-fn screen_one(s: &Screener, input: &Input, want_redacted: bool, max_size: u64, ctx: Option<&AuditCtx>) -> Result<Done, String> {
-    let bytes = match &input.source {
-        Source::Stdin => {
-            let mut b = Vec::new();
-            std::io::stdin()
-                .lock()
-                .take(max_size.saturating_add(1))
-                .read_to_end(&mut b)
-                .map_err(|e| format!("stdin: {e}"))?;
-            if b.len() as u64 > max_size {
-                // Never read whole: hash the rest as a stream.
-                use sha2::Digest;
-                let mut h = sha2::Sha256::new();
-                h.update(&b);
-                let mut total = b.len() as u64;
-                let mut buf = vec![0u8; 1 << 20];
-                let mut stdin = std::io::stdin().lock();
-                loop {
-                    let n = stdin.read(&mut buf).map_err(|e| format!("stdin: {e}"))?;
-                    if n == 0 {
-                        break;
-                    }
-                    total += n as u64;
-                    h.update(&buf[..n]);
+/// Output sink for the chosen format.
+struct Output<W: Write> {
+    w: W,
+    format: Format,
+    sarif: Option<sarif::StreamWriter<Vec<u8>>>,
+}
+
+impl<W: Write> Output<W> {
+    fn document(&mut self, d: &Done) -> anyhow::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.w, &d.record)?;
+                self.w.write_all(b"\n")?;
+            }
+            Format::Text => write_document(&mut self.w, &d.record)?,
+            Format::Html => self.w.write_all(d.html.as_deref().unwrap_or("").as_bytes())?,
+            Format::Sarif => {
+                if let Some(sw) = self.sarif.as_mut() {
+                    sw.document(&d.record)?;
+                    // Hand what was written so far to the real output.
+                    let buf = sw.buffer();
+                    self.w.write_all(buf)?;
+                    buf.clear();
                 }
-                let why = format!("standard input of {total} bytes exceeds the limit of {max_size} bytes");
-                let mut screening = s.unreadable(&[], &why);
-                screening.content_sha256 = hex::encode(h.finalize());
-                let record = document_record(&input.display, None, &screening, s.rules_sha256(), s.pack().policy.mask);
-                let audit = audit_body(ctx, s, None, total, &screening);
-                return Ok(Done { record, redacted: None, bytes: total, verdict: Verdict::Withhold, audit });
             }
-            b
         }
-        Source::File(p) => {
-            let len = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?.len();
-            if len > max_size {
-                return too_large(s, input, p, len, max_size, ctx);
-            }
-            std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?
-        }
-    };
-    let ext = match &input.source {
-        Source::Stdin => Some("txt".to_owned()),
-        Source::File(p) => p
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase),
-    };
-    let (text, screening) = match ext.as_deref() {
-        Some(e) if TEXT_EXT.contains(&e) => s.screen_utf8(&bytes),
-        Some(e) => (
-            None,
-            s.unreadable(
-                &bytes,
-                &format!("unsupported file type .{e} (this build reads UTF-8 .txt and .md)"),
-            ),
-        ),
-        None => (
-            None,
-            s.unreadable(
-                &bytes,
-                "unsupported file type (no extension; this build reads UTF-8 .txt and .md)",
-            ),
-        ),
-    };
-    let verdict = screening.decision.verdict;
-    let redacted = match (&text, want_redacted && verdict != Verdict::Withhold) {
-        (Some(t), true) => Some(s.redact(t, &screening)),
-        _ => None,
-    };
-    let record = document_record(
-        &input.display,
-        text.as_deref(),
-        &screening,
-        s.rules_sha256(),
-        s.pack().policy.mask,
-    );
-    let audit = audit_body(ctx, s, text.as_deref(), bytes.len() as u64, &screening);
-    Ok(Done {
-        record,
-        redacted,
-        bytes: bytes.len() as u64,
-        verdict,
-        audit,
-    })
+        Ok(())
+    }
 }
 
 pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let s = super::screener(a.rules.as_deref())?;
-    let mut errors = Vec::new();
-    let inputs = collect_inputs(&a.paths, &mut errors);
-    for e in &errors {
-        eprintln!("mishen: {e}");
+    if let Some(l) = &a.encoding {
+        ingest::text::encoding_for_label(l).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     }
+    let exclude = walk::globs(&a.exclude, "--exclude")?;
+    let s = super::screener(a.rules.as_deref())?;
+    let fingerprinter = baseline_key(&a)?;
+    let baseline = match &a.baseline {
+        Some(f) => Some(BaselineFile::read(f)?.fingerprints()),
+        None => None,
+    };
+    let allow = if a.allow.is_empty() {
+        None
+    } else {
+        let mut all = AllowList::default();
+        for f in &a.allow {
+            all.extend(AllowList::read(f)?);
+        }
+        Some(all)
+    };
     if let Some(d) = &a.redact_to {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     let mut log = match &a.data_dir {
-        Some(d) => Some(
-            mishen::audit::AuditLog::open(d, &super::actor())
-                .with_context(|| format!("cannot open the audit log in {}", d.display()))?,
-        ),
+        Some(d) => Some(mishen::audit::AuditLog::open(d, &super::actor()).with_context(|| format!("cannot open the audit log in {}", d.display()))?),
         None => None,
     };
-    let ctx = log.as_ref().map(|l| AuditCtx {
-        key: l.keys().log_key.clone(),
-        meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone() },
-    });
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)).max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let limits = Limits { max_file_bytes: a.max_size, ..Limits::default() };
+    let ctx = Ctx {
+        s: &s,
+        limits: limits.clone(),
+        encoding: a.encoding.clone(),
+        want_redacted: a.redact_to.is_some(),
+        html: a.format == Format::Html,
+        reveal: a.reveal,
+        audit: log.as_ref().map(|l| AuditCtx {
+            key: l.keys().log_key.clone(),
+            meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone() },
+        }),
+        allow,
+        fingerprinter,
+        baseline,
+    };
+    // A parser panic is caught and reported per document; keep its message (which
+    // may quote document bytes) off stderr.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("mishen: internal error caught at {at}; the document is withheld as unreadable");
+    }));
+
+    let progress = if std::io::stderr().is_terminal() {
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} document(s) {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        p.enable_steady_tick(std::time::Duration::from_millis(200));
+        p
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+
+    let mut out = Output { w: std::io::BufWriter::new(std::io::stdout().lock()), format: a.format, sarif: None };
+    match a.format {
+        Format::Html => html::header(&mut out.w, a.reveal)?,
+        Format::Sarif => {
+            let mut sw = sarif::StreamWriter::begin(Vec::new(), s.pack())?;
+            out.w.write_all(sw.buffer())?;
+            sw.buffer().clear();
+            out.sarif = Some(sw);
+        }
+        _ => {}
+    }
     let mut summary = Summary::default();
     let mut worst: Option<Verdict> = None;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    for chunk in inputs.chunks(threads * 8) {
-        let results: Vec<Result<Done, String>> = std::thread::scope(|sc| {
-            let per = chunk.len().div_ceil(threads);
-            let handles: Vec<_> = chunk
-                .chunks(per.max(1))
-                .map(|part| {
-                    let s = &s;
-                    let ctx = ctx.as_ref();
-                    let want = a.redact_to.is_some();
-                    let max_size = a.max_size;
-                    sc.spawn(move || {
-                        part.iter()
-                            .map(|i| screen_one(s, i, want, max_size, ctx))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![Err("internal error: screening thread panicked".into())]
-                    })
-                })
-                .collect()
-        });
-        // Group commit: one transaction for the batch, durable before any output.
-        let mut results = results;
-        if let Some(log) = log.as_mut() {
-            let bodies: Vec<Body> = results
-                .iter()
-                .filter_map(|r| r.as_ref().ok().and_then(|d| d.audit.clone()))
-                .map(Body::Screening)
-                .collect();
-            let mut appended = log.append(bodies).context("cannot record the screenings in the audit log")?.into_iter();
-            for d in results.iter_mut().flatten() {
-                if d.audit.is_some() {
-                    let a = appended.next().context("audit log returned fewer records than appended")?;
-                    d.record.audit = Some(AuditRef { record_id: a.id, seq: a.seq });
+    let mut errors: Vec<String> = Vec::new();
+    let mut baseline_out: Vec<BaselineEntry> = Vec::new();
+    let in_flight = InFlight { used: Mutex::new(0), cv: Condvar::new(), cap: IN_FLIGHT_BYTES };
+    let batch_size = if log.is_some() { 32 } else { 1 };
+
+    // Set when the consumer stops early (a closed pipe, a write error): the
+    // walk ends instead of screening the rest of an archive for nobody.
+    let stop = AtomicBool::new(false);
+    let result: anyhow::Result<()> = std::thread::scope(|sc| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
+        let (res_tx, res_rx) = mpsc::channel::<(u64, Result<Done, String>)>();
+        let in_flight = &in_flight;
+        let stop = &stop;
+        let (paths, exclude, limits, stdin_name) = (&a.paths, &exclude, &limits, a.stdin_name.as_deref());
+        sc.spawn(move || {
+            let mut send = |job: Job| {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
                 }
-            }
-        }
-        for (input, r) in chunk.iter().zip(results) {
-            let done = match r {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!("mishen: {e}");
-                    errors.push(e);
-                    continue;
+                if let Payload::Bytes(b) = &job.payload {
+                    in_flight.acquire(b.len() as u64);
                 }
+                job_tx.send(job).is_ok()
             };
-            if let (Some(dir), Some(red)) = (&a.redact_to, &done.redacted) {
-                let dest = dir.join(&input.redact_rel);
-                if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("cannot create {}", parent.display()))?;
+            Producer { limits, exclude, stdin_name, seq: 0, send: &mut send }.run(paths);
+        });
+        let ctx = &ctx;
+        let pool = &pool;
+        sc.spawn(move || {
+            pool.install(|| {
+                job_rx.into_iter().par_bridge().for_each_with(res_tx, |tx, job| {
+                    let seq = job.seq;
+                    let held = match &job.payload {
+                        Payload::Bytes(b) => b.len() as u64,
+                        _ => 0,
+                    };
+                    let display = job.display.clone();
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| screen_job(ctx, job)))
+                        .unwrap_or_else(|_| Err(format!("{display}: internal error while screening")));
+                    in_flight.release(held);
+                    let _ = tx.send((seq, r));
+                });
+            });
+        });
+
+        // Consumer: reorder, record, write.
+        let mut next = 0u64;
+        let mut pending: BTreeMap<u64, Result<Done, String>> = BTreeMap::new();
+        let mut batch: Vec<Done> = Vec::new();
+        let mut flush = |batch: &mut Vec<Done>, out: &mut Output<_>| -> anyhow::Result<()> {
+            if let Some(log) = log.as_mut() {
+                let bodies: Vec<Body> = batch.iter().filter_map(|d| d.audit.clone()).map(Body::Screening).collect();
+                let mut appended = log.append(bodies).context("cannot record the screenings in the audit log")?.into_iter();
+                for d in batch.iter_mut() {
+                    if d.audit.is_some() {
+                        let r = appended.next().context("audit log returned fewer records than appended")?;
+                        d.record.audit = Some(AuditRef { record_id: r.id, seq: r.seq });
+                    }
                 }
-                std::fs::write(&dest, red)
-                    .with_context(|| format!("cannot write {}", dest.display()))?;
             }
-            match a.format {
-                Format::Jsonl => {
-                    serde_json::to_writer(&mut out, &done.record)?;
-                    out.write_all(b"\n")?;
+            for d in batch.drain(..) {
+                if let (Some(dir), Some(red)) = (&a.redact_to, &d.redacted) {
+                    let dest = dir.join(&d.redact_rel);
+                    if let Some(parent) = dest.parent() {
+                        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                    }
+                    std::fs::write(&dest, red).with_context(|| format!("cannot write {}", dest.display()))?;
                 }
-                Format::Text => write_document(&mut out, &done.record)?,
+                out.document(&d)?;
+                summary.add(&d.record, d.bytes);
+                worst = worst.max(Some(d.verdict));
+                if a.write_baseline.is_some() {
+                    for (fingerprint, rule, kind) in &d.fingerprints {
+                        baseline_out.push(BaselineEntry { fingerprint: fingerprint.clone(), rule: rule.clone(), kind: kind.clone(), path: d.record.path.clone() });
+                    }
+                }
+                progress.inc(1);
             }
-            summary.add(&done.record, done.bytes);
-            worst = worst.max(Some(done.verdict));
+            progress.set_message(format!("{:.1} MB", summary.bytes as f64 / 1e6));
+            Ok(())
+        };
+        let consume = || -> anyhow::Result<()> {
+            for (seq, r) in res_rx {
+                pending.insert(seq, r);
+                while let Some(r) = pending.remove(&next) {
+                    next += 1;
+                    match r {
+                        Ok(d) => batch.push(d),
+                        Err(e) => {
+                            progress.suspend(|| eprintln!("mishen: {e}"));
+                            errors.push(e);
+                        }
+                    }
+                    if batch.len() >= batch_size {
+                        flush(&mut batch, &mut out)?;
+                    }
+                }
+            }
+            flush(&mut batch, &mut out)
+        };
+        let r = consume();
+        if r.is_err() {
+            stop.store(true, Ordering::Relaxed);
         }
-    }
+        r?;
+        if !pending.is_empty() {
+            anyhow::bail!("internal error: {} result(s) lost", pending.len());
+        }
+        Ok(())
+    });
+    progress.finish_and_clear();
+    result?;
     if let Some(log) = log {
         log.close().context("cannot write the closing audit checkpoint")?;
     }
-    let secs = started.elapsed().as_secs_f64();
-    if a.format == Format::Text {
-        writeln!(out, "{}", summary.line(secs))?;
-    } else {
-        eprintln!("mishen: {}", summary.line(secs));
+    if let Some(f) = &a.write_baseline {
+        BaselineFile { version: String::new(), findings: baseline_out }.write(f)?;
     }
-    out.flush()?;
+    let secs = started.elapsed().as_secs_f64();
+    let line = summary.line(secs);
+    match a.format {
+        Format::Text => writeln!(out.w, "{line}")?,
+        Format::Html => {
+            html::footer(&mut out.w, &line)?;
+            eprintln!("mishen: {line}");
+        }
+        Format::Sarif => {
+            if let Some(sw) = out.sarif.take() {
+                let tail = sw.finish(s.rules_sha256(), secs)?;
+                out.w.write_all(&tail)?;
+            }
+            eprintln!("mishen: {line}");
+        }
+        Format::Jsonl => eprintln!("mishen: {line}"),
+    }
+    out.w.flush()?;
     if !errors.is_empty() {
         return Ok(super::EXIT_ERROR);
     }

@@ -6,8 +6,16 @@
 //!                "line", "column", "confidence", "action", "basis", "excerpt", "explanation"}],
 //!  "reasons": [{"category", "action", "basis", "summary"}],
 //!  "rules_sha256": "...", "content_sha256": "...", "chars": N, "unreadable": null|"why",
-//!  "audit": {"record_id": "...", "seq": N}}
+//!  "audit": {"record_id": "...", "seq": N},
+//!  "format": "docx", "encoding": "gb18030", "baselined": N}
 //! ```
+//! - `format`, `encoding` (text formats), `baselined` (findings accepted by
+//!   `--baseline`, dropped from `findings`): present when known / non-zero.
+//! - per finding, `source`: where the passage is in the source document —
+//!   `{"page": 3}` (PDF), `{"sheet": "名单", "cell": "B7"}` (xlsx), `{"slide": 2}`
+//!   (pptx), `{"part": "word/header1.xml"}` (docx, or a JSON pointer); absent for
+//!   plain text, whose offsets are those of the decoded file. `fingerprint`: the
+//!   baseline fingerprint (`mishen::baseline`), present when a baseline key is set.
 //! - `audit`: only with `--data-dir`: the id and sequence number of the signed
 //!   audit record, printed after the record is durable.
 //! - `start`/`end`: half-open Unicode-scalar offsets into the document text (for a
@@ -17,6 +25,7 @@
 //! - Nothing else in the object holds document text.
 
 use crate::detect::Finding;
+use crate::ingest::{Extracted, Location};
 use crate::screen::Screening;
 use crate::span::LineIndex;
 use crate::verdict::Reason;
@@ -53,6 +62,55 @@ pub struct FindingRecord {
     pub excerpt: String,
     /// Explanation.
     pub explanation: String,
+    /// Where in the source document the passage is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRecord>,
+    /// Baseline fingerprint, when a baseline key is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+/// A finding's place in the source document; exactly the fields that apply are set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct SourceRecord {
+    /// PDF page, 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Spreadsheet name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Cell reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
+    /// Slide, 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slide: Option<u32>,
+    /// Package part or JSON pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+}
+
+impl From<&Location> for SourceRecord {
+    fn from(l: &Location) -> SourceRecord {
+        match l {
+            Location::Page(n) => SourceRecord { page: Some(*n), ..Default::default() },
+            Location::Sheet { name, cell } => SourceRecord { sheet: Some(name.clone()), cell: Some(cell.clone()), ..Default::default() },
+            Location::Slide(n) => SourceRecord { slide: Some(*n), ..Default::default() },
+            Location::Part(p) => SourceRecord { part: Some(p.clone()), ..Default::default() },
+        }
+    }
+}
+
+impl std::fmt::Display for SourceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceRecord { page: Some(n), .. } => write!(f, "page {n}"),
+            SourceRecord { sheet: Some(s), cell, .. } => write!(f, "sheet {s} cell {}", cell.as_deref().unwrap_or("?")),
+            SourceRecord { slide: Some(n), .. } => write!(f, "slide {n}"),
+            SourceRecord { part: Some(p), .. } => write!(f, "{p}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One document as written.
@@ -77,6 +135,19 @@ pub struct DocumentRecord {
     /// Where the screening was recorded (`mishen screen --data-dir`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditRef>,
+    /// The format read (`text`, `docx`, `pdf`, …), when the document was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The text encoding decoded, for text formats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Findings accepted by the baseline (not listed in `findings`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub baselined: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The audit record of one screening: `"audit": {"record_id": "...", "seq": N}`.
@@ -136,6 +207,8 @@ pub fn finding_records(text: &str, findings: &[Finding], mask: char) -> Vec<Find
                 basis: f.basis.to_string(),
                 excerpt: super::excerpt(text, findings, i, mask, 10),
                 explanation: f.explanation.clone(),
+                source: None,
+                fingerprint: None,
             }
         })
         .collect()
@@ -168,5 +241,19 @@ pub fn document_record(
         chars: text.map_or(0, |t| t.chars().count()),
         unreadable,
         audit: None,
+        format: None,
+        encoding: None,
+        baselined: 0,
+    }
+}
+
+/// Adds what ingest knows to a record built from `e.text`: the format, the
+/// encoding and each finding's source location (`findings` are the ones the
+/// record was built from, in the same order).
+pub fn add_provenance(rec: &mut DocumentRecord, e: &Extracted, findings: &[Finding]) {
+    rec.format = Some(e.format.as_str().to_owned());
+    rec.encoding = e.encoding.map(str::to_owned);
+    for (r, f) in rec.findings.iter_mut().zip(findings) {
+        r.source = e.location_at(f.span.start).map(SourceRecord::from);
     }
 }

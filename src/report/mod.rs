@@ -1,6 +1,8 @@
 //! Report writers: one per output format, each specified where it is written.
 
+pub mod html;
 pub mod jsonl;
+pub mod sarif;
 pub mod text;
 
 use crate::detect::Finding;

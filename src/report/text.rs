@@ -16,9 +16,10 @@ pub fn write_document(w: &mut dyn Write, d: &DocumentRecord) -> io::Result<()> {
         writeln!(w, "          {u}")?;
     }
     for f in &d.findings {
+        let src = f.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
         writeln!(
             w,
-            "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]",
+            "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]{src}",
             f.line, f.column, f.kind, f.action, f.confidence, f.excerpt, f.rule
         )?;
     }

@@ -1,0 +1,497 @@
+//! Office Open XML (docx, xlsx, pptx): a zip package of XML parts.
+//!
+//! Parts are read under the entry-size, entry-count and ratio limits and parsed
+//! with quick-xml as a stream of events; text is gathered from the elements that
+//! hold it (`w:t` and tracked deletions `w:delText` — deleted text is still in
+//! the file that would be published —, `a:t`, shared strings and inline cells).
+//! Each part (or sheet cell, or slide) becomes one [`Segment`].
+
+use super::{Extracted, Format, Limits, Location, Segment, Unreadable, push_segment};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use std::io::{Cursor, Read};
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+/// An opened package.
+struct Package<'a> {
+    zip: ZipArchive<Cursor<&'a [u8]>>,
+    format: Format,
+    limits: &'a Limits,
+    read: u64,
+}
+
+/// Magic of an OLE compound file: what Office writes for a password-protected
+/// docx/xlsx/pptx (an `EncryptedPackage` stream), and the legacy .doc format.
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+impl<'a> Package<'a> {
+    fn open(bytes: &'a [u8], format: Format, limits: &'a Limits) -> Result<Package<'a>, Unreadable> {
+        if bytes.starts_with(OLE_MAGIC) {
+            return Err(Unreadable::Encrypted(format!(
+                "{} (an OLE container: password-protected, or a legacy binary file renamed)",
+                format.as_str()
+            )));
+        }
+        let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_error(format, "package", e))?;
+        if zip.len() as u64 > limits.max_entries {
+            return Err(Unreadable::Limit(format!(
+                "{} package has {} parts, more than the limit of {}",
+                format.as_str(),
+                zip.len(),
+                limits.max_entries
+            )));
+        }
+        Ok(Package { zip, format, limits, read: 0 })
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.zip.file_names().filter_map(Result::ok).map(|n| n.into_owned()).collect()
+    }
+
+    /// The part's text (UTF-8 or UTF-16 with BOM), `None` when absent.
+    fn part(&mut self, name: &str) -> Result<Option<String>, Unreadable> {
+        let format = self.format;
+        let mut f = match self.zip.by_name(name) {
+            Ok(f) => f,
+            Err(ZipError::FileNotFound) => return Ok(None),
+            Err(e) => return Err(zip_error(format, name, e)),
+        };
+        let cap = entry_cap(self.limits, f.compressed_size());
+        let mut buf = Vec::new();
+        (&mut f)
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(|e| Unreadable::corrupt(format, format!("cannot inflate part {name}: {}", io_kind(&e))))?;
+        if buf.len() as u64 > cap {
+            return Err(over_cap(self.limits, name, cap));
+        }
+        self.read += buf.len() as u64;
+        if self.read > self.limits.max_total_bytes {
+            return Err(Unreadable::Limit(format!(
+                "{} parts inflate to more than {} bytes",
+                format.as_str(),
+                self.limits.max_total_bytes
+            )));
+        }
+        let d = super::text::decode(&buf, None).map_err(|_| Unreadable::corrupt(format, format!("part {name} is not UTF-8 XML")))?;
+        Ok(Some(d.text))
+    }
+}
+
+/// The largest number of bytes one entry with this compressed size may inflate to.
+pub(crate) fn entry_cap(l: &Limits, compressed: u64) -> u64 {
+    let by_ratio = compressed.saturating_mul(l.max_ratio).max(1 << 20);
+    l.max_entry_bytes.min(by_ratio)
+}
+
+/// The error for an entry that inflated past [`entry_cap`].
+pub(crate) fn over_cap(l: &Limits, name: &str, cap: u64) -> Unreadable {
+    if cap < l.max_entry_bytes {
+        Unreadable::Limit(format!(
+            "entry {name} inflates more than {}× its compressed size (suspected zip bomb)",
+            l.max_ratio
+        ))
+    } else {
+        Unreadable::Limit(format!("entry {name} inflates to more than the limit of {cap} bytes"))
+    }
+}
+
+/// An I/O error's kind only (its message may quote data).
+pub(crate) fn io_kind(e: &std::io::Error) -> String {
+    format!("{:?}", e.kind())
+}
+
+fn zip_error(format: Format, what: &str, e: ZipError) -> Unreadable {
+    match e {
+        ZipError::UnsupportedArchive(m) if m == ZipError::PASSWORD_REQUIRED => {
+            Unreadable::Encrypted(format!("{} ({what} is password-protected)", format.as_str()))
+        }
+        ZipError::InvalidPassword => Unreadable::Encrypted(format.as_str().into()),
+        ZipError::Io(io) => Unreadable::corrupt(format, format!("{what}: I/O error {}", io_kind(&io))),
+        ZipError::InvalidArchive(m) => Unreadable::corrupt(format, format!("{what}: {m}")),
+        ZipError::UnsupportedArchive(m) => Unreadable::corrupt(format, format!("{what}: unsupported: {m}")),
+        ZipError::CompressionMethodNotSupported(m) => {
+            Unreadable::corrupt(format, format!("{what}: compression method {m} not supported"))
+        }
+        other => Unreadable::corrupt(format, format!("{what}: {other}")),
+    }
+}
+
+/// `prefix` + number + `.xml` parts, in numeric order.
+fn numbered(names: &[String], prefix: &str) -> Vec<(u32, String)> {
+    let mut v: Vec<(u32, String)> = names
+        .iter()
+        .filter_map(|n| {
+            let num = n.strip_prefix(prefix)?.strip_suffix(".xml")?;
+            let k = if num.is_empty() { 0 } else { num.parse().ok()? };
+            Some((k, n.clone()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn xml_err(format: Format, part: &str, pos: u64) -> Unreadable {
+    Unreadable::corrupt(format, format!("malformed XML in {part} near byte {pos}"))
+}
+
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c.to_string());
+    }
+    quick_xml::escape::resolve_xml_entity(r).map(str::to_owned)
+}
+
+/// WordprocessingML and DrawingML text: paragraphs end lines; table cells are
+/// separated by tabs and rows by line ends; `mc:Fallback` (a duplicate of the
+/// `mc:Choice` content) is skipped.
+fn flow_text(xml: &str, format: Format, part: &str) -> Result<String, Unreadable> {
+    let mut r = Reader::from_str(xml);
+    let mut out = String::new();
+    let mut in_text = false;
+    let mut skip = 0u32;
+    let mut cells = 0u32;
+    loop {
+        let ev = r.read_event().map_err(|_| xml_err(format, part, r.buffer_position()))?;
+        match ev {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "Fallback" => skip += 1,
+                "t" | "delText" => in_text = true,
+                "tc" => cells += 1,
+                _ => {}
+            },
+            Event::Empty(e) if skip == 0 => match e.local_name().as_ref() {
+                "tab" => out.push('\t'),
+                "br" | "cr" => out.push('\n'),
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "Fallback" => skip = skip.saturating_sub(1),
+                "t" | "delText" => in_text = false,
+                "p" if skip == 0 => out.push(if cells > 0 { ' ' } else { '\n' }),
+                "tc" if skip == 0 => {
+                    cells = cells.saturating_sub(1);
+                    trim_sep(&mut out);
+                    out.push('\t');
+                }
+                "tr" if skip == 0 => {
+                    trim_sep(&mut out);
+                    out.push('\n');
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_text && skip == 0 => out.push_str(&t),
+            Event::CData(t) if in_text && skip == 0 => out.push_str(&t),
+            Event::GeneralRef(g) if in_text && skip == 0 => {
+                if let Some(s) = entity(&g) {
+                    out.push_str(&s);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn trim_sep(s: &mut String) {
+    while s.ends_with([' ', '\t']) {
+        s.pop();
+    }
+}
+
+pub(super) fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
+    let mut p = Package::open(bytes, Format::Docx, limits)?;
+    let names = p.names();
+    if !names.iter().any(|n| n == "word/document.xml") {
+        return Err(Unreadable::corrupt(Format::Docx, "no word/document.xml part"));
+    }
+    // Headers first: a classification mark (密级标志) lives in the header, and the
+    // detector looks for marks in the first lines.
+    let mut parts: Vec<String> = numbered(&names, "word/header").into_iter().map(|x| x.1).collect();
+    parts.push("word/document.xml".into());
+    for fixed in ["word/footnotes.xml", "word/endnotes.xml", "word/comments.xml"] {
+        parts.push(fixed.into());
+    }
+    parts.extend(numbered(&names, "word/footer").into_iter().map(|x| x.1));
+    let mut text = String::new();
+    let mut segs = Vec::new();
+    for name in parts {
+        if let Some(xml) = p.part(&name)? {
+            let t = flow_text(&xml, Format::Docx, &name)?;
+            push_segment(&mut text, &mut segs, &t, Location::Part(name));
+        }
+    }
+    Ok(Extracted { text, format: Format::Docx, encoding: None, segments: segs })
+}
+
+pub(super) fn pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
+    let mut p = Package::open(bytes, Format::Pptx, limits)?;
+    let names = p.names();
+    let slides = numbered(&names, "ppt/slides/slide");
+    if slides.is_empty() && !names.iter().any(|n| n == "ppt/presentation.xml") {
+        return Err(Unreadable::corrupt(Format::Pptx, "no ppt/presentation.xml part"));
+    }
+    let mut text = String::new();
+    let mut segs = Vec::new();
+    for (n, name) in slides {
+        if let Some(xml) = p.part(&name)? {
+            let t = flow_text(&xml, Format::Pptx, &name)?;
+            push_segment(&mut text, &mut segs, &t, Location::Slide(n));
+        }
+    }
+    for (_, name) in numbered(&names, "ppt/notesSlides/notesSlide") {
+        if let Some(xml) = p.part(&name)? {
+            let t = flow_text(&xml, Format::Pptx, &name)?;
+            push_segment(&mut text, &mut segs, &t, Location::Part(name));
+        }
+    }
+    Ok(Extracted { text, format: Format::Pptx, encoding: None, segments: segs })
+}
+
+pub(super) fn xlsx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
+    let f = Format::Xlsx;
+    let mut p = Package::open(bytes, f, limits)?;
+    let shared = match p.part("xl/sharedStrings.xml")? {
+        Some(x) => shared_strings(&x)?,
+        None => Vec::new(),
+    };
+    let wb = p.part("xl/workbook.xml")?.ok_or_else(|| Unreadable::corrupt(f, "no xl/workbook.xml part"))?;
+    let rels = p.part("xl/_rels/workbook.xml.rels")?.unwrap_or_default();
+    let targets = relationships(&rels)?;
+    let mut text = String::new();
+    let mut segs = Vec::new();
+    for (sheet, rid) in sheets(&wb)? {
+        let Some(target) = targets.iter().find(|(id, _)| *id == rid).map(|x| &x.1) else {
+            continue;
+        };
+        let path = match target.strip_prefix('/') {
+            Some(abs) => abs.to_owned(),
+            None => format!("xl/{target}"),
+        };
+        let Some(xml) = p.part(&path)? else { continue };
+        cells(&xml, &path, &shared, &sheet, &mut text, &mut segs)?;
+    }
+    Ok(Extracted { text, format: f, encoding: None, segments: segs })
+}
+
+fn attr(e: &quick_xml::events::BytesStart<'_>, local: &str) -> Option<String> {
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == local).and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+}
+
+fn shared_strings(xml: &str) -> Result<Vec<String>, Unreadable> {
+    let part = "xl/sharedStrings.xml";
+    let mut r = Reader::from_str(xml);
+    let mut out = Vec::new();
+    let (mut cur, mut in_t, mut in_rph) = (String::new(), false, false);
+    loop {
+        match r.read_event().map_err(|_| xml_err(Format::Xlsx, part, r.buffer_position()))? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "si" => cur.clear(),
+                "t" => in_t = true,
+                "rPh" => in_rph = true,
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == "si" => out.push(String::new()),
+            Event::End(e) => match e.local_name().as_ref() {
+                "si" => out.push(std::mem::take(&mut cur)),
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
+                _ => {}
+            },
+            Event::Text(t) if in_t && !in_rph => cur.push_str(&t),
+            Event::GeneralRef(g) if in_t && !in_rph => cur.push_str(&entity(&g).unwrap_or_default()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `(Id, Target)` of a relationships part.
+fn relationships(xml: &str) -> Result<Vec<(String, String)>, Unreadable> {
+    let mut r = Reader::from_str(xml);
+    let mut out = Vec::new();
+    loop {
+        match r.read_event().map_err(|_| xml_err(Format::Xlsx, "xl/_rels/workbook.xml.rels", r.buffer_position()))? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(t)) = (attr(&e, "Id"), attr(&e, "Target")) {
+                    out.push((id, t));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `(name, r:id)` of every sheet, in workbook order.
+fn sheets(xml: &str) -> Result<Vec<(String, String)>, Unreadable> {
+    let mut r = Reader::from_str(xml);
+    let mut out = Vec::new();
+    loop {
+        match r.read_event().map_err(|_| xml_err(Format::Xlsx, "xl/workbook.xml", r.buffer_position()))? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sheet" => {
+                if let (Some(n), Some(id)) = (attr(&e, "name"), attr(&e, "id")) {
+                    out.push((n, id));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Row of a cell reference (`B7` → 7).
+fn row_of(cell: &str) -> u64 {
+    cell.trim_start_matches(|c: char| c.is_ascii_alphabetic()).parse().unwrap_or(0)
+}
+
+/// Appends a sheet's cells: tab between cells of a row, a line per row; one
+/// segment per non-empty cell.
+fn cells(xml: &str, part: &str, shared: &[String], sheet: &str, text: &mut String, segs: &mut Vec<Segment>) -> Result<(), Unreadable> {
+    let mut r = Reader::from_str(xml);
+    let (mut cell, mut ty) = (String::new(), String::new());
+    let (mut val, mut in_v) = (String::new(), false);
+    let mut row: Option<u64> = None;
+    let mut first = true;
+    loop {
+        match r.read_event().map_err(|_| xml_err(Format::Xlsx, part, r.buffer_position()))? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "c" => {
+                    cell = attr(&e, "r").unwrap_or_default();
+                    ty = attr(&e, "t").unwrap_or_default();
+                    val.clear();
+                }
+                "v" | "t" => in_v = true,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "v" | "t" => in_v = false,
+                "c" => {
+                    let v = if ty == "s" {
+                        val.trim().parse::<usize>().ok().and_then(|i| shared.get(i)).cloned().unwrap_or_default()
+                    } else {
+                        std::mem::take(&mut val)
+                    };
+                    if v.trim().is_empty() {
+                        continue;
+                    }
+                    let this_row = row_of(&cell);
+                    if first {
+                        if !text.is_empty() {
+                            text.push_str("\n\n");
+                        }
+                        first = false;
+                    } else if row == Some(this_row) {
+                        text.push('\t');
+                    } else {
+                        text.push('\n');
+                    }
+                    row = Some(this_row);
+                    let start = text.len();
+                    text.push_str(v.trim_end());
+                    segs.push(Segment {
+                        start,
+                        end: text.len(),
+                        location: Location::Sheet { name: sheet.to_owned(), cell: cell.clone() },
+                    });
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_v => val.push_str(&t),
+            Event::GeneralRef(g) if in_v => val.push_str(&entity(&g).unwrap_or_default()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip package of `(name, content)` parts (tests and fuzz seeds).
+    pub fn package(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (n, c) in parts {
+            w.start_file(*n, o).unwrap();
+            w.write_all(c.as_bytes()).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
+
+    #[test]
+    fn docx_parts_in_order_with_tables() {
+        let doc = format!(
+            r#"<w:document {W}><w:body><w:p><w:r><w:t>申请人：</w:t></w:r><w:r><w:t xml:space="preserve">王小明 &amp; 李</w:t></w:r></w:p>
+            <w:tbl><w:tr><w:tc><w:p><w:r><w:t>姓名</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>电话</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:tc><w:p><w:r><w:t>张三</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>13912345678</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+            <w:p><w:del><w:r><w:delText>已删除</w:delText></w:r></w:del></w:p></w:body></w:document>"#
+        );
+        let hdr = format!(r#"<w:hdr {W}><w:p><w:r><w:t>机密★5年</w:t></w:r></w:p></w:hdr>"#);
+        let ftn = format!(r#"<w:footnotes {W}><w:footnote><w:p><w:r><w:t>脚注</w:t></w:r></w:p></w:footnote></w:footnotes>"#);
+        let bytes = package(&[("word/document.xml", &doc), ("word/header1.xml", &hdr), ("word/footnotes.xml", &ftn)]);
+        let e = docx(&bytes, &Limits::default()).unwrap();
+        assert!(e.text.starts_with("机密★5年\n\n申请人：王小明 & 李\n姓名\t电话\n张三\t13912345678\n已删除\n\n脚注"), "{:?}", e.text);
+        assert_eq!(e.segments.len(), 3);
+        let at = e.text.find("13912345678").unwrap();
+        assert_eq!(e.location_at(at), Some(&Location::Part("word/document.xml".into())));
+        assert_eq!(e.location_at(0), Some(&Location::Part("word/header1.xml".into())));
+    }
+
+    #[test]
+    fn xlsx_cells_with_shared_strings() {
+        let wb = r#"<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+        let rels = r#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#;
+        let ss = r#"<sst><si><t>姓名</t></si><si><r><t>张</t></r><r><t>三</t></r><rPh><t>zhang</t></rPh></si></sst>"#;
+        let sh = r#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>电话</t></is></c></row>
+            <row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2"><v>13912345678</v></c></row></sheetData></worksheet>"#;
+        let bytes = package(&[("xl/workbook.xml", wb), ("xl/_rels/workbook.xml.rels", rels), ("xl/sharedStrings.xml", ss), ("xl/worksheets/sheet1.xml", sh)]);
+        let e = xlsx(&bytes, &Limits::default()).unwrap();
+        assert_eq!(e.text, "姓名\t电话\n张三\t13912345678");
+        let at = e.text.find("139").unwrap();
+        assert_eq!(e.location_at(at), Some(&Location::Sheet { name: "名单".into(), cell: "B2".into() }));
+    }
+
+    #[test]
+    fn pptx_slides_and_notes() {
+        let s = |t: &str| format!(r#"<p:sld xmlns:a="a" xmlns:p="p"><p:txBody><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:txBody></p:sld>"#);
+        let bytes = package(&[("ppt/presentation.xml", "<p/>"), ("ppt/slides/slide2.xml", &s("第二页")), ("ppt/slides/slide10.xml", &s("第十页")), ("ppt/slides/slide1.xml", &s("第一页"))]);
+        let e = pptx(&bytes, &Limits::default()).unwrap();
+        assert_eq!(e.text, "第一页\n\n第二页\n\n第十页");
+        assert_eq!(e.location_at(e.text.find("第十").unwrap()), Some(&Location::Slide(10)));
+    }
+
+    #[test]
+    fn broken_packages_are_unreadable() {
+        assert!(matches!(docx(b"PK\x03\x04garbage", &Limits::default()), Err(Unreadable::Corrupt { .. })));
+        let mut ole = OLE_MAGIC.to_vec();
+        ole.extend_from_slice(&[0; 512]);
+        assert!(matches!(docx(&ole, &Limits::default()), Err(Unreadable::Encrypted(_))));
+        let bytes = package(&[("word/other.xml", "<x/>")]);
+        assert!(matches!(docx(&bytes, &Limits::default()), Err(Unreadable::Corrupt { .. })));
+        let bytes = package(&[("word/document.xml", "<w:document><w:body><w:p></w:body>")]);
+        let e = docx(&bytes, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("malformed XML in word/document.xml"), "{e}");
+    }
+
+    #[test]
+    fn bombs_are_refused() {
+        let big = "<w:document><w:body>".to_string() + &" ".repeat(4 << 20) + "</w:body></w:document>";
+        let bytes = package(&[("word/document.xml", &big)]);
+        let e = docx(&bytes, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("zip bomb"), "{e}");
+        let l = Limits { max_entries: 1, ..Limits::default() };
+        let bytes = package(&[("word/document.xml", "<a/>"), ("b", "")]);
+        assert!(matches!(docx(&bytes, &l), Err(Unreadable::Limit(_))));
+    }
+}
