@@ -145,7 +145,7 @@ fn xml_escape(s: &str) -> String {
 const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
 
 /// A docx whose body holds `body` (a paragraph per line) and optional header.
-fn docx(body: &str, header: Option<&str>) -> Vec<u8> {
+pub(crate) fn docx(body: &str, header: Option<&str>) -> Vec<u8> {
     let paras = |t: &str| t.lines().map(|l| format!("<w:p><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>", xml_escape(l))).collect::<String>();
     let d = format!("<w:document {W}><w:body>{}</w:body></w:document>", paras(body));
     let mut parts = vec![("word/document.xml".to_owned(), d)];
@@ -156,7 +156,7 @@ fn docx(body: &str, header: Option<&str>) -> Vec<u8> {
     zip_of(&refs)
 }
 
-fn xlsx(sheet: &str, rows: &[&[&str]]) -> Vec<u8> {
+pub(crate) fn xlsx(sheet: &str, rows: &[&[&str]]) -> Vec<u8> {
     let wb = format!(r#"<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>"#);
     let rels = r#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#;
     let mut sh = String::from("<worksheet><sheetData>");
@@ -184,7 +184,7 @@ fn pptx(slides: &[&str]) -> Vec<u8> {
 
 /// A PDF with a Type0 font, CMap `UniGB-UCS2-H` and a ToUnicode map; one page
 /// per element of `pages`, a text line per line.
-fn cid_pdf(pages: &[&str]) -> Vec<u8> {
+pub(crate) fn cid_pdf(pages: &[&str]) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
     let mut doc = Document::with_version("1.5");

@@ -200,8 +200,8 @@ async fn bad_input_is_invalid_argument_with_a_clear_message() {
 
     let e = err(c
         .screen(pb::ScreenRequest {
-            document: Some(pb::screen_request::Document::Content(b"%PDF-1.7".to_vec())),
-            media_type: "application/pdf".into(),
+            document: Some(pb::screen_request::Document::Content(b"{\\rtf1 text}".to_vec())),
+            media_type: "application/rtf".into(),
             ..Default::default()
         })
         .await);
@@ -784,4 +784,58 @@ fn serve_command_configuration_precedence_and_sigterm() {
     let out = Command::new(env!("CARGO_BIN_EXE_mishen")).arg("serve").arg("--config").arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mishen.toml"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_and_pdf_documents_with_provenance_and_unreadable_ones_withheld() {
+    let srv = start().await;
+    let mut c = client(srv.addr).await;
+    let content = |bytes: Vec<u8>, mt: &str| pb::ScreenRequest {
+        document: Some(pb::screen_request::Document::Content(bytes)),
+        media_type: mt.into(),
+        options: Some(pb::ScreenOptions { return_redacted_text: true, ..Default::default() }),
+        ..Default::default()
+    };
+    const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    // docx: a phone in the header part, an ID in the body; the same decision as the text.
+    let d = crate::batch::docx("申请人身份证号110101199003071233，已核实。", Some("联系电话：13912345678"));
+    let r = c.screen(content(d.clone(), DOCX)).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    let parts: Vec<String> = r
+        .findings
+        .iter()
+        .filter_map(|f| match f.source.as_ref()?.location.as_ref()? {
+            pb::source::Location::Part(p) => Some(format!("{}:{p}", f.kind)),
+            _ => None,
+        })
+        .collect();
+    assert!(parts.iter().any(|p| p.starts_with("phone:word/header")), "{parts:?}");
+    assert!(parts.iter().any(|p| p == "resident_id:word/document.xml"), "{parts:?}");
+    assert_eq!(r.content_sha256, hex::encode(Sha256::digest(&d)));
+
+    // xlsx: sheet and cell.
+    let x = crate::batch::xlsx("名单", &[&["姓名", "电话"], &["王小明", "13912345678"]]);
+    let r = c.screen(content(x, XLSX)).await.unwrap().into_inner();
+    let cell = r.findings.iter().find(|f| f.kind == "phone").and_then(|f| f.source.clone()).and_then(|s| s.location);
+    assert!(matches!(cell, Some(pb::source::Location::Cell(ref c)) if c.cell == "B2"), "{cell:?}");
+
+    // PDF with a CID font: page numbers.
+    let p = crate::batch::cid_pdf(&["第一页没有个人信息。", "联系电话13912345678"]);
+    let r = c.screen(content(p, "application/pdf")).await.unwrap().into_inner();
+    let page = r.findings.iter().find(|f| f.kind == "phone").and_then(|f| f.source.clone()).and_then(|s| s.location);
+    assert_eq!(page, Some(pb::source::Location::Page(2)));
+
+    // A corrupt docx: not an error but a withheld, recorded document.
+    let r = c.screen(content(b"PK\x03\x04 not really a zip".to_vec(), DOCX)).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Withhold);
+    assert!(r.reasons.iter().any(|x| x.category == "unreadable" && x.summary.contains("corrupt")), "{:?}", r.reasons);
+    let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
+    assert_eq!(rec.screening.unwrap().verdict, "withhold");
+
+    // A type no one reads here: INVALID_ARGUMENT.
+    let e = c.screen(content(b"\xd0\xcf\x11\xe0".to_vec(), "application/msword")).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    srv.shutdown().await;
 }

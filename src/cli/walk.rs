@@ -97,7 +97,8 @@ impl Producer<'_> {
     fn stdin(&mut self) -> bool {
         let name = self.stdin_name.unwrap_or("-").to_owned();
         let display = if self.stdin_name.is_some() { name.clone() } else { "-".to_owned() };
-        let hint = if self.stdin_name.is_some() { name.clone() } else { "stdin.txt".into() };
+        // The file name only: a `/` in a hint means a media type to ingest.
+        let hint = if self.stdin_name.is_some() { name.rsplit(['/', '\\']).next().unwrap_or(&name).to_owned() } else { "stdin.txt".into() };
         let rel = PathBuf::from(if self.stdin_name.is_some() { redact_name(&name) } else { "stdin.txt".into() });
         let stdin = std::io::stdin().lock();
         if let Some(kind) = archive::kind(&name) {

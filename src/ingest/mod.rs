@@ -72,7 +72,16 @@ impl Format {
     /// (`report.docx`, `application/pdf`, `text/plain; charset=gbk`).
     pub fn from_hint(hint: &str) -> Result<Format, Unreadable> {
         let hint = hint.trim();
-        if hint.contains('/') && !hint.contains('.') || hint.contains(';') {
+        // A media type: a registered top-level type, one `/`, parameters after `;`
+        // (`application/vnd.openxmlformats-officedocument...` has dots, a path may too).
+        let is_media_type = hint.contains(';')
+            || hint.split_once('/').is_some_and(|(top, sub)| {
+                ["text", "application", "image", "audio", "video", "font", "model", "multipart", "message"]
+                    .contains(&top.to_ascii_lowercase().as_str())
+                    && !sub.is_empty()
+                    && !sub.contains(['/', '\\'])
+            });
+        if is_media_type {
             let mt = hint.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
             return match mt.as_str() {
                 "text/plain" => Ok(Format::Text),
@@ -343,6 +352,11 @@ mod tests {
     fn hints() {
         assert_eq!(Format::from_hint("a/b/报告.DOCX").unwrap(), Format::Docx);
         assert_eq!(Format::from_hint("application/pdf").unwrap(), Format::Pdf);
+        assert_eq!(
+            Format::from_hint("application/vnd.openxmlformats-officedocument.wordprocessingml.document").unwrap(),
+            Format::Docx
+        );
+        assert_eq!(Format::from_hint("a/b/c.xlsx").unwrap(), Format::Xlsx);
         assert_eq!(Format::from_hint("text/plain; charset=gbk").unwrap(), Format::Text);
         assert_eq!(Format::charset_of_hint("text/plain; charset=\"GBK\""), Some("GBK"));
         assert!(matches!(Format::from_hint("noext"), Err(Unreadable::Unsupported(_))));

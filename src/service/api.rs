@@ -159,14 +159,21 @@ fn screen_work(
         title: meta_field("title", &req.title)?,
         doc_number: meta_field("doc_number", &req.doc_number)?,
     };
-    let (text, raw_sha, bytes) = match req.document {
+    let (text, extracted, raw_sha, bytes) = match req.document {
         Some(Document::Text(t)) if !t.is_empty() => {
             let n = t.len() as u64;
-            (t, None, n)
+            (t, None, None, n)
         }
         Some(Document::Content(b)) if !b.is_empty() => {
-            let (t, _enc) = decode::decode(&b, &req.media_type, &req.encoding)?;
-            (t, Some(crate::screen::sha256_hex(&b)), b.len() as u64)
+            let sha = crate::screen::sha256_hex(&b);
+            match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
+                decode::Decoded::Text(t) => (t, None, Some(sha), b.len() as u64),
+                decode::Decoded::Extracted(mut e) => (std::mem::take(&mut e.text), Some(e), Some(sha), b.len() as u64),
+                decode::Decoded::Unreadable(why) => {
+                    let fails = pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) != pb::FailOn::Never;
+                    return Ok(unreadable_work(s, inner, req.document_id, &b, &why, &meta, rid, fails));
+                }
+            }
         }
         _ => return Err(decode::DecodeError::Empty.into()),
     };
@@ -194,7 +201,9 @@ fn screen_work(
         (options.return_redacted_text && verdict != Verdict::Withhold).then(|| s.redact(&text, &screening));
     let findings = finding_records(&text, &screening.findings, policy.mask)
         .into_iter()
-        .map(|f| pb::Finding {
+        .zip(&screening.findings)
+        .map(|(f, raw)| pb::Finding {
+            source: extracted.as_ref().and_then(|e| e.location_at(raw.span.start)).map(source_pb),
             action: action_pb(&f.action).into(),
             rule: f.rule,
             category: f.category,
@@ -238,6 +247,59 @@ fn screen_work(
         error: None,
     };
     Ok(Screened { response, body: Body::Screening(body), verdict })
+}
+
+fn source_pb(l: &crate::ingest::Location) -> pb::Source {
+    use crate::ingest::Location;
+    use pb::source::Location as L;
+    pb::Source {
+        location: Some(match l {
+            Location::Page(n) => L::Page(*n),
+            Location::Sheet { name, cell } => L::Cell(pb::SheetCell { sheet: name.clone(), cell: cell.clone() }),
+            Location::Slide(n) => L::Slide(*n),
+            Location::Part(p) => L::Part(p.clone()),
+        }),
+    }
+}
+
+/// A document of a supported type that cannot be screened: withheld, with the
+/// reason, and recorded like any other screening.
+#[allow(clippy::too_many_arguments)]
+fn unreadable_work(
+    s: &Screener,
+    inner: &Inner,
+    document_id: String,
+    bytes: &[u8],
+    why: &str,
+    meta: &DocMeta,
+    rid: &str,
+    fails: bool,
+) -> Screened {
+    let screening = s.unreadable(bytes, why);
+    let policy = &s.pack().policy;
+    let body = screening_body(None, bytes.len() as u64, &screening, s.rules_sha256(), &inner.log_key, meta, policy.mask);
+    let reasons = screening
+        .decision
+        .reasons
+        .iter()
+        .map(|r| pb::Reason {
+            category: r.category.clone(),
+            action: action_pb(&r.action).into(),
+            basis: r.basis.clone(),
+            summary: r.summary.clone(),
+        })
+        .collect();
+    let response = pb::ScreenResponse {
+        document_id,
+        verdict: pb::Verdict::Withhold.into(),
+        reasons,
+        content_sha256: screening.content_sha256.clone(),
+        rules_sha256: s.rules_sha256().to_owned(),
+        fails,
+        request_id: rid.to_owned(),
+        ..Default::default()
+    };
+    Screened { response, body: Body::Screening(body), verdict: Verdict::Withhold }
 }
 
 /// Screens one request end to end: permit, engine pool, audit record.

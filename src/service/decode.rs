@@ -1,8 +1,13 @@
 //! Request documents to text: `text` as is, `content` decoded per its media type
-//! and declared encoding. A byte-order mark wins over the declaration; without
-//! either, the content must be UTF-8. Malformed input is an error naming the
-//! byte offset, never replaced characters: a document that was not read exactly
-//! is not screened.
+//! and declared encoding.
+//!
+//! - Text types (`text/plain`, markdown, csv): a byte-order mark wins over the
+//!   declaration; without either, the content must be UTF-8. Malformed input is
+//!   an error naming the byte offset, never replaced characters.
+//! - Other types (html, json, xml, pdf, docx, xlsx, pptx) go through
+//!   [`crate::ingest::extract`]. A document of such a type that cannot be read
+//!   (encrypted, scanned, corrupt, over a limit) is [`Decoded::Unreadable`]: the
+//!   caller withholds it and records why.
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -17,7 +22,7 @@ pub enum DecodeError {
     #[error("empty document: set `content` or `text`")]
     Empty,
     /// A media type this server does not read.
-    #[error("unsupported media type {0:?} (this server reads {types})", types = TEXT_MEDIA_TYPES.join(", "))]
+    #[error("unsupported media type {0:?} (this server reads {types}, text/html, application/json, application/xml, application/pdf and the docx, xlsx and pptx types)", types = TEXT_MEDIA_TYPES.join(", "))]
     MediaType(String),
     /// An unknown encoding label.
     #[error("unknown encoding {0:?} (use a WHATWG label such as utf-8, gb18030, gbk, big5, utf-16le)")]
@@ -30,6 +35,47 @@ pub enum DecodeError {
         /// Offset of the first bad byte in `content`.
         offset: usize,
     },
+}
+
+/// A decoded request document.
+#[derive(Debug)]
+pub enum Decoded {
+    /// Text.
+    Text(String),
+    /// Text extracted from a structured format, with its provenance.
+    Extracted(crate::ingest::Extracted),
+    /// A supported type that cannot be screened: why (no document text in it).
+    Unreadable(String),
+}
+
+/// Decodes `content` by media type: strict text for text types, [`crate::ingest`]
+/// for the others (`max_bytes` bounds the extracted text and any package part).
+pub fn decode_document(content: &[u8], media_type: &str, encoding: &str, max_bytes: usize) -> Result<Decoded, DecodeError> {
+    use crate::ingest::{self, Format, Unreadable};
+    let (ty, _) = parse_media_type(media_type);
+    if ty.is_empty() || TEXT_MEDIA_TYPES.contains(&ty.as_str()) {
+        return decode(content, media_type, encoding).map(|(t, _)| Decoded::Text(t));
+    }
+    match Format::from_hint(media_type) {
+        Ok(_) => {}
+        Err(_) => return Err(DecodeError::MediaType(ty)),
+    }
+    if content.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let limits = ingest::Limits {
+        max_file_bytes: max_bytes as u64,
+        max_text_bytes: max_bytes,
+        ..ingest::Limits::default()
+    };
+    let declared = Some(encoding.trim()).filter(|e| !e.is_empty());
+    match ingest::extract(media_type, declared, content, &limits) {
+        Ok(e) => Ok(Decoded::Extracted(e)),
+        Err(Unreadable::Unsupported(_)) => Err(DecodeError::MediaType(ty)),
+        Err(Unreadable::UnknownEncoding(l)) => Err(DecodeError::Encoding(l)),
+        Err(Unreadable::Malformed { encoding, offset }) => Err(DecodeError::Malformed { encoding, offset }),
+        Err(e) => Ok(Decoded::Unreadable(e.to_string())),
+    }
 }
 
 /// Splits `text/plain; charset=gbk` into the type and the charset parameter.
