@@ -385,7 +385,7 @@ impl Server {
             .max_encoding_message_size(config.max_message_bytes);
         // Runs when the headers arrive, before the message is read: deadlines
         // count from there, as the caller's and the transport's timers do.
-        let api = tower_layer_stamp(api);
+        let api = stamp_arrival(api);
 
         let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
         if inner.auth.enabled() {
@@ -454,12 +454,14 @@ impl Server {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Arrived(pub tokio::time::Instant);
 
-fn tower_layer_stamp<S>(svc: S) -> tonic::service::interceptor::InterceptedService<S, fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>> {
+type Stamp = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
+
+fn stamp_arrival<S>(svc: S) -> tonic::service::interceptor::InterceptedService<S, Stamp> {
     fn stamp(mut r: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         r.extensions_mut().insert(Arrived(tokio::time::Instant::now()));
         Ok(r)
     }
-    tonic::service::interceptor::InterceptedService::new(svc, stamp as fn(_) -> _)
+    tonic::service::interceptor::InterceptedService::new(svc, stamp as Stamp)
 }
 
 fn tls_config(t: &config::TlsConfig) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
