@@ -839,3 +839,20 @@ async fn office_and_pdf_documents_with_provenance_and_unreadable_ones_withheld()
     assert_eq!(e.code(), Code::InvalidArgument);
     srv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_waits_for_slots_instead_of_failing() {
+    // One slot for the whole server: a 50-document stream is paced, not refused.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.max_concurrency = 1;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let docs: Vec<pb::ScreenRequest> = (0..50).map(|_| text_req(PERSONAL)).collect();
+    let out = c.screen_stream(tokio_stream::iter(docs)).await.unwrap().into_inner();
+    use tokio_stream::StreamExt;
+    let got: Vec<pb::ScreenResponse> = out.map(|r| r.expect("item")).collect().await;
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().all(|r| r.error.is_none() && r.verdict() == pb::Verdict::Redact));
+    srv.shutdown().await;
+}

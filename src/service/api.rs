@@ -19,8 +19,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-/// Documents of one stream being screened at once (responses keep request order).
-const STREAM_WINDOW: usize = 8;
+/// Documents of one stream in flight at most (responses keep request order).
+/// Every one of them also holds one of the server's `max_concurrency` permits,
+/// taken before the stream reads on: a saturated server stops reading, and
+/// HTTP/2 flow control pushes back on the client.
+const STREAM_WINDOW: usize = 32;
 /// Longest caller-given title or 文号, in characters.
 const MAX_META_CHARS: usize = 200;
 
@@ -309,23 +312,17 @@ async fn screen_one(
     req: pb::ScreenRequest,
     rid: String,
     deadline: tokio::time::Instant,
-    wait_for_permit: bool,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<pb::ScreenResponse, ServiceError> {
     let started = Instant::now();
     let over = |_| ServiceError::Deadline(started.elapsed().as_millis());
-    let permit = if wait_for_permit {
-        tokio::time::timeout_at(deadline, inner.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                inner.metrics.rejected("overloaded");
-                ServiceError::Overloaded(inner.max_concurrency)
-            })?
-            .map_err(|_| ServiceError::ShuttingDown)?
-    } else {
-        inner.permits.clone().try_acquire_owned().map_err(|_| {
+    // Unary calls beyond the limit are shed at once; streams bring their permit.
+    let permit = match permit {
+        Some(p) => p,
+        None => inner.permits.clone().try_acquire_owned().map_err(|_| {
             inner.metrics.rejected("overloaded");
             ServiceError::Overloaded(inner.max_concurrency)
-        })?
+        })?,
     };
     inner.metrics.in_flight().inc();
     let _gauge = scopeguard(inner.clone());
@@ -466,7 +463,7 @@ impl pb::screening_service_server::ScreeningService for Api {
             return self.finish(Method::Screen, &rid, t0, Err(ServiceError::ShuttingDown), None);
         }
         let deadline = self.deadline(&req);
-        let r = screen_one(self.inner.clone(), who.actor(), req.into_inner(), rid.clone(), deadline, false).await;
+        let r = screen_one(self.inner.clone(), who.actor(), req.into_inner(), rid.clone(), deadline, None).await;
         let verdict = r.as_ref().ok().map(|v| match v.verdict() {
             pb::Verdict::Publish => "publish",
             pb::Verdict::Redact => "redact",
@@ -516,7 +513,23 @@ impl pb::screening_service_server::ScreeningService for Api {
                         if let Some(d) = stream_deadline {
                             deadline = deadline.min(d);
                         }
-                        let h = tokio::spawn(screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, true));
+                        // Wait for a slot before reading on (backpressure).
+                        let permit = tokio::select! {
+                            p = tokio::time::timeout_at(deadline, reader_inner.permits.clone().acquire_owned()) => p,
+                            _ = async { let _ = shutdown.wait_for(|v| *v).await; } => {
+                                let _ = out_tx2.send(Err(ServiceError::ShuttingDown.status())).await;
+                                break;
+                            }
+                        };
+                        let h = match permit {
+                            Ok(Ok(p)) => tokio::spawn(screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, Some(p))),
+                            Ok(Err(_)) => break,
+                            Err(_) => {
+                                reader_inner.metrics.rejected("overloaded");
+                                let m = reader_inner.max_concurrency;
+                                tokio::spawn(async move { Err(ServiceError::Overloaded(m)) })
+                            }
+                        };
                         if job_tx.send(h).await.is_err() {
                             break;
                         }
