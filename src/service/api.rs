@@ -488,7 +488,8 @@ impl pb::screening_service_server::ScreeningService for Api {
         let mut input = req.into_inner();
         let inner = self.inner.clone();
         let (out_tx, out_rx) = mpsc::channel::<Result<pb::ScreenResponse, Status>>(STREAM_WINDOW);
-        let (job_tx, mut job_rx) = mpsc::channel::<tokio::task::JoinHandle<Result<pb::ScreenResponse, ServiceError>>>(STREAM_WINDOW);
+        type Job = tokio::task::JoinHandle<(Result<pb::ScreenResponse, ServiceError>, f64)>;
+        let (job_tx, mut job_rx) = mpsc::channel::<Job>(STREAM_WINDOW);
         let mut shutdown = inner.shutdown.clone();
         let api = self.clone();
         // Reader: one task per document, at most STREAM_WINDOW in flight.
@@ -522,12 +523,16 @@ impl pb::screening_service_server::ScreeningService for Api {
                             }
                         };
                         let h = match permit {
-                            Ok(Ok(p)) => tokio::spawn(screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, Some(p))),
+                            Ok(Ok(p)) => {
+                                let f = screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, Some(p));
+                                let t = Instant::now();
+                                tokio::spawn(async move { (f.await, t.elapsed().as_secs_f64()) })
+                            }
                             Ok(Err(_)) => break,
                             Err(_) => {
                                 reader_inner.metrics.rejected("overloaded");
                                 let m = reader_inner.max_concurrency;
-                                tokio::spawn(async move { Err(ServiceError::Overloaded(m)) })
+                                tokio::spawn(async move { (Err(ServiceError::Overloaded(m)), 0.0) })
                             }
                         };
                         if job_tx.send(h).await.is_err() {
@@ -548,13 +553,13 @@ impl pb::screening_service_server::ScreeningService for Api {
             let mut docs = 0u64;
             while let Some(h) = job_rx.recv().await {
                 let item = match h.await {
-                    Ok(Ok(r)) => {
-                        api.inner.metrics.request("ScreenStream.document", tonic::Code::Ok, 0.0);
+                    Ok((Ok(r), secs)) => {
+                        api.inner.metrics.request("ScreenStream.document", tonic::Code::Ok, secs);
                         r
                     }
-                    Ok(Err(e)) => {
+                    Ok((Err(e), secs)) => {
                         let s = e.status();
-                        api.inner.metrics.request("ScreenStream.document", s.code(), 0.0);
+                        api.inner.metrics.request("ScreenStream.document", s.code(), secs);
                         pb::ScreenResponse {
                             request_id: format!("{rid}.{docs}"),
                             error: Some(pb::Error { code: s.code() as i32, message: s.message().to_owned() }),
