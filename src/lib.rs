@@ -1,5 +1,11 @@
 //! # mishen (密审): pre-publication confidentiality screening for Chinese documents
 //!
+//! Before the pipeline, [`ingest`] turns document bytes (text in UTF-8/16,
+//! GB18030 or Big5; docx, xlsx, pptx, HTML, PDF, JSON, XML; entries of zip and
+//! tar archives) into one text with provenance, or an `unreadable` reason that
+//! makes the verdict `withhold`. After it, [`report`] writes JSON Lines, SARIF,
+//! HTML or a table, and [`baseline`] drops findings a previous run accepted.
+//!
 //! The pipeline, in the order [`Screener::screen`] runs it:
 //!
 //! 1. [`normalize`]: fold full-width forms, drop zero-width and bidi characters,

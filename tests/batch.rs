@@ -389,6 +389,18 @@ fn unreadable_documents_are_withheld_with_a_reason() {
     }
     let r = run(mishen().args(["screen", "--format", "jsonl"]).arg(dir.path()));
     assert_eq!(r.code, 3);
+
+    // A symbolic link in a tree is reported, not followed and not skipped.
+    #[cfg(unix)]
+    {
+        let t = TempDir::new().unwrap();
+        let outside = write(t.path(), "outside/secret.txt", WITHHOLD_DOC);
+        std::os::unix::fs::symlink(&outside, t.path().join("link.txt")).unwrap();
+        let (_, docs) = jsonl(&[t.path().join("link.txt").parent().unwrap().as_os_str()]);
+        let l = doc(&docs, "link.txt");
+        assert_eq!(l.verdict, "withhold");
+        assert!(l.unreadable.as_deref().unwrap().contains("symbolic link"));
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -335,6 +335,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         eprintln!("mishen: internal error caught at {at}; the document is withheld as unreadable");
     }));
 
+    let stdout_tty = std::io::stdout().is_terminal();
     let progress = if std::io::stderr().is_terminal() {
         let p = indicatif::ProgressBar::new_spinner();
         p.set_style(
@@ -409,7 +410,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         let mut next = 0u64;
         let mut pending: BTreeMap<u64, Result<Done, String>> = BTreeMap::new();
         let mut batch: Vec<Done> = Vec::new();
-        let mut flush = |batch: &mut Vec<Done>, out: &mut Output<_>| -> anyhow::Result<()> {
+        let mut flush = |batch: &mut Vec<Done>, out: &mut Output<std::io::BufWriter<std::io::StdoutLock<'_>>>| -> anyhow::Result<()> {
             if let Some(log) = log.as_mut() {
                 let bodies: Vec<Body> = batch.iter().filter_map(|d| d.audit.clone()).map(Body::Screening).collect();
                 let mut appended = log.append(bodies).context("cannot record the screenings in the audit log")?.into_iter();
@@ -428,7 +429,15 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                     }
                     std::fs::write(&dest, red).with_context(|| format!("cannot write {}", dest.display()))?;
                 }
-                out.document(&d)?;
+                if stdout_tty {
+                    // Same terminal as the bar: clear it while the document is printed.
+                    progress.suspend(|| -> anyhow::Result<()> {
+                        out.document(&d)?;
+                        out.w.flush().map_err(anyhow::Error::from)
+                    })?;
+                } else {
+                    out.document(&d)?;
+                }
                 summary.add(&d.record, d.bytes);
                 worst = worst.max(Some(d.verdict));
                 if a.write_baseline.is_some() {

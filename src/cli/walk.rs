@@ -164,6 +164,15 @@ impl Producer<'_> {
                 }
                 continue;
             }
+            if e.file_type().is_symlink() {
+                // Not followed (it may leave the tree), but not skipped silently either.
+                let why = "symbolic link not followed; screen its target directly".to_owned();
+                let p = Payload::Refused { why, sha256: mishen::screen::sha256_hex(b""), len: 0 };
+                if !self.emit(path.display().to_string(), String::new(), rel, p) {
+                    return false;
+                }
+                continue;
+            }
             if !e.file_type().is_file() || e.file_name() == IGNORE_FILE {
                 continue;
             }

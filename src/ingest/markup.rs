@@ -96,7 +96,7 @@ pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unr
                     for a in e.attributes().flatten() {
                         let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok()?;
                         if !v.trim().is_empty() {
-                            out.push_str(&a.key.local_name().as_ref());
+                            out.push_str(a.key.local_name().as_ref());
                             out.push('=');
                             out.push_str(&v);
                             out.push(' ');
@@ -109,11 +109,7 @@ pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unr
                     Ok(Some(c)) => out.push(c),
                     _ => out.push_str(quick_xml::escape::resolve_xml_entity(&g)?),
                 },
-                Event::End(_) => {
-                    if !out.ends_with('\n') {
-                        out.push('\n');
-                    }
-                }
+                Event::End(_) if !out.ends_with('\n') => out.push('\n'),
                 Event::Eof => break,
                 _ => {}
             }

@@ -51,6 +51,13 @@ impl<'a> Package<'a> {
 
     /// The part's text (UTF-8 or UTF-16 with BOM), `None` when absent.
     fn part(&mut self, name: &str) -> Result<Option<String>, Unreadable> {
+        let Some(buf) = self.raw(name)? else { return Ok(None) };
+        let d = super::text::decode(&buf, None).map_err(|_| Unreadable::corrupt(self.format, format!("part {name} is not UTF-8 XML")))?;
+        Ok(Some(d.text))
+    }
+
+    /// The part's bytes, `None` when absent.
+    fn raw(&mut self, name: &str) -> Result<Option<Vec<u8>>, Unreadable> {
         let format = self.format;
         let mut f = match self.zip.by_name(name) {
             Ok(f) => f,
@@ -74,8 +81,37 @@ impl<'a> Package<'a> {
                 self.limits.max_total_bytes
             )));
         }
-        let d = super::text::decode(&buf, None).map_err(|_| Unreadable::corrupt(format, format!("part {name} is not UTF-8 XML")))?;
-        Ok(Some(d.text))
+        Ok(Some(buf))
+    }
+
+    /// Embedded objects (`word/embeddings/…`, `xl/embeddings/…`, `ppt/embeddings/…`):
+    /// an embedded docx/xlsx/pptx is extracted and appended (its own segments
+    /// are reported as the embedding part); anything else embedded (an OLE
+    /// `.bin`, a legacy `.xls`) is content that cannot be reviewed, so the whole
+    /// document is unreadable.
+    fn embeddings(&mut self, names: &[String], text: &mut String, segs: &mut Vec<Segment>) -> Result<(), Unreadable> {
+        let prefix = match self.format {
+            Format::Docx => "word/embeddings/",
+            Format::Xlsx => "xl/embeddings/",
+            _ => "ppt/embeddings/",
+        };
+        for name in names.iter().filter(|n| n.starts_with(prefix) && !n.ends_with('/')) {
+            let lower = name.to_ascii_lowercase();
+            if !(lower.ends_with(".docx") || lower.ends_with(".xlsx") || lower.ends_with(".pptx")) {
+                return Err(Unreadable::Unsupported(format!("embedded object {name} in a {} (cannot be screened)", self.format.as_str())));
+            }
+            if self.limits.max_depth <= 1 {
+                return Err(Unreadable::Limit(format!("embedded package {name} nested too deep")));
+            }
+            let Some(bytes) = self.raw(name)? else { continue };
+            let inner = Limits { max_depth: self.limits.max_depth - 1, ..self.limits.clone() };
+            let e = super::extract(name, None, &bytes, &inner).map_err(|e| match e {
+                Unreadable::Limit(m) => Unreadable::Limit(m),
+                e => Unreadable::corrupt(self.format, format!("embedded {name}: {e}")),
+            })?;
+            push_segment(text, segs, &e.text, Location::Part(name.clone()));
+        }
+        Ok(())
     }
 }
 
@@ -223,6 +259,7 @@ pub(super) fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
             push_segment(&mut text, &mut segs, &t, Location::Part(name));
         }
     }
+    p.embeddings(&names, &mut text, &mut segs)?;
     Ok(Extracted { text, format: Format::Docx, encoding: None, segments: segs })
 }
 
@@ -247,6 +284,7 @@ pub(super) fn pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
             push_segment(&mut text, &mut segs, &t, Location::Part(name));
         }
     }
+    p.embeddings(&names, &mut text, &mut segs)?;
     Ok(Extracted { text, format: Format::Pptx, encoding: None, segments: segs })
 }
 
@@ -273,6 +311,7 @@ pub(super) fn xlsx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
         let Some(xml) = p.part(&path)? else { continue };
         cells(&xml, &path, &shared, &sheet, &mut text, &mut segs)?;
     }
+    p.embeddings(&p.names(), &mut text, &mut segs)?;
     Ok(Extracted { text, format: f, encoding: None, segments: segs })
 }
 
@@ -469,6 +508,28 @@ pub(crate) mod tests {
         let e = pptx(&bytes, &Limits::default()).unwrap();
         assert_eq!(e.text, "第一页\n\n第二页\n\n第十页");
         assert_eq!(e.location_at(e.text.find("第十").unwrap()), Some(&Location::Slide(10)));
+    }
+
+    #[test]
+    fn embedded_packages_are_screened_and_other_objects_are_not_published() {
+        let inner = package(&[("word/document.xml", &format!(r#"<w:document {W}><w:body><w:p><w:r><w:t>嵌入的电话13912345678</w:t></w:r></w:p></w:body></w:document>"#))]);
+        let doc = format!(r#"<w:document {W}><w:body><w:p><w:r><w:t>正文</w:t></w:r></w:p></w:body></w:document>"#);
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default();
+        w.start_file("word/document.xml", o).unwrap();
+        w.write_all(doc.as_bytes()).unwrap();
+        w.start_file("word/embeddings/Microsoft_Word_Document.docx", o).unwrap();
+        w.write_all(&inner).unwrap();
+        let outer = w.finish().unwrap().into_inner();
+        let e = docx(&outer, &Limits::default()).unwrap();
+        let at = e.text.find("13912345678").expect("embedded text screened");
+        assert_eq!(e.location_at(at), Some(&Location::Part("word/embeddings/Microsoft_Word_Document.docx".into())));
+        let shallow = Limits { max_depth: 1, ..Limits::default() };
+        assert!(matches!(docx(&outer, &shallow), Err(Unreadable::Limit(_))));
+
+        let ole = package(&[("word/document.xml", &doc), ("word/embeddings/oleObject1.bin", "\u{1}")]);
+        let err = docx(&ole, &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("embedded object word/embeddings/oleObject1.bin"), "{err}");
     }
 
     #[test]

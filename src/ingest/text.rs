@@ -97,10 +97,8 @@ fn undeclared(bytes: &[u8]) -> Result<Decoded, Unreadable> {
                 }
                 return Err(Unreadable::Binary);
             }
-            if utf8_is_probably_cjk(t) {
-                if let Some(d) = cjk_competition(bytes) {
-                    return Ok(d);
-                }
+            if let Some(d) = utf8_is_probably_cjk(t).then(|| cjk_competition(bytes)).flatten() {
+                return Ok(d);
             }
             return Ok(Decoded { text: t.to_owned(), encoding: UTF_8.name(), method: Method::Utf8 });
         }
@@ -133,11 +131,9 @@ fn undeclared(bytes: &[u8]) -> Result<Decoded, Unreadable> {
         Ok(d) => Ok(d),
         Err(first) => {
             // The guess fails: a clean CJK decoding still wins over giving up.
-            for enc in [GB18030, BIG5] {
-                if enc != guess {
-                    if let Ok(d) = strict(enc, bytes, Method::Detected) {
-                        return Ok(d);
-                    }
+            for enc in [GB18030, BIG5].into_iter().filter(|e| *e != guess) {
+                if let Ok(d) = strict(enc, bytes, Method::Detected) {
+                    return Ok(d);
                 }
             }
             Err(first)
@@ -207,7 +203,7 @@ fn looks_like_damaged_utf8(bytes: &[u8]) -> bool {
 
 /// UTF-16 without a BOM: NUL bytes (the high byte of ASCII characters) on one parity.
 fn utf16_by_nuls(bytes: &[u8]) -> Option<Decoded> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let even = bytes.iter().step_by(2).filter(|b| **b == 0).count();

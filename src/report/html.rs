@@ -47,6 +47,7 @@ mark.cat-state_secret{background:#ffcdd2}
 mark.cat-trade_secret{background:#e1bee7}
 mark.cat-personal_data{background:#fff59d}
 mark.act-allow{background:#c8e6c9}
+mark.hl.off{background:none;outline:none}
 .hidden{display:none}
 footer{margin:1em;color:#555}
 "#;
