@@ -140,9 +140,14 @@ impl Writer {
                     && !stop
                     && last_cp.elapsed() >= iv
                 {
-                    log.checkpoint()?;
+                    // A failed timed checkpoint (disk full, I/O error) must not
+                    // stop the writer: records keep being appended (or refused,
+                    // each with its error) and the checkpoint is retried.
+                    match log.checkpoint() {
+                        Ok(_) => dirty = false,
+                        Err(e) => tracing::error!(error = %e, "timed audit checkpoint failed; retrying at the next interval"),
+                    }
                     last_cp = Instant::now();
-                    dirty = false;
                 }
             }
             // Requests sent after this point fail: their reply channel is dropped.
