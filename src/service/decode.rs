@@ -9,7 +9,6 @@
 //!   (encrypted, scanned, corrupt, over a limit) is [`Decoded::Unreadable`]: the
 //!   caller withholds it and records why.
 
-use encoding_rs::{Encoding, UTF_8};
 
 /// Media types read as plain text.
 pub const TEXT_MEDIA_TYPES: &[&str] =
@@ -27,6 +26,9 @@ pub enum DecodeError {
     /// An unknown encoding label.
     #[error("unknown encoding {0:?} (use a WHATWG label such as utf-8, gb18030, gbk, big5, utf-16le)")]
     Encoding(String),
+    /// Decoded, but not text (NUL bytes, control characters).
+    #[error("not a text document: {0}")]
+    NotText(String),
     /// Bytes that are not valid in the encoding.
     #[error("invalid {encoding} at byte {offset}")]
     Malformed {
@@ -52,7 +54,7 @@ pub enum Decoded {
 /// for the others (`max_bytes` bounds the extracted text and any package part).
 pub fn decode_document(content: &[u8], media_type: &str, encoding: &str, max_bytes: usize) -> Result<Decoded, DecodeError> {
     use crate::ingest::{self, Format, Unreadable};
-    let (ty, _) = parse_media_type(media_type);
+    let ty = media_type_name(media_type);
     if ty.is_empty() || TEXT_MEDIA_TYPES.contains(&ty.as_str()) {
         return decode(content, media_type, encoding).map(|(t, _)| Decoded::Text(t));
     }
@@ -78,61 +80,34 @@ pub fn decode_document(content: &[u8], media_type: &str, encoding: &str, max_byt
     }
 }
 
-/// Splits `text/plain; charset=gbk` into the type and the charset parameter.
-fn parse_media_type(mt: &str) -> (String, Option<String>) {
-    let mut parts = mt.split(';');
-    let ty = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let charset = parts.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        (k.trim().eq_ignore_ascii_case("charset")).then(|| v.trim().trim_matches('"').to_owned())
-    });
-    (ty, charset)
+/// `text/plain` of `text/plain; charset=gbk`, lower-case.
+fn media_type_name(mt: &str) -> String {
+    mt.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-/// Decodes `content` as `media_type` (default `text/plain`) in `encoding`
+/// Decodes `content` as a text media type (default `text/plain`) in `encoding`
 /// (default UTF-8; a `charset` parameter of the media type counts as a
-/// declaration). Returns the text and the name of the encoding used.
+/// declaration), strictly, through [`crate::ingest::text::decode`]. Returns
+/// the text and the name of the encoding used.
 pub fn decode(content: &[u8], media_type: &str, encoding: &str) -> Result<(String, &'static str), DecodeError> {
-    let (ty, charset) = parse_media_type(media_type);
+    use crate::ingest::{Format, Unreadable, text};
+    let ty = media_type_name(media_type);
     if !ty.is_empty() && !TEXT_MEDIA_TYPES.contains(&ty.as_str()) {
         return Err(DecodeError::MediaType(ty));
     }
     if content.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let declared = match (encoding.trim(), charset) {
-        ("", None) => None,
-        ("", Some(c)) => Some(c),
-        (e, _) => Some(e.to_owned()),
-    };
-    let (enc, skip) = match Encoding::for_bom(content) {
-        Some((e, n)) => (e, n),
-        None => match declared {
-            Some(l) => (Encoding::for_label(l.as_bytes()).ok_or(DecodeError::Encoding(l))?, 0),
-            None => (UTF_8, 0),
-        },
-    };
-    let body = &content[skip..];
-    if enc == UTF_8 {
-        return match std::str::from_utf8(body) {
-            Ok(t) => Ok((t.to_owned(), enc.name())),
-            Err(e) => Err(DecodeError::Malformed { encoding: enc.name(), offset: skip + e.valid_up_to() }),
-        };
-    }
-    let mut dec = enc.new_decoder_without_bom_handling();
-    let cap = dec
-        .max_utf8_buffer_length_without_replacement(body.len())
-        .unwrap_or(body.len().saturating_mul(3));
-    let mut out = String::with_capacity(cap);
-    let (res, read) = dec.decode_to_string_without_replacement(body, &mut out, true);
-    match res {
-        encoding_rs::DecoderResult::InputEmpty => Ok((out, enc.name())),
-        encoding_rs::DecoderResult::Malformed(bad, after) => Err(DecodeError::Malformed {
-            encoding: enc.name(),
-            offset: skip + read.saturating_sub(usize::from(bad) + usize::from(after)),
-        }),
-        // The buffer was sized for the worst case.
-        encoding_rs::DecoderResult::OutputFull => Err(DecodeError::Malformed { encoding: enc.name(), offset: skip + read }),
+    // The service never guesses: undeclared text is UTF-8 (a BOM still wins).
+    let declared = Some(encoding.trim())
+        .filter(|e| !e.is_empty())
+        .or_else(|| Format::charset_of_hint(media_type))
+        .unwrap_or("utf-8");
+    match text::decode(content, Some(declared)) {
+        Ok(d) => Ok((d.text, d.encoding)),
+        Err(Unreadable::UnknownEncoding(l)) => Err(DecodeError::Encoding(l)),
+        Err(Unreadable::Malformed { encoding, offset }) => Err(DecodeError::Malformed { encoding, offset }),
+        Err(e) => Err(DecodeError::NotText(e.to_string())),
     }
 }
 
