@@ -162,34 +162,36 @@ fn screen_work(
         title: meta_field("title", &req.title)?,
         doc_number: meta_field("doc_number", &req.doc_number)?,
     };
-    let (text, extracted, raw_sha, bytes) = match req.document {
+    // `text` is None for a document of a supported type that cannot be read:
+    // it is withheld with the reason, and recorded like any other screening.
+    let (text, extracted, screening, bytes) = match req.document {
         Some(Document::Text(t)) if !t.is_empty() => {
             let n = t.len() as u64;
-            (t, None, None, n)
+            let screening = screen_text(s, inner, &t);
+            (Some(t), None, screening, n)
         }
         Some(Document::Content(b)) if !b.is_empty() => {
-            let sha = crate::screen::sha256_hex(&b);
-            match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
-                decode::Decoded::Text(t) => (t, None, Some(sha), b.len() as u64),
-                decode::Decoded::Extracted(mut e) => (std::mem::take(&mut e.text), Some(e), Some(sha), b.len() as u64),
-                decode::Decoded::Unreadable(why) => {
-                    let fails = pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) != pb::FailOn::Never;
-                    return Ok(unreadable_work(s, inner, req.document_id, &b, &why, &meta, rid, fails));
-                }
-            }
+            let (text, extracted, mut screening) =
+                match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
+                    decode::Decoded::Text(t) => {
+                        let r = screen_text(s, inner, &t);
+                        (Some(t), None, r)
+                    }
+                    decode::Decoded::Extracted(mut e) => {
+                        let t = std::mem::take(&mut e.text);
+                        let r = screen_text(s, inner, &t);
+                        (Some(t), Some(e), r)
+                    }
+                    decode::Decoded::Unreadable(why) => (None, None, s.unreadable(&b, &why)),
+                };
+            // The hash of the bytes as given, not of their decoding.
+            screening.content_sha256 = crate::screen::sha256_hex(&b);
+            (text, extracted, screening, b.len() as u64)
         }
         _ => return Err(decode::DecodeError::Empty.into()),
     };
-    if let Some(m) = inner.panic_marker.as_deref()
-        && text.contains(m)
-    {
-        panic!("injected panic (testing aid)");
-    }
-    let mut screening = s.screen(&text);
-    if let Some(h) = raw_sha {
-        screening.content_sha256 = h;
-    }
-    if !cats.is_empty() {
+    let mut screening = screening;
+    if !cats.is_empty() && text.is_some() {
         screening.findings.retain(|f| cats.contains(&f.category));
         screening.decision = crate::verdict::decide(&screening.findings);
     }
@@ -200,29 +202,33 @@ fn screen_work(
         pb::FailOn::Withhold => verdict >= Verdict::Withhold,
         pb::FailOn::Redact | pb::FailOn::Unspecified => verdict >= Verdict::Redact,
     };
-    let redacted_text =
-        (options.return_redacted_text && verdict != Verdict::Withhold).then(|| s.redact(&text, &screening));
-    let findings = finding_records(&text, &screening.findings, policy.mask)
-        .into_iter()
-        .zip(&screening.findings)
-        .map(|(f, raw)| pb::Finding {
-            source: extracted.as_ref().and_then(|e| e.location_at(raw.span.start)).map(source_pb),
-            action: action_pb(&f.action).into(),
-            rule: f.rule,
-            category: f.category,
-            kind: f.kind,
-            start: f.start as u64,
-            end: f.end as u64,
-            byte_start: f.byte_start as u64,
-            byte_end: f.byte_end as u64,
-            line: f.line as u64,
-            column: f.column as u64,
-            confidence: f.confidence,
-            basis: f.basis,
-            excerpt: f.excerpt,
-            explanation: f.explanation,
-        })
-        .collect();
+    let redacted_text = match &text {
+        Some(t) if options.return_redacted_text && verdict != Verdict::Withhold => Some(s.redact(t, &screening)),
+        _ => None,
+    };
+    let findings = text.as_deref().map_or_else(Vec::new, |t| {
+        finding_records(t, &screening.findings, policy.mask)
+            .into_iter()
+            .zip(&screening.findings)
+            .map(|(f, raw)| pb::Finding {
+                source: extracted.as_ref().and_then(|e| e.location_at(raw.span.start)).map(source_pb),
+                action: action_pb(&f.action).into(),
+                rule: f.rule,
+                category: f.category,
+                kind: f.kind,
+                start: f.start as u64,
+                end: f.end as u64,
+                byte_start: f.byte_start as u64,
+                byte_end: f.byte_end as u64,
+                line: f.line as u64,
+                column: f.column as u64,
+                confidence: f.confidence,
+                basis: f.basis,
+                excerpt: f.excerpt,
+                explanation: f.explanation,
+            })
+            .collect()
+    });
     let reasons = screening
         .decision
         .reasons
@@ -234,7 +240,7 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body(Some(&text), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
+    let body = screening_body(text.as_deref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
     let response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
@@ -244,12 +250,22 @@ fn screen_work(
         audit: None,
         content_sha256: screening.content_sha256.clone(),
         rules_sha256: s.rules_sha256().to_owned(),
-        chars: text.chars().count() as u64,
+        chars: body.document.chars,
         fails,
         request_id: rid.to_owned(),
         error: None,
     };
     Ok(Screened { response, body: Body::Screening(body), verdict })
+}
+
+/// Screens decoded text (and trips the testing aid's panic marker).
+fn screen_text(s: &Screener, inner: &Inner, text: &str) -> crate::Screening {
+    if let Some(m) = inner.panic_marker.as_deref()
+        && text.contains(m)
+    {
+        panic!("injected panic (testing aid)");
+    }
+    s.screen(text)
 }
 
 fn source_pb(l: &crate::ingest::Location) -> pb::Source {
@@ -263,46 +279,6 @@ fn source_pb(l: &crate::ingest::Location) -> pb::Source {
             Location::Part(p) => L::Part(p.clone()),
         }),
     }
-}
-
-/// A document of a supported type that cannot be screened: withheld, with the
-/// reason, and recorded like any other screening.
-#[allow(clippy::too_many_arguments)]
-fn unreadable_work(
-    s: &Screener,
-    inner: &Inner,
-    document_id: String,
-    bytes: &[u8],
-    why: &str,
-    meta: &DocMeta,
-    rid: &str,
-    fails: bool,
-) -> Screened {
-    let screening = s.unreadable(bytes, why);
-    let policy = &s.pack().policy;
-    let body = screening_body(None, bytes.len() as u64, &screening, s.rules_sha256(), &inner.log_key, meta, policy.mask);
-    let reasons = screening
-        .decision
-        .reasons
-        .iter()
-        .map(|r| pb::Reason {
-            category: r.category.clone(),
-            action: action_pb(&r.action).into(),
-            basis: r.basis.clone(),
-            summary: r.summary.clone(),
-        })
-        .collect();
-    let response = pb::ScreenResponse {
-        document_id,
-        verdict: pb::Verdict::Withhold.into(),
-        reasons,
-        content_sha256: screening.content_sha256.clone(),
-        rules_sha256: s.rules_sha256().to_owned(),
-        fails,
-        request_id: rid.to_owned(),
-        ..Default::default()
-    };
-    Screened { response, body: Body::Screening(body), verdict: Verdict::Withhold }
 }
 
 /// Screens one request end to end: permit, engine pool, audit record.
