@@ -57,7 +57,12 @@ fn documents() -> Vec<String> {
 
 /// CPU seconds (user + system) this process has used, from /proc (Linux).
 fn cpu_secs() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
+    proc_cpu_secs("self")
+}
+
+/// CPU seconds (user + system) process `pid` (or `self`) has used, from /proc.
+fn proc_cpu_secs(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {
             // Fields after the command name: utime and stime are the 12th and 13th.
@@ -172,20 +177,21 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
-fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
-    let s = Screener::embedded().expect("rules");
+/// Runs `work(document)` on `threads` threads over the documents, round robin,
+/// for `dur`: a row with the documents done, wall time and process CPU.
+fn in_process_row(name: String, docs: &[String], dur: Duration, threads: usize, work: impl Fn(&str) + Sync) -> Row {
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let cpu0 = cpu_secs();
     let counts: Vec<u64> = std::thread::scope(|sc| {
         let hs: Vec<_> = (0..threads)
             .map(|t| {
-                let (s, stop) = (&s, &stop);
+                let (stop, work) = (&stop, &work);
                 sc.spawn(move || {
                     let mut n = 0u64;
                     let mut k = t;
                     while !stop.load(Ordering::Relaxed) {
-                        std::hint::black_box(s.screen(&docs[k % docs.len()]));
+                        work(&docs[k % docs.len()]);
                         k += threads;
                         n += 1;
                     }
@@ -198,7 +204,7 @@ fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
         hs.into_iter().map(|h| h.join().expect("thread")).collect()
     });
     Row {
-        name: format!("in-process Screener::screen, {threads} thread{}", if threads == 1 { "" } else { "s" }),
+        name,
         docs: counts.iter().sum(),
         secs: started.elapsed().as_secs_f64(),
         cpu: cpu_secs() - cpu0,
@@ -206,6 +212,14 @@ fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
         p50_ms: f64::NAN,
         p99_ms: f64::NAN,
     }
+}
+
+fn in_process(docs: &[String], dur: Duration, threads: usize) -> Row {
+    let s = Screener::embedded().expect("rules");
+    let name = format!("in-process Screener::screen, {threads} thread{}", if threads == 1 { "" } else { "s" });
+    in_process_row(name, docs, dur, threads, |text| {
+        std::hint::black_box(s.screen(text));
+    })
 }
 
 /// The same work as the service without gRPC: screen, build the audit record,
@@ -217,42 +231,13 @@ fn in_process_audited(docs: &[String], dur: Duration, dir: &Path) -> Row {
     let log = mishen::audit::AuditLog::open(dir, "bench").expect("log");
     let key = log.keys().log_key.clone();
     let writer = mishen::audit::writer::Writer::spawn(log, 256, Some(Duration::from_secs(5)));
-    let threads = 32;
-    let stop = AtomicBool::new(false);
-    let started = Instant::now();
-    let cpu0 = cpu_secs();
-    let counts: Vec<u64> = std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..threads)
-            .map(|t| {
-                let (s, stop, key, w) = (&s, &stop, &key, writer.handle());
-                sc.spawn(move || {
-                    let mut n = 0u64;
-                    let mut k = t;
-                    while !stop.load(Ordering::Relaxed) {
-                        let text = &docs[k % docs.len()];
-                        let r = s.screen(text);
-                        let body = screening_body(Some(text), text.len() as u64, &r, s.rules_sha256(), key, &DocMeta::default(), '■');
-                        w.append(Body::Screening(body)).expect("append");
-                        k += threads;
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        std::thread::sleep(dur);
-        stop.store(true, Ordering::Relaxed);
-        hs.into_iter().map(|h| h.join().expect("thread")).collect()
+    let handle = writer.handle();
+    let row = in_process_row("in-process screen + durable audit record, 32 threads".into(), docs, dur, 32, |text| {
+        let r = s.screen(text);
+        let body = screening_body(Some(text), text.len() as u64, &r, s.rules_sha256(), &key, &DocMeta::default(), '■');
+        handle.append(Body::Screening(body)).expect("append");
     });
-    let row = Row {
-        name: "in-process screen + durable audit record, 32 threads".into(),
-        docs: counts.iter().sum(),
-        secs: started.elapsed().as_secs_f64(),
-        cpu: cpu_secs() - cpu0,
-        server_cpu: f64::NAN,
-        p50_ms: f64::NAN,
-        p99_ms: f64::NAN,
-    };
+    drop(handle);
     writer.close().expect("close");
     row
 }
@@ -297,16 +282,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .expect("admin address");
     let pid = child.id();
-    let server_cpu = move || -> f64 {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                let rest = &s[s.rfind(')')? + 2..];
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-            })
-            .unwrap_or(f64::NAN)
-    };
+    let server_cpu = move || proc_cpu_secs(&pid.to_string());
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let service_rows = rt.block_on(async {
