@@ -89,6 +89,12 @@ impl Tokenizer {
         }
     }
 
+    /// jieba's frequency count for a dictionary word (1 for other text).
+    pub fn freq(&self, word: &str) -> usize {
+        // For a dictionary word the suggested frequency is its own count (+1).
+        self.jieba.suggest_freq(word).saturating_sub(1).max(1)
+    }
+
     /// The dictionary tag of a dictionary word (cached per thread).
     pub fn dict_tag(&self, word: &str) -> &'static str {
         thread_local! {

@@ -190,6 +190,14 @@ struct Scratch {
     scored: Vec<(NameHit, Signal)>,
 }
 
+/// What a full name known to the dictionary adds to a hypothesis' score: with
+/// clean edges it passes the threshold without context.
+const KNOWN_NAME: f64 = 0.25;
+
+/// A dictionary word this frequent (in jieba's counts) is an ordinary word, not
+/// a given name (水平 13,880; 素质 4,263; the given name 海燕 is tagged nr).
+const COMMON_WORD_FREQ: usize = 800;
+
 /// Characters of context the tagger sees before an anchor.
 const WINDOW_BEFORE: usize = 3;
 /// Characters the tagger sees from an anchor on (surname, given name, spare).
@@ -319,6 +327,45 @@ impl NameDetector {
         d.single = CharSet::from_iter(single);
         d.never_given = CharSet::from_iter(never);
         d
+    }
+
+    /// True for a dictionary word tagged as a person's name (`nr`, `nrfg`,
+    /// `nrt`) with the shape of a full name: a single surname and two given-name
+    /// characters, a compound surname and one or two, or three or more
+    /// characters of transliteration. Two-character `nr` words are left out:
+    /// the dictionary tags many ordinary words so (明白, 阳光, 师生).
+    fn known_name(&self, tok: &Tokenizer, name: &str, sl: usize, sig: Signal) -> bool {
+        if !matches!(sig, Signal::DictNr | Signal::Translit | Signal::Part | Signal::SplitNr | Signal::Split) {
+            return false;
+        }
+        let plain = name.chars().filter(|&c| c != '·').count();
+        let shape = if sig == Signal::Translit {
+            plain >= 3
+        } else {
+            let n = name.chars().count();
+            let single = sl > 0 && sl == name.chars().next().map_or(0, char::len_utf8);
+            (single && n == 3) || (!single && sl > 0 && (3..=4).contains(&n))
+                || (n >= 3 && name.chars().all(|c| self.translit.contains(&c)))
+        };
+        if !shape || !(sig == Signal::DictNr || (tok.has_word(name) && tok.dict_tag(name).starts_with("nr"))) {
+            return false;
+        }
+        if sig == Signal::Translit || sl == 0 {
+            // jieba's `nrt` also covers places and brands (南斯拉夫, 菲亚特): only
+            // a dotted name (卡洛斯·阿马特) is a person for certain.
+            return name.contains('·');
+        }
+        // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔):
+        // a known Chinese name uses common given-name characters.
+        if !name[sl..].chars().all(|c| self.common_given.contains(&c)) {
+            return false;
+        }
+        // The dictionary also tags some ordinary words `nr` (高水平, 高端化, 安全观):
+        // a known name is not an ordinary word after its surname (高|水平) nor
+        // an ordinary word plus a character (高端|化, 安全|观).
+        let common_word = |w: &str, min: usize| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= min;
+        let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
+        !common_word(&name[sl..], COMMON_WORD_FREQ) && !common_word(&name[..sl + g1], COMMON_WORD_FREQ / 4)
     }
 
     /// Words the tokenizer should keep whole (context and stop words).
@@ -460,6 +507,27 @@ impl NameDetector {
         }
         hits.extend(added);
         hits.sort_by_key(|h| h.start);
+        // One name, one role across the document: a private person anywhere makes
+        // every occurrence private; otherwise an official's title anywhere makes
+        // the bare occurrences official (焦裕禄同志… 像焦裕禄那样).
+        let mut roles: Vec<(&str, Role)> = Vec::new();
+        for h in hits.iter().filter(|h| h.score >= min_score && h.role != Role::Unknown) {
+            let name = &text[h.start..h.end];
+            match roles.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, r)) if h.role == Role::Private => *r = Role::Private,
+                Some(_) => {}
+                None => roles.push((name, h.role)),
+            }
+        }
+        for h in hits.iter_mut().filter(|h| h.score >= min_score) {
+            let name = &text[h.start..h.end];
+            if let Some(&(_, r)) = roles.iter().find(|(n, _)| *n == name) {
+                if r != h.role {
+                    h.role = r;
+                    h.why.push_str(if r == Role::Private { "; private person elsewhere in the document" } else { "; official elsewhere in the document" });
+                }
+            }
+        }
     }
 
     /// True when the text right after a one-character given name could continue
@@ -629,7 +697,15 @@ impl NameDetector {
                 run = Some((rs, n + usize::from(c != '·')));
             } else if let Some((rs, n)) = run.take() {
                 let re = text[..i].trim_end_matches('·').len();
-                if n >= 3 && !text[rs..re].ends_with('·') {
+                // Two characters (科尔, 库克) only right after a title or label.
+                // Not when the second character starts a word with the next one
+                // (干部科|科长).
+                let titled = || {
+                    let second = text[rs..re].char_indices().nth(1).map_or(re, |(i, _)| rs + i);
+                    let word_after = text[re..].chars().next().is_some_and(|c| tok.has_word(&text[second..re + c.len_utf8()]));
+                    !word_after && self.ctx_before(text, rs).is_some_and(|(_, r)| r != CtxRole::Neutral)
+                };
+                if (n >= 3 || (n == 2 && titled())) && !text[rs..re].ends_with('·') {
                     runs.push((rs, re));
                 }
             }
@@ -969,6 +1045,15 @@ impl NameDetector {
             }
         }
         let sl = self.surname_len(compact).unwrap_or(0);
+        // A full name that jieba's dictionary knows as a person's (邓小平/nr,
+        // 叶钊颖/nr, 基里延科/nr, 克林斯曼/nrt): well-known people, who are named
+        // in running text without labels or titles.
+        if self.known_name(tok, compact, sl, sig) {
+            score += KNOWN_NAME;
+            if explain {
+                why.push("a person's full name in the dictionary".into());
+            }
+        }
         if sig == Signal::Translit {
             // The given-name prior is for Chinese names only.
         } else if compact[sl..]
