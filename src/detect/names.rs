@@ -1001,12 +1001,18 @@ impl NameDetector {
                     }
                 }
             }
-            let mut seg = Vec::new();
-            tok.segment_into(&plain, &mut seg);
-            if seg.iter().any(|t| t.word.chars().count() >= 2 && !tok.tag_of(t).starts_with("nr") && tok.tag_of(t) != "x") {
-                return None;
-            }
             dotted = compact.contains('·');
+            let plain_word = |t: &Token| t.word.chars().count() >= 2 && !tok.tag_of(t).starts_with("nr") && tok.tag_of(t) != "x";
+            let mut seg = Vec::new();
+            // 卡洛斯·阿马特, 科菲·安南: the dot marks a foreign person's name (the
+            // dictionary's tags for the parts are no help: 芭芭拉/z, 安南/ns); the
+            // stop list above still rules out places.
+            if !dotted {
+                tok.segment_into(&plain, &mut seg);
+                if seg.iter().any(plain_word) {
+                    return None;
+                }
+            }
         } else if !(2..=4).contains(&n) {
             return None;
         }
