@@ -66,6 +66,7 @@ enum Signal {
     SplitNr,
     Spaced,
     DictWord,
+    Titled,
 }
 
 impl Signal {
@@ -75,7 +76,7 @@ impl Signal {
             Signal::Oov | Signal::SplitNr => 0.4,
             Signal::DictNr | Signal::Part | Signal::Split | Signal::Spaced | Signal::Extend => 0.3,
             Signal::SplitDict => 0.2,
-            Signal::Translit => 0.3,
+            Signal::Translit | Signal::Titled => 0.3,
             Signal::DictWord => 0.05,
         }
     }
@@ -92,6 +93,7 @@ impl Signal {
             Signal::SplitDict => "surname token + dictionary word",
             Signal::Translit => "transliterated foreign name",
             Signal::DictWord => "dictionary word",
+            Signal::Titled => "unseen word or name right after a title",
         }
     }
 }
@@ -366,6 +368,24 @@ impl NameDetector {
         let common_word = |w: &str, min: usize| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= min;
         let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
         !common_word(&name[sl..], COMMON_WORD_FREQ) && !common_word(&name[..sl + g1], COMMON_WORD_FREQ / 4)
+    }
+
+    /// True when token `t` (at byte `at` of `text`) follows a title or label and
+    /// looks like a name on its own: two to five Han characters that jieba knows
+    /// as a person's name, or unseen ones that are all transliteration
+    /// characters.
+    fn titled(&self, tok: &Tokenizer, text: &str, at: usize, t: &Token) -> bool {
+        let n = t.word.chars().count();
+        if !(2..=5).contains(&n) || !t.word.chars().all(is_han) || !text[..at].chars().next_back().is_some_and(|c| self.before_last.contains(&c)) {
+            return false;
+        }
+        if self.stop.contains(t.word) || self.before.contains_key(t.word) || self.after.contains_key(t.word) {
+            return false;
+        }
+        // An unseen word after a noun like 群众 is as often a verb phrase (群众|开着),
+        // so only a title or a label counts, and the word must look like a name.
+        let known = if tok.has_word(t.word) { tok.dict_tag(t.word).starts_with("nr") } else { t.word.chars().all(|c| self.translit.contains(&c)) };
+        known && matches!(self.ctx_before(text, at), Some((w, CtxRole::Official | CtxRole::Label)) if w.chars().count() >= 2)
     }
 
     /// Words the tokenizer should keep whole (context and stop words).
@@ -713,6 +733,9 @@ impl NameDetector {
                 if let Some((pi, pc)) = prev {
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
+                    } else if self.before_last.contains(&pc) && is_han(c) && self.ctx_before(text, i).is_some_and(|(w, r)| r != CtxRole::Neutral && w.chars().count() >= 2) {
+                        // Right after a title: a name without a surname may follow.
+                        anchors.push(i);
                     }
                 }
                 prev = Some((i, c));
@@ -784,6 +807,11 @@ impl NameDetector {
             let w = t.word;
             // Cheap rejection: no surname where a hypothesis could start.
             let Some(c0) = w.chars().next() else { continue };
+            // A foreign or unusual name right after a title (法国总理若斯潘,
+            // 教练扎加洛): no surname, but the title says a person follows.
+            if self.titled(tok, text, base + t.start, t) {
+                cands.push((t.start, t.end, Signal::Titled));
+            }
             let head = self.single.contains(&c0) || self.compound_first.contains(&c0);
             if !head && !(w.len() > 6 && w.chars().any(|c| self.single.contains(&c))) {
                 continue;
