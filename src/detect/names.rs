@@ -130,6 +130,8 @@ pub struct NameDetector {
     /// first characters of after-words: cheap rejections before any string lookup.
     compound_first: CharSet,
     before_last: CharSet,
+    /// Last characters of the titles and labels (official or label before-words).
+    title_last: CharSet,
     after_first: CharSet,
     /// Diagnostics: keep every scored hypothesis, overlapping ones too.
     pub keep_all: bool,
@@ -267,6 +269,7 @@ impl NameDetector {
             max_after: 1,
             compound_first: CharSet::default(),
             before_last: CharSet::default(),
+            title_last: CharSet::default(),
             after_first: CharSet::default(),
             keep_all: false,
         };
@@ -325,6 +328,12 @@ impl NameDetector {
         d.breaks = CharSet::from_iter("。，,；;：:！!？?\n\r\t（）()“”\"《》【】[]「」|".chars());
         d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
         d.before_last = CharSet::from_iter(d.before.keys().filter_map(|w| w.chars().next_back()));
+        d.title_last = CharSet::from_iter(
+            d.before
+                .iter()
+                .filter(|(w, r)| matches!(r, CtxRole::Official | CtxRole::Label) && w.chars().count() >= 2)
+                .filter_map(|(w, _)| w.chars().next_back()),
+        );
         d.after_first = CharSet::from_iter(d.after.keys().filter_map(|w| w.chars().next()));
         d.single = CharSet::from_iter(single);
         d.never_given = CharSet::from_iter(never);
@@ -376,7 +385,7 @@ impl NameDetector {
     /// characters.
     fn titled(&self, tok: &Tokenizer, text: &str, at: usize, t: &Token) -> bool {
         let n = t.word.chars().count();
-        if !(2..=5).contains(&n) || !t.word.chars().all(is_han) || !text[..at].chars().next_back().is_some_and(|c| self.before_last.contains(&c)) {
+        if !(2..=5).contains(&n) || !text[..at].chars().next_back().is_some_and(|c| self.title_last.contains(&c)) || !t.word.chars().all(is_han) {
             return false;
         }
         if self.stop.contains(t.word) || self.before.contains_key(t.word) || self.after.contains_key(t.word) {
@@ -733,8 +742,13 @@ impl NameDetector {
                 if let Some((pi, pc)) = prev {
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
-                    } else if self.before_last.contains(&pc) && is_han(c) && self.ctx_before(text, i).is_some_and(|(w, r)| r != CtxRole::Neutral && w.chars().count() >= 2) {
-                        // Right after a title: a name without a surname may follow.
+                    } else if self.title_last.contains(&pc)
+                        && (self.translit.contains(&c) || !(self.single.contains(&c) || self.compound_first.contains(&c)))
+                        && is_han(c)
+                        && self.ctx_before(text, i).is_some_and(|(w, r)| matches!(r, CtxRole::Official | CtxRole::Label) && w.chars().count() >= 2)
+                    {
+                        // Right after a title, a name without a surname may follow
+                        // (names with one are anchored above).
                         anchors.push(i);
                     }
                 }
