@@ -174,7 +174,7 @@ impl std::fmt::Debug for CharSet {
 }
 
 /// Characters that make up transliterated foreign names (GB/T 17693 usage).
-const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契得";
+const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契得若";
 
 /// Words that follow an organization's name, never a person's.
 const ORG_SUFFIXES: &[&str] = &[
@@ -743,12 +743,11 @@ impl NameDetector {
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
                     } else if self.title_last.contains(&pc)
-                        && (self.translit.contains(&c) || !(self.single.contains(&c) || self.compound_first.contains(&c)))
-                        && is_han(c)
+                        && self.translit.contains(&c)
                         && self.ctx_before(text, i).is_some_and(|(w, r)| matches!(r, CtxRole::Official | CtxRole::Label) && w.chars().count() >= 2)
                     {
-                        // Right after a title, a name without a surname may follow
-                        // (names with one are anchored above).
+                        // Right after a title, a foreign name may follow (names
+                        // with a surname are anchored above).
                         anchors.push(i);
                     }
                 }
