@@ -109,7 +109,7 @@ fn priority(k: Kind) -> u8 {
         Kind::ClassificationMark | Kind::TradeSecretMark => 9,
         Kind::ResidentId => 8,
         Kind::BankCard => 7,
-        Kind::Passport => 6,
+        Kind::Passport | Kind::OtherId => 6,
         Kind::Phone => 5,
         Kind::Email => 5,
         Kind::SecretTerm => 4,

@@ -33,6 +33,9 @@ pub enum Kind {
     BankCard,
     /// Passport number.
     Passport,
+    /// Another identifier of a person, known by its label: certificate,
+    /// registration, licence, exam-ticket, student or employee number.
+    OtherId,
     /// A private person's street address.
     Address,
     /// 密级标志 (classification marking).
@@ -49,13 +52,14 @@ pub enum Kind {
 
 impl Kind {
     /// All kinds, in contract order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::PersonName,
         Kind::ResidentId,
         Kind::Phone,
         Kind::Email,
         Kind::BankCard,
         Kind::Passport,
+        Kind::OtherId,
         Kind::Address,
         Kind::ClassificationMark,
         Kind::SecretTerm,
@@ -73,6 +77,7 @@ impl Kind {
             Kind::Email => "email",
             Kind::BankCard => "bank_card",
             Kind::Passport => "passport",
+            Kind::OtherId => "other_id",
             Kind::Address => "address",
             Kind::ClassificationMark => "classification_mark",
             Kind::SecretTerm => "secret_term",
