@@ -124,8 +124,11 @@ pub struct NameDetector {
     translit: CharSet,
     /// First characters of [`ORG_SUFFIXES`].
     org_first: CharSet,
-    max_before: usize,
-    max_after: usize,
+    /// Before-words by their last character, longest first; after-words by their
+    /// first character, longest first: a lookup is one map probe and a few
+    /// byte comparisons instead of hashing every suffix or prefix.
+    before_by_last: HashMap<char, Vec<(String, CtxRole)>>,
+    after_by_first: HashMap<char, Vec<(String, CtxRole)>>,
     /// First characters of compound surnames, last characters of before-words and
     /// first characters of after-words: cheap rejections before any string lookup.
     compound_first: CharSet,
@@ -265,8 +268,8 @@ impl NameDetector {
             breaks: CharSet::default(),
             translit: CharSet::default(),
             org_first: CharSet::from_iter(ORG_SUFFIXES.iter().filter_map(|w| w.chars().next())),
-            max_before: 1,
-            max_after: 1,
+            before_by_last: HashMap::default(),
+            after_by_first: HashMap::default(),
             compound_first: CharSet::default(),
             before_last: CharSet::default(),
             title_last: CharSet::default(),
@@ -308,10 +311,8 @@ impl NameDetector {
             let n = word.chars().count();
             if side == "before" {
                 d.before.insert(word.clone(), role);
-                d.max_before = d.max_before.max(n);
             } else {
                 d.after.insert(word.clone(), role);
-                d.max_after = d.max_after.max(n);
                 if role == CtxRole::Official
                     && n >= 2
                     && (word.ends_with('长')
@@ -324,6 +325,19 @@ impl NameDetector {
             }
         }
         d.titles_ac = aho_corasick::AhoCorasick::new(&d.titles).ok();
+        for (w, &r) in &d.before {
+            if let Some(c) = w.chars().next_back() {
+                d.before_by_last.entry(c).or_default().push((w.clone(), r));
+            }
+        }
+        for (w, &r) in &d.after {
+            if let Some(c) = w.chars().next() {
+                d.after_by_first.entry(c).or_default().push((w.clone(), r));
+            }
+        }
+        for v in d.before_by_last.values_mut().chain(d.after_by_first.values_mut()) {
+            v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        }
         d.translit = CharSet::from_iter(TRANSLIT.chars());
         d.breaks = CharSet::from_iter("。，,；;：:！!？?\n\r\t（）()“”\"《》【】[]「」|".chars());
         d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
@@ -433,20 +447,16 @@ impl NameDetector {
             .or_else(|| head.strip_suffix('是'))
             .unwrap_or(head)
             .trim_end_matches([':', ' ']);
-        if !head.chars().next_back().is_some_and(|c| self.before_last.contains(&c)) {
+        let last = head.chars().next_back()?;
+        if !self.before_last.contains(&last) {
             return None;
         }
-        let mut starts = [0usize; 16];
-        let mut n = 0;
-        for (i, _) in head.char_indices().rev().take(self.max_before.min(16)) {
-            starts[n] = i;
-            n += 1;
-        }
         // Longest first.
-        starts[..n]
+        self.before_by_last
+            .get(&last)?
             .iter()
-            .rev()
-            .find_map(|&i| self.before.get(&head[i..]).map(|&r| (&head[i..], r)))
+            .find(|(w, _)| head.ends_with(w.as_str()))
+            .map(|(w, r)| (&head[head.len() - w.len()..], *r))
     }
 
     fn ctx_after<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
@@ -660,19 +670,15 @@ impl NameDetector {
 
     /// The longest after-context word that `tail` starts with.
     fn longest_prefix<'t>(&self, tail: &'t str) -> Option<(&'t str, CtxRole)> {
-        if !tail.chars().next().is_some_and(|c| self.after_first.contains(&c)) {
+        let first = tail.chars().next()?;
+        if !self.after_first.contains(&first) {
             return None;
         }
-        let mut ends = [0usize; 16];
-        let mut n = 0;
-        for (i, c) in tail.char_indices().take(self.max_after.min(16)) {
-            ends[n] = i + c.len_utf8();
-            n += 1;
-        }
-        ends[..n]
+        self.after_by_first
+            .get(&first)?
             .iter()
-            .rev()
-            .find_map(|&e| self.after.get(&tail[..e]).map(|&r| (&tail[..e], r)))
+            .find(|(w, _)| tail.starts_with(w.as_str()))
+            .map(|(w, r)| (&tail[..w.len()], *r))
     }
 
     /// Cheap test, before any tagging: is `c` at byte `i`, followed by `g1` at
