@@ -5,6 +5,7 @@
 //! tail here applies scope, context words and the policy threshold, maps spans
 //! back to the original text and resolves overlaps.
 
+pub mod columns;
 pub mod names;
 pub mod numbers;
 pub mod validate;
@@ -101,6 +102,7 @@ pub struct Engine {
     tokenizer: Tokenizer,
     has_numbers: bool,
     has_names: bool,
+    has_columns: bool,
 }
 
 /// Priority when two findings overlap: the higher wins.
@@ -138,12 +140,14 @@ impl Engine {
             Builtin::BankCard,
         ]);
         let has_names = has(&[Builtin::PersonName]);
+        let has_columns = has(&[Builtin::IdColumn]);
         Engine {
             pack,
             names,
             tokenizer,
             has_numbers,
             has_names,
+            has_columns,
         }
     }
 
@@ -239,6 +243,23 @@ impl Engine {
                             end: n.end,
                             confidence: conf,
                             detail: n.detail.clone(),
+                            role: None,
+                        });
+                    }
+                }
+            }
+        }
+        if self.has_columns {
+            let hits = columns::detect(text);
+            for (ri, r) in rules.iter().enumerate() {
+                if matches!(r.matcher, Matcher::Builtin(Builtin::IdColumn)) {
+                    for h in &hits {
+                        out.push(Candidate {
+                            rule: ri,
+                            start: h.start,
+                            end: h.end,
+                            confidence: r.confidence,
+                            detail: format!("a cell of the {} column", h.header),
                             role: None,
                         });
                     }

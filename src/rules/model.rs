@@ -147,6 +147,8 @@ pub enum Builtin {
     BankCard,
     /// Chinese person names.
     PersonName,
+    /// Cells of an identifier column (准考证号, 学号, 证书编号) in a flattened table.
+    IdColumn,
 }
 
 /// Validators a regex match can be checked with.
