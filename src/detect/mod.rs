@@ -268,7 +268,7 @@ impl Engine {
         }
         if self.has_names {
             let mut hits = self.names.detect(&self.tokenizer, text);
-            self.names.propagate(text, &mut hits, self.pack.policy.threshold(Kind::PersonName));
+            self.names.propagate(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName));
             for (ri, r) in rules.iter().enumerate() {
                 if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
                     for h in &hits {

@@ -388,9 +388,19 @@ impl NameDetector {
         // The dictionary also tags some ordinary words `nr` (高水平, 高端化, 安全观):
         // a known name is not an ordinary word after its surname (高|水平) nor
         // an ordinary word plus a character (高端|化, 安全|观).
-        let common_word = |w: &str, min: usize| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= min;
+        !self.ordinary_split(tok, name, sl)
+    }
+
+    /// True when a surname-led word splits into ordinary words: an ordinary word
+    /// after the surname (高|水平) or before the last character (高端|化, 安全|观).
+    fn ordinary_split(&self, tok: &Tokenizer, name: &str, sl: usize) -> bool {
+        let common_word = |w: &str, min: usize| tok.has_word(w) && (!tok.dict_tag(w).starts_with("nr") || w.chars().count() == 2) && tok.freq(w) >= min;
+        // The given part as a common noun, verb or adjective (水平/n, 素质/n); a
+        // given name that is also a place or a proper noun (建国/ns, 文华/nz) is
+        // left alone.
+        let plain = |w: &str| matches!(tok.dict_tag(w), "n" | "v" | "vn" | "a" | "an" | "ad" | "d" | "b" | "l" | "i");
         let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
-        !common_word(&name[sl..], COMMON_WORD_FREQ) && !common_word(&name[..sl + g1], COMMON_WORD_FREQ / 4)
+        sl > 0 && ((common_word(&name[sl..], COMMON_WORD_FREQ) && plain(&name[sl..])) || common_word(&name[..sl + g1], COMMON_WORD_FREQ / 4))
     }
 
     /// True when token `t` (at byte `at` of `text`) follows a title or label and
@@ -501,11 +511,16 @@ impl NameDetector {
     /// Document-level propagation: a name found with confidence (`min_score`) is
     /// a name wherever else it occurs in the document, even where the other
     /// occurrence has no context of its own (亨特，亨特魁梧; 7、李涛轩 / 李涛轩，男).
-    pub fn propagate(&self, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
+    pub fn propagate(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
         let mut names: Vec<(&str, f64, Role)> = Vec::new();
         for h in hits.iter().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
-            if name.chars().count() >= 2 && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _, _)| *n == name) {
+            // An ordinary dictionary word is not spread, whatever the one
+            // occurrence with context said (许可, 贺信, 仲裁案): nor is a
+            // two-character dictionary word, even one tagged nr (荣誉).
+            let n = name.chars().count();
+            let word = tok.has_word(name) && (n == 2 || !tok.dict_tag(name).starts_with("nr"));
+            if n >= 2 && !word && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _, _)| *n == name) {
                 names.push((name, h.score, h.role));
             }
         }
@@ -536,7 +551,9 @@ impl NameDetector {
             if name.chars().count() == 2 && text[e..].chars().next().is_some_and(|c| is_han(c) && self.common_given.contains(&c) && !self.never_given.contains(&c)) {
                 continue;
             }
-            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
+            // Its role comes from the document (below), not from the one source.
+            let _ = role;
+            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
         }
         // A propagated name replaces the weaker hypotheses it overlaps.
         if !added.is_empty() {
@@ -547,8 +564,9 @@ impl NameDetector {
         hits.extend(added);
         hits.sort_by_key(|h| h.start);
         // One name, one role across the document: a private person anywhere makes
-        // every occurrence private; otherwise an official's title anywhere makes
-        // the bare occurrences official (焦裕禄同志… 像焦裕禄那样).
+        // every occurrence private (the safe side: 拟招聘沈某等同志 and 沈某，女 in
+        // the list are one person), otherwise an official's title anywhere makes
+        // the occurrences without context official (焦裕禄同志… 像焦裕禄那样).
         let mut roles: Vec<(&str, Role)> = Vec::new();
         for h in hits.iter().filter(|h| h.score >= min_score && h.role != Role::Unknown) {
             let name = &text[h.start..h.end];
@@ -561,7 +579,7 @@ impl NameDetector {
         for h in hits.iter_mut().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
             if let Some(&(_, r)) = roles.iter().find(|(n, _)| *n == name) {
-                if r != h.role {
+                if r != h.role && (r == Role::Private || h.role == Role::Unknown) {
                     h.role = r;
                     h.why.push_str(if r == Role::Private { "; private person elsewhere in the document" } else { "; official elsewhere in the document" });
                 }
@@ -940,6 +958,9 @@ impl NameDetector {
         let Some(t1) = toks.get(k + 1) else { return };
         if self.given_ok(t1.word)
             && (t1.word.chars().count() == 2 || !is_function_tag(tok.tag_of(t1)))
+            // 从|法国, 向|北京: a place or an organization is not a given name,
+            // unless it is made of given-name characters (严|建国/ns).
+            && !(matches!(tok.tag_of(t1), "ns" | "nt") && !t1.word.chars().all(|c| self.common_given.contains(&c)))
             && !self.before.contains_key(t1.word)
             && !self.after.contains_key(t1.word)
         {
@@ -1126,7 +1147,14 @@ impl NameDetector {
         let mut private = false;
         for (side, hit) in [
             ("before", self.ctx_before(text, s)),
-            ("after", self.ctx_after(text, e)),
+            // A one-character after-word that starts a longer word is not that
+            // word (问|题, 说|明, 等|级).
+            ("after", self.ctx_after(text, e).filter(|&(w, _)| {
+                w.chars().count() != 1 || !w.chars().all(is_han) || {
+                    let mut it = text[e..].char_indices().skip(1);
+                    it.next().is_none_or(|(i, c)| !tok.has_word(&text[e..e + i + c.len_utf8()]))
+                }
+            })),
         ] {
             let hit = match hit {
                 // A list separator is context only when the neighbour looks like a name too.
@@ -1207,7 +1235,18 @@ impl NameDetector {
         if ambiguous && !(strong_before || strong_after || cell) {
             return None;
         }
+        // Surname + one character is the shape of countless ordinary words that
+        // the dictionary tags `nr` (许可, 荣誉, 贺信): such a dictionary word is a
+        // name only with a title, label, list or table cell.
+        let two_needs_context = n == 2 && sl == compact.chars().next().map_or(0, char::len_utf8) && sig == Signal::DictNr;
+        // A token jieba's HMM glued together that splits into a surname and an
+        // ordinary word (韩|两国, 伊朗|核) is phrase debris unless context says name.
+        let glued_words = matches!(sig, Signal::Oov | Signal::Nr) && n == 3 && self.ordinary_split(tok, compact, sl);
+        // A dictionary `nr` word that is an ordinary word after its surname
+        // (高|水平, 伊朗|核) is a word unless context says otherwise.
+        let ordinary_nr = sig == Signal::DictNr && n == 3 && self.ordinary_split(tok, compact, sl);
         let gated = match sig {
+            _ if two_needs_context || glued_words || ordinary_nr => strong_before || strong_after || cell,
             // 江建国/ns: a dictionary word shaped like a full name (surname and two
             // common given-name characters) needs context on one side only.
             Signal::DictWord if n == 3 && sl == compact.chars().next().map_or(0, char::len_utf8) && common => strong_before || strong_after,
