@@ -187,6 +187,9 @@ const ORG_SUFFIXES: &[&str] = &[
     "研究院", "研究所", "协会", "学会", "基金会", "事务所", "律师事务所", "会计师事务所", "有限", "牌", "杯",
 ];
 
+/// The hundred most common surnames (about 85 % of the population), in order.
+const COMMON_SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+
 /// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
 const AMBIGUOUS_SURNAMES: &str = "任于向";
 
@@ -417,7 +420,8 @@ impl NameDetector {
         }
         // An unseen word after a noun like 群众 is as often a verb phrase (群众|开着),
         // so only a title or a label counts, and the word must look like a name.
-        let known = if tok.has_word(t.word) { tok.dict_tag(t.word).starts_with("nr") } else { t.word.chars().all(|c| self.translit.contains(&c)) };
+        // A two-character dictionary word is an ordinary word (制作者|许可/nr).
+        let known = if tok.has_word(t.word) { n > 2 && tok.dict_tag(t.word).starts_with("nr") } else { t.word.chars().all(|c| self.translit.contains(&c)) };
         known && matches!(self.ctx_before(text, at), Some((w, CtxRole::Official | CtxRole::Label)) if w.chars().count() >= 2)
     }
 
@@ -451,7 +455,8 @@ impl NameDetector {
 
     fn ctx_before<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         // A label may be followed by a colon or spaces: 联系人：欧阳娜娜.
-        let head = text[..at].trim_end_matches([':', ' ', '\t']);
+        // A signature block puts the title on the line above: 国务院总理\n李某.
+        let head = text[..at].trim_end_matches([':', ' ', '\t', '\n']);
         let head = head
             .strip_suffix('为')
             .or_else(|| head.strip_suffix('是'))
@@ -1143,10 +1148,19 @@ impl NameDetector {
         }
         let mut strong_before = false;
         let mut strong_after = false;
+        // A title, label or honorific (not a list or table neighbour).
+        let mut worded = false;
         let mut official = false;
         let mut private = false;
         for (side, hit) in [
-            ("before", self.ctx_before(text, s)),
+            // A label that ends a longer dictionary word is not that label
+            // (制作|者 is not 作者); titles do compose (支队|队长, 局|局长).
+            ("before", self.ctx_before(text, s).filter(|&(w, r)| {
+                r != CtxRole::Label || {
+                let ws = w.as_ptr() as usize - text.as_ptr() as usize;
+                text[..ws].chars().next_back().is_none_or(|p| !is_han(p) || !tok.has_word(&text[ws - p.len_utf8()..ws + w.len()]))
+                }
+            })),
             // A one-character after-word that starts a longer word is not that
             // word (问|题, 说|明, 等|级).
             ("after", self.ctx_after(text, e).filter(|&(w, _)| {
@@ -1189,6 +1203,7 @@ impl NameDetector {
                         } else {
                             strong_after = true;
                         }
+                        worded |= !(w.starts_with('、') || w.starts_with('('));
                     }
                     official |= role == CtxRole::Official;
                     private |= role == CtxRole::Private;
@@ -1246,7 +1261,12 @@ impl NameDetector {
         // (高|水平, 伊朗|核) is a word unless context says otherwise.
         let ordinary_nr = sig == Signal::DictNr && n == 3 && self.ordinary_split(tok, compact, sl);
         let gated = match sig {
-            _ if two_needs_context || glued_words || ordinary_nr => strong_before || strong_after || cell,
+            // Lists of ordinary words are common too (安全、荣誉和利益; 获得感、
+            // 幸福感、安全感): only a title, label or honorific, or a table cell.
+            // A list still counts for a common surname (王明、王英).
+            _ if two_needs_context || glued_words || ordinary_nr => {
+                worded || cell || ((strong_before || strong_after) && compact.chars().next().is_some_and(|c| COMMON_SURNAMES.contains(c)))
+            }
             // 江建国/ns: a dictionary word shaped like a full name (surname and two
             // common given-name characters) needs context on one side only.
             Signal::DictWord if n == 3 && sl == compact.chars().next().map_or(0, char::len_utf8) && common => strong_before || strong_after,
@@ -1257,6 +1277,15 @@ impl NameDetector {
         };
         if !gated {
             return None;
+        }
+        // 管理人|员: a candidate that is the start of a longer dictionary word is
+        // not a name.
+        if matches!(sig, Signal::Extend | Signal::DictNr | Signal::Split) {
+            if let Some(c) = text[e..].chars().next().filter(|&c| is_han(c)) {
+                if tok.has_word(&text[s..e + c.len_utf8()]) {
+                    return None;
+                }
+            }
         }
         // 平潭城关中学: when the surname also ends a word with the character before
         // it (城关), jieba split a word, not a name off a word.
