@@ -13,9 +13,9 @@
 //! header word) and then reports, after the header, every standalone cell of 8 to
 //! 20 digits (an optional leading letter) as that column's value.
 
-/// Identifier column headers (ordered longest first where one contains another).
+/// Identifier column headers (a header that ends another comes after it).
 const HEADERS: &[&str] = &[
-    "准考证号码", "准考证号", "准考号", "考生号", "考籍号", "考号", "学籍号", "学号", "工号", "职工号",
+    "准考证号码", "准考证号", "准考号", "考生号", "考籍号", "考号", "学籍号", "学号", "职工号", "工号",
     "证书编号", "证书号码", "证书号", "资格证号", "执业证号", "注册编号",
 ];
 
@@ -39,34 +39,24 @@ fn is_han(c: char) -> bool {
 }
 
 /// The byte position after the first identifier column header of `text`, with
-/// the header.
+/// the header. Every header ends in 号 or 号码: the scan looks for that
+/// character (a memchr-speed search) and checks the words ending there.
 fn header(text: &str) -> Option<(usize, &'static str)> {
-    let mut from = 0;
-    loop {
-        // The earliest header occurrence from `from`.
-        let (at, h) = HEADERS
-            .iter()
-            .filter_map(|h| text[from..].find(h).map(|i| (from + i, *h)))
-            .min_by_key(|&(i, h)| (i, std::cmp::Reverse(h.len())))?;
-        let end = at + h.len();
+    text.match_indices('号').find_map(|(p, _)| {
+        let end = if text[p + 3..].starts_with('码') { p + 6 } else { p + 3 };
+        let h = HEADERS.iter().find(|h| text[..end].ends_with(**h))?;
+        let at = end - h.len();
         let before_ok = text[..at].chars().next_back().is_none_or(is_sep);
         // A header cell: a separator, then another header word (Han), not a value.
         let rest = &text[end..];
         let after_ok = rest.starts_with(is_sep) && rest.trim_start_matches(is_sep).starts_with(is_han);
-        if before_ok && after_ok {
-            return Some((end, h));
-        }
-        from = end;
-    }
+        (before_ok && after_ok).then_some((end, *h))
+    })
 }
 
 /// Finds identifier cells under an identifier column header.
 pub fn detect(text: &str) -> Vec<ColumnHit> {
     let mut out = Vec::new();
-    // Cheap rejection: most documents hold no such header at all.
-    if !text.contains('号') {
-        return out;
-    }
     let Some((from, h)) = header(text) else {
         return out;
     };
