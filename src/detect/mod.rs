@@ -192,7 +192,14 @@ impl Engine {
         }
         // Anchors of near-windowed rules: one pass for all of them.
         let mut anchors: Vec<Vec<(usize, usize)>> = Vec::new();
-        if let Some(ac) = &self.pack.near_terms {
+        if let Some(ps) = &self.pack.near_packed {
+            anchors.resize(rules.len(), Vec::new());
+            for m in ps.find_iter(text.as_bytes()) {
+                for &ri in &self.pack.near_rules[m.pattern().as_usize()] {
+                    anchors[ri as usize].push((m.start(), m.end()));
+                }
+            }
+        } else if let Some(ac) = &self.pack.near_terms {
             anchors.resize(rules.len(), Vec::new());
             for m in ac.find_iter(text) {
                 for &ri in &self.pack.near_rules[m.pattern().as_usize()] {
