@@ -332,15 +332,16 @@ impl Record {
 
     /// Builds and signs a record; also returns its canonical bytes (with `sig`).
     ///
-    /// The writer's fast path: the record is converted to a `serde_json::Value`
-    /// once, and serialized compactly twice (without and with `sig`). That is
-    /// RFC 8785 for our records: every key is ASCII (serde_json's map is a
-    /// `BTreeMap`, ordered by bytes, which for ASCII is the UTF-16 order RFC 8785
-    /// asks for), every number is a non-negative integer, and serde_json escapes
-    /// strings exactly as RFC 8785 does (`\"`, `\\`, `\b\t\n\f\r`, other
-    /// controls as lower-case `\u00xx`, nothing else). [`Record::parse`]
-    /// re-checks every stored record against the reference canonicalizer
-    /// (serde_json_canonicalizer), and a test compares the two on hostile strings.
+    /// The writer's fast path: the record is written once as RFC 8785 bytes
+    /// directly from its fields (`super::canonical`), right after
+    /// [`SIGNATURE_DOMAIN`], so the signed message needs no copy; the stored
+    /// bytes are the same with `,"sig":"…"` spliced in after `seq` (the only
+    /// member between `seq` and `sig`'s successors `time` and `type`).
+    /// [`Record::parse`] re-checks every stored record against the reference
+    /// canonicalizer (serde_json_canonicalizer), debug builds compare every
+    /// record signed here with it, and a test does so on hostile strings. A
+    /// number beyond 2^53 (RFC 8785 writes it as a double) takes the reference
+    /// canonicalizer for both the signed message and the stored bytes.
     pub fn sign_canonical(h: &Header, body: Body, signer: &Signer) -> Result<(Record, Vec<u8>), AuditError> {
         let (kind, screening, review, rotation, rules) = match body {
             Body::Screening(s) => (RecordKind::Screening, Some(s), None, None, None),
@@ -364,17 +365,26 @@ impl Record {
             key_id: signer.key_id().to_string(),
             sig: None,
         };
-        let enc = |e: serde_json::Error| AuditError::Encode(e.to_string());
-        let mut v = serde_json::to_value(&r).map_err(enc)?;
-        let mut msg = SIGNATURE_DOMAIN.to_vec();
-        serde_json::to_writer(&mut msg, &v).map_err(enc)?;
+        let mut msg = Vec::with_capacity(1024);
+        msg.extend_from_slice(SIGNATURE_DOMAIN);
+        let Some(sig_at) = super::canonical::record(&r, &mut msg) else {
+            // RFC 8785 writes numbers beyond 2^53 as doubles: the reference path.
+            let sig = b64(&signer.sign(&r.signed_message()?).to_bytes());
+            r.sig = Some(sig);
+            let bytes = r.canonical()?;
+            return Ok((r, bytes));
+        };
         let sig = b64(&signer.sign(&msg).to_bytes());
-        v.as_object_mut()
-            .ok_or_else(|| AuditError::Encode("a record is not a JSON object".into()))?
-            .insert("sig".into(), serde_json::Value::String(sig.clone()));
+        let unsigned = &msg[SIGNATURE_DOMAIN.len()..];
+        let sig_at = sig_at - SIGNATURE_DOMAIN.len();
+        let mut bytes = Vec::with_capacity(unsigned.len() + sig.len() + 9);
+        bytes.extend_from_slice(&unsigned[..sig_at]);
+        bytes.extend_from_slice(b",\"sig\":\"");
+        bytes.extend_from_slice(sig.as_bytes()); // base64: nothing to escape
+        bytes.push(b'"');
+        bytes.extend_from_slice(&unsigned[sig_at..]);
         r.sig = Some(sig);
-        // RFC 8785 writes numbers as IEEE doubles: beyond 2^53 the forms differ.
-        let bytes = if exact_integers(&v) { serde_json::to_vec(&v).map_err(enc)? } else { r.canonical()? };
+        debug_assert_eq!(bytes, r.canonical()?, "fast canonical bytes differ from RFC 8785");
         Ok((r, bytes))
     }
 
@@ -426,19 +436,6 @@ impl Record {
         let msg = self.signed_message().map_err(|e| e.to_string())?;
         key.verify_strict(&msg, &Signature::from_bytes(&raw))
             .map_err(|_| "bad signature".to_string())
-    }
-}
-
-/// Whether every number in `v` is an integer that an IEEE double holds exactly
-/// (|n| <= 2^53), so that serde_json writes it as RFC 8785 does.
-fn exact_integers(v: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    const MAX: u64 = 1 << 53;
-    match v {
-        Value::Number(n) => n.as_u64().is_some_and(|n| n <= MAX) || n.as_i64().is_some_and(|n| n.unsigned_abs() <= MAX),
-        Value::Array(a) => a.iter().all(exact_integers),
-        Value::Object(o) => o.values().all(exact_integers),
-        Value::Null | Value::Bool(_) | Value::String(_) => true,
     }
 }
 
@@ -714,8 +711,91 @@ mod tests {
             };
             let (r, fast) = Record::sign_canonical(&h, body, &signer).unwrap();
             assert_eq!(fast, serde_json_canonicalizer::to_vec(&r).unwrap(), "string {t:?}");
+            // The signature covers the canonical bytes without `sig`, on the
+            // fallback path (a number beyond 2^53) too.
+            r.verify_signature(&signer.public()).expect("signature over the canonical bytes");
             if i > 0 {
                 let parsed = Record::parse(&fast).expect("accepted by the strict parser");
+                parsed.verify_signature(&signer.public()).expect("signature over the canonical bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_canonical_bytes_for_every_body_type() {
+        let signer = Signer::from_seed([9; 32]);
+        for (i, t) in ["汉字■ \"q\" \\ \u{0}\u{1f}\u{7f}\u{2028}😀", "", "plain"].iter().enumerate() {
+            let t = t.to_string();
+            let full = ScreeningBody {
+                document: DocumentInfo {
+                    title: Some(format!("关于{t}的通知")),
+                    doc_number: Some(format!("国办发〔2016〕19号{t}")),
+                    keywords: vec![t.clone(), "垃圾分类".into()],
+                    content_sha256: "cd".repeat(32),
+                    bytes: 4096,
+                    chars: 1 << 53,
+                },
+                verdict: "withhold".into(),
+                reasons: vec![
+                    ReasonEntry { category: t.clone(), action: "withhold".into(), basis: format!("《保密法》{t}"), summary: "phone ×2".into() },
+                    ReasonEntry { category: "personal".into(), action: "redact".into(), basis: String::new(), summary: t.clone() },
+                ],
+                findings: vec![
+                    Fingerprint { rule: format!("r.{t}"), kind: "phone".into(), action: "redact".into(), start: 0, end: 11, confidence_permille: 950, value_hmac: "ef".repeat(32) },
+                    Fingerprint { rule: "b".into(), kind: t.clone(), action: t.clone(), start: 12, end: 14, confidence_permille: 1000, value_hmac: String::new() },
+                ],
+                rules_sha256: "12".repeat(32),
+                engine: ENGINE_VERSION.into(),
+            };
+            let bare = ScreeningBody {
+                document: DocumentInfo { content_sha256: t.clone(), ..Default::default() },
+                verdict: "publish".into(),
+                reasons: Vec::new(),
+                findings: Vec::new(),
+                rules_sha256: String::new(),
+                engine: t.clone(),
+            };
+            let bodies = [
+                Body::Screening(full),
+                Body::Screening(bare),
+                Body::Review(ReviewBody {
+                    ref_id: t.clone(),
+                    ref_seq: 7,
+                    ref_hash: t.clone(),
+                    decision: Decision::Confirm,
+                    verdict: "publish".into(),
+                    reviewer: t.clone(),
+                    role: "审查员".into(),
+                    comment: None,
+                    added: Vec::new(),
+                }),
+                Body::Review(ReviewBody {
+                    ref_id: "x".into(),
+                    ref_seq: 0,
+                    ref_hash: "ab".repeat(32),
+                    decision: Decision::Dismiss,
+                    verdict: "redact".into(),
+                    reviewer: "r".into(),
+                    role: t.clone(),
+                    comment: Some(t.clone()),
+                    added: vec![AddedFinding { kind: t.clone(), start: 3, end: 5 }, AddedFinding { kind: "phone".into(), start: 9, end: 20 }],
+                }),
+                Body::KeyRotation(RotationBody { new_key_id: t.clone(), new_public_key: "00".repeat(32) }),
+                Body::RulesReload(RulesBody { previous_rules_sha256: t.clone(), rules_sha256: "34".repeat(32), rules: 123 }),
+            ];
+            for (j, body) in bodies.into_iter().enumerate() {
+                let h = Header {
+                    id: Header::new_id(1_700_000_000_000 + j as u64),
+                    seq: (i * 10 + j) as u64,
+                    unix_ms: 1_700_000_000_000 + j as u64,
+                    origin: format!("mishen.audit/{t}"),
+                    actor: format!("grpc:{t}"),
+                    prev: [j as u8; 32],
+                };
+                let (r, fast) = Record::sign_canonical(&h, body, &signer).unwrap();
+                assert_eq!(fast, serde_json_canonicalizer::to_vec(&r).unwrap(), "body {j} with {t:?}");
+                let parsed = Record::parse(&fast).expect("accepted by the strict parser");
+                assert_eq!(parsed, r);
                 parsed.verify_signature(&signer.public()).expect("signature over the canonical bytes");
             }
         }
