@@ -476,16 +476,30 @@ pub fn screening_body(
     meta: &DocMeta,
     mask: char,
 ) -> ScreeningBody {
+    screening_body_in(text.map(LineIndex::new).as_ref(), bytes, s, rules_sha256, key, meta, mask)
+}
+
+/// [`screening_body`] over a text already indexed (None if it could not be read).
+pub fn screening_body_in(
+    ix: Option<&LineIndex<'_>>,
+    bytes: u64,
+    s: &Screening,
+    rules_sha256: &str,
+    key: &LogKey,
+    meta: &DocMeta,
+    mask: char,
+) -> ScreeningBody {
     let mut document = DocumentInfo {
         title: meta.title.clone(),
         doc_number: meta.doc_number.clone(),
         keywords: Vec::new(),
         content_sha256: s.content_sha256.clone(),
         bytes,
-        chars: text.map_or(0, |t| t.chars().count() as u64),
+        chars: ix.map_or(0, |ix| ix.chars() as u64),
     };
     let mut findings = Vec::new();
-    if let Some(t) = text {
+    if let Some(ix) = ix {
+        let t = ix.text();
         if document.doc_number.is_none() {
             document.doc_number = doc_number(t, &s.findings);
         }
@@ -495,7 +509,6 @@ pub fn screening_body(
         if document.doc_number.is_none() {
             document.keywords = keywords(t, &s.findings, mask);
         }
-        let ix = LineIndex::new(t);
         for f in &s.findings {
             let value = t.get(f.span.start..f.span.end).unwrap_or("");
             findings.push(Fingerprint {

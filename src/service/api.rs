@@ -4,10 +4,11 @@ use super::auth::{Identity, Method};
 use super::pb;
 use super::{Inner, ServiceError, decode};
 use crate::audit::Appended;
-use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body};
+use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body_in};
 use crate::audit::review::{self, Submission};
 use crate::audit::store::Store;
-use crate::report::jsonl::finding_records;
+use crate::report::jsonl::finding_records_in;
+use crate::span::LineIndex;
 use crate::rules::model::Category;
 use crate::{Screener, Verdict};
 use std::panic::AssertUnwindSafe;
@@ -206,8 +207,10 @@ fn screen_work(
         Some(t) if options.return_redacted_text && verdict != Verdict::Withhold => Some(s.redact(t, &screening)),
         _ => None,
     };
-    let findings = text.as_deref().map_or_else(Vec::new, |t| {
-        finding_records(t, &screening.findings, policy.mask)
+    // One index of the text for the response's and the record's spans.
+    let ix = text.as_deref().map(LineIndex::new);
+    let findings = ix.as_ref().map_or_else(Vec::new, |ix| {
+        finding_records_in(ix, &screening.findings, policy.mask)
             .into_iter()
             .zip(&screening.findings)
             .map(|(f, raw)| pb::Finding {
@@ -240,7 +243,7 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body(text.as_deref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
+    let body = screening_body_in(ix.as_ref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
     let response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
