@@ -43,8 +43,16 @@ fn main() {
     }
     let sg = t.elapsed().as_secs_f64() / n as f64 * 1e6;
     let (t, c0) = (Instant::now(), thread_cpu());
-    for ch in bodies.chunks(64) { log.append(ch.iter().cloned().map(Body::Screening).collect()).unwrap(); }
+    let mut commits: Vec<f64> = Vec::new();
+    for ch in bodies.chunks(64) {
+        let t = Instant::now();
+        log.append(ch.iter().cloned().map(Body::Screening).collect()).unwrap();
+        commits.push(t.elapsed().as_secs_f64() * 1e3);
+    }
     let d = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+    commits.sort_by(f64::total_cmp);
+    let q = |p: f64| commits[((commits.len() - 1) as f64 * p).round() as usize];
+    println!("commits of 64: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} of {} over 10 ms", q(0.5), q(0.9), q(0.99), q(1.0), commits.iter().filter(|&&c| c > 10.0).count(), commits.len());
     let dc = (thread_cpu() - c0) / n as f64 * 1e6;
     println!("{} bytes, {} findings: screen {a:.1} µs, finding_records {b:.1} µs, screening_body {c:.1} µs (of which keywords {k:.1}), sign_canonical {sg:.1} µs, append (64/commit) {d:.1} µs per doc ({dc:.0} µs CPU of this thread)", text.len(), scr[0].findings.len());
 }
