@@ -6,6 +6,7 @@
 //! ```text
 //! cargo bench --bench load
 //! MISHEN_LOAD_SECS=10 cargo bench --bench load
+//! MISHEN_LOAD_BIN=/tmp/mishen-before cargo bench --bench load   # another server build
 //! ```
 //!
 //! The server runs in this process on 127.0.0.1 (port 0) with its defaults
@@ -263,7 +264,10 @@ fn main() {
     // its CPU is measured apart from the clients'.
     let dir = tempfile::tempdir_in(std::env::var("MISHEN_LOAD_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()))
         .expect("tempdir");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mishen"))
+    // MISHEN_LOAD_BIN: another build of the server, to compare builds under
+    // the same clients.
+    let bin = std::env::var("MISHEN_LOAD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mishen").into());
+    let mut child = std::process::Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--max-concurrency", "256", "--data-dir"])
         .arg(dir.path().join("data"))
         .env("MISHEN_LOG", "warn")

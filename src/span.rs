@@ -74,6 +74,8 @@ pub struct LineIndex<'t> {
     text: &'t str,
     /// (byte offset, char offset) of each line start.
     lines: Vec<(usize, usize)>,
+    /// Characters in the whole text.
+    chars: usize,
 }
 
 impl<'t> LineIndex<'t> {
@@ -87,7 +89,17 @@ impl<'t> LineIndex<'t> {
                 lines.push((i + 1, chars));
             }
         }
-        LineIndex { text, lines }
+        LineIndex { text, lines, chars }
+    }
+
+    /// The text indexed.
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// Characters (Unicode scalars) in the whole text.
+    pub fn chars(&self) -> usize {
+        self.chars
     }
 
     /// Position of byte offset `at`, which must be a character boundary.
@@ -141,6 +153,23 @@ mod tests {
             }
         );
         assert_eq!(ix.position(t.len()).char_offset, t.chars().count());
+    }
+
+    #[test]
+    fn index_agrees_with_a_char_by_char_count() {
+        for t in ["", "\n", "a", "甲乙\nab丙\n", "\n\n甲\r\n😀x\n尾", "无换行的一行文字"] {
+            let ix = LineIndex::new(t);
+            assert_eq!(ix.chars(), t.chars().count(), "{t:?}");
+            let (mut line, mut col) = (1, 1);
+            for (k, (at, c)) in t.char_indices().chain([(t.len(), '\0')]).enumerate() {
+                assert_eq!(ix.position(at), Position { char_offset: k, line, column: col }, "{t:?} at {at}");
+                if c == '\n' {
+                    (line, col) = (line + 1, 1);
+                } else {
+                    col += 1;
+                }
+            }
+        }
     }
 
     #[test]

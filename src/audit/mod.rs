@@ -66,6 +66,7 @@
 //! Files in the data directory: [`keys`] (`audit.key`, `audit.pub`, `log.key`,
 //! `origin`), [`store::DB_FILE`] and `checkpoint` (the latest signed checkpoint).
 
+mod canonical;
 pub mod keys;
 pub mod merkle;
 pub mod record;
@@ -289,21 +290,25 @@ impl<S: Store> AuditLog<S> {
         let clock = &mut self.clock;
         let mut sigs: Vec<String> = Vec::with_capacity(items.len());
         let key_id = keys.signer.key_id().to_string();
+        let n = items.len();
+        // The store runs `build` once: the bodies move into their records.
+        let mut items = Some(items);
         let es = self.store.append_with(&mut |next, prev| {
+            let items = items.take().ok_or_else(|| AuditError::Store("a store ran the record builder twice".into()))?;
             sigs.clear();
             let mut prev = prev.unwrap_or([0; 32]);
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (who, b)) in items.iter().enumerate() {
+            let mut out = Vec::with_capacity(n);
+            for (i, (who, b)) in items.into_iter().enumerate() {
                 let (id, unix_ms) = clock();
                 let h = Header {
                     id,
                     seq: next + i as u64,
                     unix_ms,
                     origin: keys.origin.clone(),
-                    actor: who.clone().unwrap_or_else(|| actor.clone()),
+                    actor: who.unwrap_or_else(|| actor.clone()),
                     prev,
                 };
-                let (r, bytes) = Record::sign_canonical(&h, b.clone(), &keys.signer)?;
+                let (r, bytes) = Record::sign_canonical(&h, b, &keys.signer)?;
                 prev = record_hash(&bytes);
                 sigs.push(r.sig.unwrap_or_default());
                 out.push(Entry { seq: h.seq, id: r.id, hash: prev, bytes });

@@ -332,15 +332,16 @@ impl Record {
 
     /// Builds and signs a record; also returns its canonical bytes (with `sig`).
     ///
-    /// The writer's fast path: the record is converted to a `serde_json::Value`
-    /// once, and serialized compactly twice (without and with `sig`). That is
-    /// RFC 8785 for our records: every key is ASCII (serde_json's map is a
-    /// `BTreeMap`, ordered by bytes, which for ASCII is the UTF-16 order RFC 8785
-    /// asks for), every number is a non-negative integer, and serde_json escapes
-    /// strings exactly as RFC 8785 does (`\"`, `\\`, `\b\t\n\f\r`, other
-    /// controls as lower-case `\u00xx`, nothing else). [`Record::parse`]
-    /// re-checks every stored record against the reference canonicalizer
-    /// (serde_json_canonicalizer), and a test compares the two on hostile strings.
+    /// The writer's fast path: the record is written once as RFC 8785 bytes
+    /// directly from its fields (`super::canonical`), right after
+    /// [`SIGNATURE_DOMAIN`], so the signed message needs no copy; the stored
+    /// bytes are the same with `,"sig":"…"` spliced in after `seq` (the only
+    /// member between `seq` and `sig`'s successors `time` and `type`).
+    /// [`Record::parse`] re-checks every stored record against the reference
+    /// canonicalizer (serde_json_canonicalizer), debug builds compare every
+    /// record signed here with it, and a test does so on hostile strings. A
+    /// number beyond 2^53 (RFC 8785 writes it as a double) takes the reference
+    /// canonicalizer for both the signed message and the stored bytes.
     pub fn sign_canonical(h: &Header, body: Body, signer: &Signer) -> Result<(Record, Vec<u8>), AuditError> {
         let (kind, screening, review, rotation, rules) = match body {
             Body::Screening(s) => (RecordKind::Screening, Some(s), None, None, None),
@@ -364,17 +365,26 @@ impl Record {
             key_id: signer.key_id().to_string(),
             sig: None,
         };
-        let enc = |e: serde_json::Error| AuditError::Encode(e.to_string());
-        let mut v = serde_json::to_value(&r).map_err(enc)?;
-        let mut msg = SIGNATURE_DOMAIN.to_vec();
-        serde_json::to_writer(&mut msg, &v).map_err(enc)?;
+        let mut msg = Vec::with_capacity(1024);
+        msg.extend_from_slice(SIGNATURE_DOMAIN);
+        let Some(sig_at) = super::canonical::record(&r, &mut msg) else {
+            // RFC 8785 writes numbers beyond 2^53 as doubles: the reference path.
+            let sig = b64(&signer.sign(&r.signed_message()?).to_bytes());
+            r.sig = Some(sig);
+            let bytes = r.canonical()?;
+            return Ok((r, bytes));
+        };
         let sig = b64(&signer.sign(&msg).to_bytes());
-        v.as_object_mut()
-            .ok_or_else(|| AuditError::Encode("a record is not a JSON object".into()))?
-            .insert("sig".into(), serde_json::Value::String(sig.clone()));
+        let unsigned = &msg[SIGNATURE_DOMAIN.len()..];
+        let sig_at = sig_at - SIGNATURE_DOMAIN.len();
+        let mut bytes = Vec::with_capacity(unsigned.len() + sig.len() + 9);
+        bytes.extend_from_slice(&unsigned[..sig_at]);
+        bytes.extend_from_slice(b",\"sig\":\"");
+        bytes.extend_from_slice(sig.as_bytes()); // base64: nothing to escape
+        bytes.push(b'"');
+        bytes.extend_from_slice(&unsigned[sig_at..]);
         r.sig = Some(sig);
-        // RFC 8785 writes numbers as IEEE doubles: beyond 2^53 the forms differ.
-        let bytes = if exact_integers(&v) { serde_json::to_vec(&v).map_err(enc)? } else { r.canonical()? };
+        debug_assert_eq!(bytes, r.canonical()?, "fast canonical bytes differ from RFC 8785");
         Ok((r, bytes))
     }
 
@@ -429,19 +439,6 @@ impl Record {
     }
 }
 
-/// Whether every number in `v` is an integer that an IEEE double holds exactly
-/// (|n| <= 2^53), so that serde_json writes it as RFC 8785 does.
-fn exact_integers(v: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    const MAX: u64 = 1 << 53;
-    match v {
-        Value::Number(n) => n.as_u64().is_some_and(|n| n <= MAX) || n.as_i64().is_some_and(|n| n.unsigned_abs() <= MAX),
-        Value::Array(a) => a.iter().all(exact_integers),
-        Value::Object(o) => o.values().all(exact_integers),
-        Value::Null | Value::Bool(_) | Value::String(_) => true,
-    }
-}
-
 /// The record hash (chain link and Merkle leaf): SHA-256(0x00 || canonical bytes).
 pub fn record_hash(canonical: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -479,16 +476,30 @@ pub fn screening_body(
     meta: &DocMeta,
     mask: char,
 ) -> ScreeningBody {
+    screening_body_in(text.map(LineIndex::new).as_ref(), bytes, s, rules_sha256, key, meta, mask)
+}
+
+/// [`screening_body`] over a text already indexed (None if it could not be read).
+pub fn screening_body_in(
+    ix: Option<&LineIndex<'_>>,
+    bytes: u64,
+    s: &Screening,
+    rules_sha256: &str,
+    key: &LogKey,
+    meta: &DocMeta,
+    mask: char,
+) -> ScreeningBody {
     let mut document = DocumentInfo {
         title: meta.title.clone(),
         doc_number: meta.doc_number.clone(),
         keywords: Vec::new(),
         content_sha256: s.content_sha256.clone(),
         bytes,
-        chars: text.map_or(0, |t| t.chars().count() as u64),
+        chars: ix.map_or(0, |ix| ix.chars() as u64),
     };
     let mut findings = Vec::new();
-    if let Some(t) = text {
+    if let Some(ix) = ix {
+        let t = ix.text();
         if document.doc_number.is_none() {
             document.doc_number = doc_number(t, &s.findings);
         }
@@ -498,7 +509,6 @@ pub fn screening_body(
         if document.doc_number.is_none() {
             document.keywords = keywords(t, &s.findings, mask);
         }
-        let ix = LineIndex::new(t);
         for f in &s.findings {
             let value = t.get(f.span.start..f.span.end).unwrap_or("");
             findings.push(Fingerprint {
@@ -526,17 +536,43 @@ fn permille(c: f64) -> u64 {
     if c.is_finite() { (c.clamp(0.0, 1.0) * 1000.0).round() as u64 } else { 0 }
 }
 
+/// Everything of a 文号 after the issuer: `〔2009〕59号`.
+const DOC_NUMBER_TAIL: &str = r"[〔\[［（(]\s*(?:19|20)\d{2}\s*[〕\]］）)]\s*第?\s*\d{1,5}\s*号";
+/// Most characters of issuer (`\p{Han}{1,16}`) before the tail.
+const ISSUER_CHARS: usize = 16;
+
 static DOC_NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"\p{Han}{1,16}[〔\[［（(]\s*(?:19|20)\d{2}\s*[〕\]］）)]\s*第?\s*\d{1,5}\s*号")
-        .expect("static regex")
+    regex::Regex::new(&format!(r"\p{{Han}}{{1,{ISSUER_CHARS}}}{DOC_NUMBER_TAIL}")).expect("static regex")
 });
+static DOC_NUMBER_TAIL_RE: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(DOC_NUMBER_TAIL).expect("static regex"));
+
+/// The byte spans of `DOC_NUMBER.find_iter(text)`, found from their tails.
+///
+/// The tail starts with one of a few bracket literals, which the regex engine
+/// finds fast; the whole pattern starts with a Han run and makes it scan every
+/// character (5 us per 4 KB document). A match is a Han run right before a
+/// tail, so each tail is checked with the whole pattern on a window of the
+/// `ISSUER_CHARS` characters before it (not reaching back into the previous
+/// match, where `find_iter` resumes). Tails cannot overlap (an opening
+/// bracket only starts one), so no match is missed; the pattern has no
+/// anchors or look-around, so a window matches as the whole text would.
+fn doc_number_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut resume = 0;
+    DOC_NUMBER_TAIL_RE.find_iter(text).filter_map(move |tail| {
+        let from = crate::span::back_chars(text, tail.start(), ISSUER_CHARS).max(resume);
+        let m = DOC_NUMBER.find(&text[from..tail.end()])?;
+        let span = (from + m.start(), from + m.end());
+        resume = span.1;
+        Some(span)
+    })
+}
 
 /// The first 文号 in the text (`皖政办秘〔2009〕59号`), unless it overlaps a finding.
 pub fn doc_number(text: &str, findings: &[Finding]) -> Option<String> {
-    DOC_NUMBER
-        .find_iter(text)
-        .find(|m| !findings.iter().any(|f| f.span.start < m.end() && m.start() < f.span.end))
-        .map(|m| m.as_str().chars().filter(|c| !c.is_whitespace()).collect())
+    doc_number_spans(text)
+        .find(|&(s, e)| !findings.iter().any(|f| f.span.start < e && s < f.span.end))
+        .map(|(s, e)| text[s..e].chars().filter(|c| !c.is_whitespace()).collect())
 }
 
 /// The first non-blank line that is not a marking or a 文号, sensitive values
@@ -663,6 +699,64 @@ mod tests {
     }
 
     #[test]
+    fn doc_number_spans_are_the_whole_pattern_matches() {
+        let whole = |t: &str| DOC_NUMBER.find_iter(t).map(|m| (m.start(), m.end())).collect::<Vec<_>>();
+        let mut texts: Vec<String> = [
+            "安徽省人民政府办公厅\n皖政办秘〔2009〕59号\n",
+            "国办发〔2016〕19号文〔2017〕3号和京政发[2018] 第3号",
+            "号〔2016〕19号", "〔2016〕19号", "a〔2016〕19号", "（（2016）19号", "甲（（2016）19号",
+            "一二三四五六七八九十一二三四五六七八九十〔2016〕19号",
+            "国办发〔２０１６〕１９号 国办发( 1999 ) 第 12345 号国办发〔2016〕19号〔2016〕20号",
+            "关于印发（2016）的通知（二〇一六）国（2016）1号号（2016）2号",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Every document of the corpus, and windows of them cut anywhere.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/docs");
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if let Ok(t) = std::fs::read_to_string(e.path()) {
+                texts.push(t);
+            }
+        }
+        // Random runs of 文号 parts (issuer characters, brackets, years, 第, numbers, 号, noise).
+        let parts: [&[&str]; 7] = [
+            &["国", "办", "发", "政", "〇", "", "a", " "],
+            &["〔", "(", "（", "[", "［", "", "「"],
+            &["2016", "1999", "２０１６", "1899", " 2020 ", ""],
+            &["〕", ")", "）", "]", "］", "", "」"],
+            &["第", " ", "", ""],
+            &["19", "12345", "123456", "１", ""],
+            &["号", "号", "", "号号", "\n"],
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..8000 {
+            let mut t = String::new();
+            for _ in 0..1 + next(4) {
+                for _ in 0..next(20) {
+                    t.push_str(parts[0][next(parts[0].len())]);
+                }
+                for p in &parts[1..] {
+                    t.push_str(p[next(p.len())]);
+                }
+            }
+            texts.push(t);
+        }
+        let mut found = 0;
+        for t in &texts {
+            let spans: Vec<_> = doc_number_spans(t).collect();
+            assert_eq!(spans, whole(t), "{t:?}");
+            found += spans.len();
+        }
+        assert!(found > 600, "the cases hold {found} matches");
+    }
+
+    #[test]
     fn titles() {
         assert_eq!(title("\n\n  关于做好2024年工作的通知\n正文", &[], '■').as_deref(), Some("关于做好2024年工作的通知"));
         assert_eq!(title("国办发〔2016〕19号\n标题", &[], '■').as_deref(), Some("标题"));
@@ -714,8 +808,91 @@ mod tests {
             };
             let (r, fast) = Record::sign_canonical(&h, body, &signer).unwrap();
             assert_eq!(fast, serde_json_canonicalizer::to_vec(&r).unwrap(), "string {t:?}");
+            // The signature covers the canonical bytes without `sig`, on the
+            // fallback path (a number beyond 2^53) too.
+            r.verify_signature(&signer.public()).expect("signature over the canonical bytes");
             if i > 0 {
                 let parsed = Record::parse(&fast).expect("accepted by the strict parser");
+                parsed.verify_signature(&signer.public()).expect("signature over the canonical bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_canonical_bytes_for_every_body_type() {
+        let signer = Signer::from_seed([9; 32]);
+        for (i, t) in ["汉字■ \"q\" \\ \u{0}\u{1f}\u{7f}\u{2028}😀", "", "plain"].iter().enumerate() {
+            let t = t.to_string();
+            let full = ScreeningBody {
+                document: DocumentInfo {
+                    title: Some(format!("关于{t}的通知")),
+                    doc_number: Some(format!("国办发〔2016〕19号{t}")),
+                    keywords: vec![t.clone(), "垃圾分类".into()],
+                    content_sha256: "cd".repeat(32),
+                    bytes: 4096,
+                    chars: 1 << 53,
+                },
+                verdict: "withhold".into(),
+                reasons: vec![
+                    ReasonEntry { category: t.clone(), action: "withhold".into(), basis: format!("《保密法》{t}"), summary: "phone ×2".into() },
+                    ReasonEntry { category: "personal".into(), action: "redact".into(), basis: String::new(), summary: t.clone() },
+                ],
+                findings: vec![
+                    Fingerprint { rule: format!("r.{t}"), kind: "phone".into(), action: "redact".into(), start: 0, end: 11, confidence_permille: 950, value_hmac: "ef".repeat(32) },
+                    Fingerprint { rule: "b".into(), kind: t.clone(), action: t.clone(), start: 12, end: 14, confidence_permille: 1000, value_hmac: String::new() },
+                ],
+                rules_sha256: "12".repeat(32),
+                engine: ENGINE_VERSION.into(),
+            };
+            let bare = ScreeningBody {
+                document: DocumentInfo { content_sha256: t.clone(), ..Default::default() },
+                verdict: "publish".into(),
+                reasons: Vec::new(),
+                findings: Vec::new(),
+                rules_sha256: String::new(),
+                engine: t.clone(),
+            };
+            let bodies = [
+                Body::Screening(full),
+                Body::Screening(bare),
+                Body::Review(ReviewBody {
+                    ref_id: t.clone(),
+                    ref_seq: 7,
+                    ref_hash: t.clone(),
+                    decision: Decision::Confirm,
+                    verdict: "publish".into(),
+                    reviewer: t.clone(),
+                    role: "审查员".into(),
+                    comment: None,
+                    added: Vec::new(),
+                }),
+                Body::Review(ReviewBody {
+                    ref_id: "x".into(),
+                    ref_seq: 0,
+                    ref_hash: "ab".repeat(32),
+                    decision: Decision::Dismiss,
+                    verdict: "redact".into(),
+                    reviewer: "r".into(),
+                    role: t.clone(),
+                    comment: Some(t.clone()),
+                    added: vec![AddedFinding { kind: t.clone(), start: 3, end: 5 }, AddedFinding { kind: "phone".into(), start: 9, end: 20 }],
+                }),
+                Body::KeyRotation(RotationBody { new_key_id: t.clone(), new_public_key: "00".repeat(32) }),
+                Body::RulesReload(RulesBody { previous_rules_sha256: t.clone(), rules_sha256: "34".repeat(32), rules: 123 }),
+            ];
+            for (j, body) in bodies.into_iter().enumerate() {
+                let h = Header {
+                    id: Header::new_id(1_700_000_000_000 + j as u64),
+                    seq: (i * 10 + j) as u64,
+                    unix_ms: 1_700_000_000_000 + j as u64,
+                    origin: format!("mishen.audit/{t}"),
+                    actor: format!("grpc:{t}"),
+                    prev: [j as u8; 32],
+                };
+                let (r, fast) = Record::sign_canonical(&h, body, &signer).unwrap();
+                assert_eq!(fast, serde_json_canonicalizer::to_vec(&r).unwrap(), "body {j} with {t:?}");
+                let parsed = Record::parse(&fast).expect("accepted by the strict parser");
+                assert_eq!(parsed, r);
                 parsed.verify_signature(&signer.public()).expect("signature over the canonical bytes");
             }
         }

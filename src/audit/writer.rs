@@ -25,7 +25,44 @@ enum Msg {
 struct Request {
     actor: Option<String>,
     body: Body,
-    reply: oneshot::Sender<Result<Appended, String>>,
+    reply: Reply,
+}
+
+/// Where the outcome of one append goes (each `Option` is taken when answered).
+enum Reply {
+    Channel(Option<oneshot::Sender<Result<Appended, String>>>),
+    /// Called on the writer thread; if the request is dropped unanswered (the
+    /// writer stopped), called with that error.
+    Call(Option<Box<dyn FnOnce(Result<Appended, String>) + Send>>),
+}
+
+const STOPPED: &str = "the audit writer has stopped";
+
+impl Reply {
+    fn send(mut self, r: Result<Appended, String>) {
+        match &mut self {
+            Reply::Channel(tx) => {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(r);
+                }
+            }
+            Reply::Call(f) => {
+                if let Some(f) = f.take() {
+                    f(r);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Reply::Call(f) = self
+            && let Some(f) = f.take()
+        {
+            f(Err(STOPPED.into()));
+        }
+    }
 }
 
 /// Sends records to the writer thread. Clone it for each client.
@@ -44,9 +81,24 @@ impl WriterHandle {
     fn submit(&self, actor: Option<String>, body: Body) -> Result<oneshot::Receiver<Result<Appended, String>>, AuditError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Append(Request { actor, body, reply }))
-            .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?;
+            .send(Msg::Append(Request { actor, body, reply: Reply::Channel(Some(reply)) }))
+            .map_err(|_| AuditError::Store(STOPPED.into()))?;
         Ok(rx)
+    }
+
+    /// Appends one record without waiting: `then` gets the outcome once the
+    /// record is durable (or the error), exactly once, on the writer thread (or
+    /// on this one if the writer has stopped). Keep it cheap (hand the result
+    /// to a channel): it delays the replies of the rest of the batch.
+    pub fn append_then(
+        &self,
+        actor: Option<String>,
+        body: Body,
+        then: impl FnOnce(Result<Appended, AuditError>) + Send + 'static,
+    ) {
+        let f: Box<dyn FnOnce(Result<Appended, String>) + Send> = Box::new(move |r| then(r.map_err(AuditError::Store)));
+        // A send error hands the request back; dropping it answers `then`.
+        let _ = self.tx.send(Msg::Append(Request { actor, body, reply: Reply::Call(Some(f)) }));
     }
 
     /// Appends one record; returns once it is durable. Blocks the thread: from
@@ -54,7 +106,7 @@ impl WriterHandle {
     pub fn append(&self, body: Body) -> Result<Appended, AuditError> {
         self.submit(None, body)?
             .blocking_recv()
-            .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?
+            .map_err(|_| AuditError::Store(STOPPED.into()))?
             .map_err(AuditError::Store)
     }
 
@@ -68,7 +120,7 @@ impl WriterHandle {
     pub async fn append_as(&self, actor: Option<String>, body: Body) -> Result<Appended, AuditError> {
         self.submit(actor, body)?
             .await
-            .map_err(|_| AuditError::Store("the audit writer has stopped".into()))?
+            .map_err(|_| AuditError::Store(STOPPED.into()))?
             .map_err(AuditError::Store)
     }
 }
@@ -123,13 +175,13 @@ impl Writer {
                     match log.append_as(items) {
                         Ok(done) => {
                             for (r, a) in replies.into_iter().zip(done) {
-                                let _ = r.send(Ok(a));
+                                r.send(Ok(a));
                             }
                         }
                         Err(e) => {
                             let msg = e.to_string();
                             for r in replies {
-                                let _ = r.send(Err(msg.clone()));
+                                r.send(Err(msg.clone()));
                             }
                         }
                     }

@@ -185,7 +185,13 @@ impl From<&Reason> for ReasonRecord {
 
 /// Converts findings to records with character offsets and masked excerpts.
 pub fn finding_records(text: &str, findings: &[Finding], mask: char) -> Vec<FindingRecord> {
-    let ix = LineIndex::new(text);
+    finding_records_in(&LineIndex::new(text), findings, mask)
+}
+
+/// [`finding_records`] over a text already indexed (one index per document,
+/// shared with the audit record's spans).
+pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) -> Vec<FindingRecord> {
+    let text = ix.text();
     findings
         .iter()
         .enumerate()

@@ -4,10 +4,11 @@ use super::auth::{Identity, Method};
 use super::pb;
 use super::{Inner, ServiceError, decode};
 use crate::audit::Appended;
-use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body};
+use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body_in};
 use crate::audit::review::{self, Submission};
 use crate::audit::store::Store;
-use crate::report::jsonl::finding_records;
+use crate::report::jsonl::finding_records_in;
+use crate::span::LineIndex;
 use crate::rules::model::Category;
 use crate::{Screener, Verdict};
 use std::panic::AssertUnwindSafe;
@@ -102,13 +103,13 @@ fn action_pb(a: &str) -> pb::Action {
     }
 }
 
-fn receipt(inner: &Inner, a: &Appended) -> pb::AuditReceipt {
+fn receipt(inner: &Inner, a: Appended) -> pb::AuditReceipt {
     pb::AuditReceipt {
-        record_id: a.id.clone(),
+        record_id: a.id,
         seq: a.seq,
-        canonical: a.canonical.clone(),
-        signature: a.signature.clone(),
-        key_id: a.key_id.clone(),
+        canonical: a.canonical,
+        signature: a.signature,
+        key_id: a.key_id,
         record_hash: hex::encode(a.hash),
         checkpoint_size: inner.checkpoint_size.load(Ordering::Acquire),
         checkpoint_within_ms: inner.checkpoint_within_ms,
@@ -206,8 +207,10 @@ fn screen_work(
         Some(t) if options.return_redacted_text && verdict != Verdict::Withhold => Some(s.redact(t, &screening)),
         _ => None,
     };
-    let findings = text.as_deref().map_or_else(Vec::new, |t| {
-        finding_records(t, &screening.findings, policy.mask)
+    // One index of the text for the response's and the record's spans.
+    let ix = text.as_deref().map(LineIndex::new);
+    let findings = ix.as_ref().map_or_else(Vec::new, |ix| {
+        finding_records_in(ix, &screening.findings, policy.mask)
             .into_iter()
             .zip(&screening.findings)
             .map(|(f, raw)| pb::Finding {
@@ -240,7 +243,7 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body(text.as_deref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
+    let body = screening_body_in(ix.as_ref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
     let response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
@@ -281,7 +284,15 @@ fn source_pb(l: &crate::ingest::Location) -> pb::Source {
     }
 }
 
+/// What an engine-pool job hands back once the record is durable: the response
+/// without its receipt, the verdict, the append's outcome and when it was asked.
+type Done = (pb::ScreenResponse, Verdict, Result<Appended, crate::audit::AuditError>, Instant);
+
 /// Screens one request end to end: permit, engine pool, audit record.
+///
+/// One hand-off each way: the engine-pool job screens, builds the record body
+/// and submits it to the audit writer itself, and the writer thread sends the
+/// response and its durable record back to this task.
 async fn screen_one(
     inner: Arc<Inner>,
     actor: String,
@@ -302,12 +313,20 @@ async fn screen_one(
     };
     inner.metrics.in_flight().inc();
     let _gauge = scopeguard(inner.clone());
-    let (tx, rx) = oneshot::channel();
+    // Released by whichever comes first: the engine done with the document, or
+    // this request ending (deadline, cancellation) while it is still queued.
+    let slot = Arc::new(Slot(std::sync::Mutex::new(Some(permit))));
+    let _slot = SlotGuard(slot.clone());
+    let (tx, rx) = oneshot::channel::<Result<Done, ServiceError>>();
     let s = inner.screener();
     let job_inner = inner.clone();
     let job_rid = rid.clone();
     let std_deadline = deadline.into_std();
     inner.pool.spawn(move || {
+        // Past the deadline, or the caller gone: skip the work (and the record).
+        if tx.is_closed() {
+            return;
+        }
         let r = if Instant::now() >= std_deadline {
             Err(ServiceError::Deadline(0))
         } else {
@@ -317,9 +336,26 @@ async fn screen_one(
                     Err(ServiceError::Internal(job_rid.clone()))
                 })
         };
-        let _ = tx.send(r);
+        // The permit bounds the documents being screened, not those being recorded.
+        slot.release();
+        match r {
+            // A verdict past its deadline is not recorded: the caller is told
+            // DEADLINE_EXCEEDED (as when its task times out first).
+            Ok(_) if Instant::now() >= std_deadline || tx.is_closed() => {
+                let _ = tx.send(Err(ServiceError::Deadline(0)));
+            }
+            Ok(Screened { response, body, verdict }) => {
+                let t = Instant::now();
+                job_inner.writer.append_then(Some(actor), body, move |a| {
+                    let _ = tx.send(Ok((response, verdict, a, t)));
+                });
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+        }
     });
-    let screened = tokio::time::timeout_at(deadline, rx)
+    let (mut response, verdict, appended, t) = tokio::time::timeout_at(deadline, rx)
         .await
         .map_err(over)?
         .map_err(|_| ServiceError::Internal(rid.clone()))?
@@ -327,17 +363,31 @@ async fn screen_one(
             ServiceError::Deadline(_) => ServiceError::Deadline(started.elapsed().as_millis()),
             e => e,
         })?;
-    drop(permit);
-    let t = Instant::now();
-    let appended = tokio::time::timeout_at(deadline, inner.writer.append_as(Some(actor), screened.body))
-        .await
-        .map_err(over)?
-        .map_err(|e| ServiceError::AuditUnavailable(e.to_string()))?;
+    let appended = appended.map_err(|e| ServiceError::AuditUnavailable(e.to_string()))?;
     inner.metrics.audit_append(t.elapsed().as_secs_f64());
-    inner.metrics.verdict(screened.verdict.as_str());
-    let mut response = screened.response;
-    response.audit = Some(receipt(&inner, &appended));
+    inner.metrics.verdict(verdict.as_str());
+    response.audit = Some(receipt(&inner, appended));
     Ok(response)
+}
+
+/// A request's server slot (one of `max_concurrency` permits), shared by the
+/// request's task and its engine-pool job.
+struct Slot(std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>);
+impl Slot {
+    fn release(&self) {
+        let p = match self.0.lock() {
+            Ok(mut g) => g.take(),
+            Err(e) => e.into_inner().take(),
+        };
+        drop(p);
+    }
+}
+/// Releases the slot when the request's task ends.
+struct SlotGuard(Arc<Slot>);
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.0.release();
+    }
 }
 
 /// Decrements the in-flight gauge when dropped.
@@ -664,7 +714,7 @@ impl pb::screening_service_server::ScreeningService for Api {
             };
             let (body, verdict) = self.read(move |s| Ok(review::prepare(s as &dyn Store, &sub)?)).await?;
             let a = self.inner.writer.append_as(Some(who.actor()), Body::Review(body)).await?;
-            Ok(pb::SubmitReviewResponse { audit: Some(receipt(&self.inner, &a)), verdict: verdict_pb(verdict).into() })
+            Ok(pb::SubmitReviewResponse { audit: Some(receipt(&self.inner, a)), verdict: verdict_pb(verdict).into() })
         }
         .await;
         self.finish(Method::SubmitReview, &rid, t0, r, None)
@@ -716,7 +766,7 @@ impl pb::screening_service_server::ScreeningService for Api {
             previous_rules_sha256: prev,
             rules_sha256: now,
             rules: n as u64,
-            audit: Some(receipt(&self.inner, &a)),
+            audit: Some(receipt(&self.inner, a)),
         });
         self.finish(Method::ReloadRules, &rid, t0, r, None)
     }
