@@ -534,7 +534,7 @@ impl NameDetector {
         }
         let Ok(ac) = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .build(names.iter().map(|(n, _, _)| n))
         else {
             return;
