@@ -517,7 +517,7 @@ impl NameDetector {
     /// a name wherever else it occurs in the document, even where the other
     /// occurrence has no context of its own (亨特，亨特魁梧; 7、李涛轩 / 李涛轩，男).
     pub fn propagate(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
-        let mut names: Vec<(&str, f64, Role)> = Vec::new();
+        let mut names: Vec<(&str, f64)> = Vec::new();
         for h in hits.iter().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
             // An ordinary dictionary word is not spread, whatever the one
@@ -525,8 +525,8 @@ impl NameDetector {
             // two-character dictionary word, even one tagged nr (荣誉).
             let n = name.chars().count();
             let word = tok.has_word(name) && (n == 2 || !tok.dict_tag(name).starts_with("nr"));
-            if n >= 2 && !word && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _, _)| *n == name) {
-                names.push((name, h.score, h.role));
+            if n >= 2 && !word && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _)| *n == name) {
+                names.push((name, h.score));
             }
         }
         if names.is_empty() {
@@ -535,7 +535,7 @@ impl NameDetector {
         let Ok(ac) = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(names.iter().map(|(n, _, _)| n))
+            .build(names.iter().map(|(n, _)| n))
         else {
             return;
         };
@@ -551,13 +551,12 @@ impl NameDetector {
             if overlaps(&taken, s, e) {
                 continue;
             }
-            let (name, score, role) = names[m.pattern().as_usize()];
+            let (name, score) = names[m.pattern().as_usize()];
             // A two-character name may be the start of a longer one (王平|洋).
             if name.chars().count() == 2 && text[e..].chars().next().is_some_and(|c| is_han(c) && self.common_given.contains(&c) && !self.never_given.contains(&c)) {
                 continue;
             }
             // Its role comes from the document (below), not from the one source.
-            let _ = role;
             added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
         }
         // A propagated name replaces the weaker hypotheses it overlaps.
