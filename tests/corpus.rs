@@ -200,16 +200,14 @@ fn corpus_is_well_formed() {
             if kind_of(&e.kind).is_none() {
                 problems.push(format!("{at}: unknown kind {:?}", e.kind));
             }
-            if let Some(a) = &e.action {
-                if !matches!(a.as_str(), "allow" | "redact" | "withhold") {
+            if let Some(a) = &e.action
+                && !matches!(a.as_str(), "allow" | "redact" | "withhold") {
                     problems.push(format!("{at}: unknown action {a:?}"));
                 }
-            }
-            if let (Some(r), Some(ids)) = (&e.rule, &rule_ids) {
-                if !ids.contains(r) {
+            if let (Some(r), Some(ids)) = (&e.rule, &rule_ids)
+                && !ids.contains(r) {
                     problems.push(format!("{at}: unknown rule id {r:?}"));
                 }
-            }
             match locate(&l.text, &e.text, e.occurrence) {
                 None => problems.push(format!(
                     "{at}: finding text {:?} (occurrence {}) does not occur in the case text",
@@ -329,16 +327,14 @@ fn check(l: &Loaded, t: &mut Tally) -> Vec<String> {
             Some((i, f)) => {
                 used[i] = true;
                 let mut bad = Vec::new();
-                if let Some(r) = &e.rule {
-                    if &*f.rule != r.as_str() {
+                if let Some(r) = &e.rule
+                    && &*f.rule != r.as_str() {
                         bad.push(format!("rule expected {r}, got {}", f.rule));
                     }
-                }
-                if let Some(a) = &e.action {
-                    if f.action.as_str() != a {
+                if let Some(a) = &e.action
+                    && f.action.as_str() != a {
                         bad.push(format!("action expected {a}, got {}", f.action.as_str()));
                     }
-                }
                 for b in &e.basis {
                     if !f.basis.contains(b.as_str()) {
                         bad.push(format!("basis lacks {b:?} (got {:?})", f.basis));
@@ -403,11 +399,10 @@ fn corpus_cases_screen_as_labeled() {
     let mut run = 0;
     let mut failed = 0;
     for l in &cases {
-        if let Some(f) = &filter {
-            if !l.file.contains(f.as_str()) && !l.case.name.contains(f.as_str()) {
+        if let Some(f) = &filter
+            && !l.file.contains(f.as_str()) && !l.case.name.contains(f.as_str()) {
                 continue;
             }
-        }
         run += 1;
         let lines = check(l, &mut tally);
         if lines.is_empty() {

@@ -425,7 +425,7 @@ fn han3(i: usize) -> String {
 
 /// Term `i`: 项目代号 + three Han digits; every tenth also has an ASCII suffix.
 fn term(i: usize) -> String {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         format!("项目代号{}-K{i}", han3(i))
     } else {
         format!("项目代号{}", han3(i))

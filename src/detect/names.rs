@@ -480,19 +480,17 @@ impl NameDetector {
             return Some(hit);
         }
         // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
-        if let Some(inner) = tail.strip_prefix('(') {
-            if let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
+        if let Some(inner) = tail.strip_prefix('(')
+            && let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
                 return Some(hit);
             }
-        }
         // A person's particulars: 李涛轩，男，汉族 / 孙芳碧女1979.12.
         let rest = tail.strip_prefix(',').unwrap_or(tail).trim_start_matches(' ');
         let mut cs = rest.chars();
-        if let (Some('男' | '女'), next) = (cs.next(), cs.next()) {
-            if next.is_none_or(|c| !is_han(c) || matches!(c, '性')) {
+        if let (Some('男' | '女'), next) = (cs.next(), cs.next())
+            && next.is_none_or(|c| !is_han(c) || matches!(c, '性')) {
                 return Some(("(gender)", CtxRole::Private));
             }
-        }
         // Appointment phrasing: 为/任 followed by a title within a short window.
         if tail.starts_with('为') || tail.starts_with('任') {
             let end = tail.char_indices().take(16).find(|&(_, c)| matches!(c, '。' | ';' | '\n')).map_or_else(|| fwd_chars(tail, 0, 16), |(i, _)| i);
@@ -582,12 +580,11 @@ impl NameDetector {
         }
         for h in hits.iter_mut().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
-            if let Some(&(_, r)) = roles.iter().find(|(n, _)| *n == name) {
-                if r != h.role && (r == Role::Private || h.role == Role::Unknown) {
+            if let Some(&(_, r)) = roles.iter().find(|(n, _)| *n == name)
+                && r != h.role && (r == Role::Private || h.role == Role::Unknown) {
                     h.role = r;
                     h.why.push_str(if r == Role::Private { "; private person elsewhere in the document" } else { "; official elsewhere in the document" });
                 }
-            }
         }
     }
 
@@ -911,8 +908,8 @@ impl NameDetector {
                     cands.push((t.start + p, t.start + p + sl + g_end, sig));
                     // jieba's HMM sometimes cuts a three-character name after the
                     // second character (胡毅/诗为): try one character more.
-                    if whole && g.chars().count() == 1 {
-                        if let Some(n) = toks.get(k + 1) {
+                    if whole && g.chars().count() == 1
+                        && let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
                             if (oov || nr || single)
                                 && n.word
@@ -924,7 +921,6 @@ impl NameDetector {
                                 cands.push((t.start + p, t.end + c, Signal::Extend));
                             }
                         }
-                    }
                 }
             }
         }
@@ -941,11 +937,10 @@ impl NameDetector {
         // for the ones that survive.
         let from = hits.len();
         for (h, sig) in scored.drain(..) {
-            if self.keep_all || !hits[from..].iter().any(|k| k.start < h.end && h.start < k.end) {
-                if let Some(h) = self.score(tok, text, h.start, h.end, sig, true) {
+            if (self.keep_all || !hits[from..].iter().any(|k| k.start < h.end && h.start < k.end))
+                && let Some(h) = self.score(tok, text, h.start, h.end, sig, true) {
                     hits.push(h);
                 }
-            }
         }
     }
 
@@ -964,7 +959,7 @@ impl NameDetector {
             && (t1.word.chars().count() == 2 || !is_function_tag(tok.tag_of(t1)))
             // 从|法国, 向|北京: a place or an organization is not a given name,
             // unless it is made of given-name characters (严|建国/ns).
-            && !(matches!(tok.tag_of(t1), "ns" | "nt") && !t1.word.chars().all(|c| self.common_given.contains(&c)))
+            && (!matches!(tok.tag_of(t1), "ns" | "nt") || t1.word.chars().all(|c| self.common_given.contains(&c)))
             && !self.before.contains_key(t1.word)
             && !self.after.contains_key(t1.word)
         {
@@ -981,16 +976,14 @@ impl NameDetector {
                 Signal::Split
             };
             cands.push((t.start, t1.end, sig));
-            if t1.word.chars().count() == 1 {
-                if let Some(t2) = toks.get(k + 2) {
-                    if t2.word.chars().count() == 1
+            if t1.word.chars().count() == 1
+                && let Some(t2) = toks.get(k + 2)
+                    && t2.word.chars().count() == 1
                         && self.given_ok(t2.word)
                         && !is_function_tag(tok.tag_of(t2))
                     {
                         cands.push((t.start, t2.end, Signal::Split));
                     }
-                }
-            }
         }
         // 杜/强于, 贾/梅宇于: the given name is glued to a following function word.
         for (i, _) in t1.word.char_indices().skip(1).take(2) {
@@ -1003,11 +996,10 @@ impl NameDetector {
                 cands.push((t.start, t1.start + i, Signal::Split));
             }
         }
-        if t1.word.trim().is_empty() && t1.word.len() <= 3 {
-            if let Some(end) = self.spaced(toks, k + 2) {
+        if t1.word.trim().is_empty() && t1.word.len() <= 3
+            && let Some(end) = self.spaced(toks, k + 2) {
                 cands.push((t.start, end, Signal::Spaced));
             }
-        }
     }
 
     fn spaced(&self, toks: &[Token], mut k: usize) -> Option<usize> {
@@ -1118,9 +1110,7 @@ impl NameDetector {
         }
         let mut why: Vec<String> = Vec::new();
         if explain {
-            if explain {
-                why.push(sig.describe().to_owned());
-            }
+            why.push(sig.describe().to_owned());
         }
         let sl = self.surname_len(compact).unwrap_or(0);
         // A full name that jieba's dictionary knows as a person's (邓小平/nr,
@@ -1279,24 +1269,21 @@ impl NameDetector {
         }
         // 管理人|员: a candidate that is the start of a longer dictionary word is
         // not a name.
-        if matches!(sig, Signal::Extend | Signal::DictNr | Signal::Split) {
-            if let Some(c) = text[e..].chars().next().filter(|&c| is_han(c)) {
-                if tok.has_word(&text[s..e + c.len_utf8()]) {
+        if matches!(sig, Signal::Extend | Signal::DictNr | Signal::Split)
+            && let Some(c) = text[e..].chars().next().filter(|&c| is_han(c))
+                && tok.has_word(&text[s..e + c.len_utf8()]) {
                     return None;
                 }
-            }
-        }
         // 平潭城关中学: when the surname also ends a word with the character before
         // it (城关), jieba split a word, not a name off a word.
-        if matches!(sig, Signal::Split | Signal::SplitDict | Signal::Extend | Signal::Spaced) && !strong_before {
-            if let Some(p) = text[..s].chars().next_back().filter(|&c| is_han(c)) {
+        if matches!(sig, Signal::Split | Signal::SplitDict | Signal::Extend | Signal::Spaced) && !strong_before
+            && let Some(p) = text[..s].chars().next_back().filter(|&c| is_han(c)) {
                 let first = text[s..].chars().next().map_or(0, char::len_utf8);
                 let glued = &text[s - p.len_utf8()..s + first];
                 if tok.has_word(glued) {
                     return None;
                 }
             }
-        }
         let role = if private {
             Role::Private
         } else if official {

@@ -222,11 +222,10 @@ fn classify_run(
 /// Extends a landline over an extension: `-123`, `转123`, `转 123`.
 fn extension(text: &str, end: usize, next_group: Option<&(usize, usize)>) -> usize {
     let b = text.as_bytes();
-    if let Some(&(s, e)) = next_group {
-        if (1..=5).contains(&(e - s)) && text[end..s].trim() == "-" {
+    if let Some(&(s, e)) = next_group
+        && (1..=5).contains(&(e - s)) && text[end..s].trim() == "-" {
             return e;
         }
-    }
     for pre in ["转", "分机", "ext.", "ext"] {
         if let Some(rest) = text[end..].strip_prefix(pre) {
             let off = end + pre.len() + (rest.len() - rest.trim_start_matches(' ').len());
@@ -253,11 +252,10 @@ fn classify(
         18 => match resident_id::validate18(d) {
             Validation::Valid(why) => return Some((NumKind::ResidentId, 0.97, why.to_owned())),
             Validation::Invalid(why) => {
-                if all_digits {
-                    if let Some(c) = card(d) {
+                if all_digits
+                    && let Some(c) = card(d) {
                         return Some(c);
                     }
-                }
                 if why.contains("check digit") {
                     near.push(NearMiss {
                         start,
@@ -292,16 +290,14 @@ fn classify(
         }
         _ => {}
     }
-    if (16..=19).contains(&d.len()) {
-        if let Some(c) = card(d) {
+    if (16..=19).contains(&d.len())
+        && let Some(c) = card(d) {
             return Some(c);
         }
-    }
-    if (10..=12).contains(&d.len()) && d[0] == b'0' {
-        if let Validation::Valid(why) = t.landline(d) {
+    if (10..=12).contains(&d.len()) && d[0] == b'0'
+        && let Validation::Valid(why) = t.landline(d) {
             return Some((NumKind::Landline, 0.85, why.to_owned()));
         }
-    }
     None
 }
 
