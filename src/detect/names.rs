@@ -480,10 +480,21 @@ impl NameDetector {
             return Some(hit);
         }
         // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
-        if let Some(inner) = tail.strip_prefix('(')
-            && let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
+        if let Some(inner) = tail.strip_prefix('(') {
+            if let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
                 return Some(hit);
             }
+            // A description in parentheses that ends with a private role:
+            // 周某（平潭一中高二九班学生）.
+            let close = inner.char_indices().take(24).find(|&(_, c)| c == ')').map(|(i, _)| i);
+            if let Some(desc) = close.map(|i| &inner[..i])
+                && let Some(last) = desc.chars().next_back()
+                && let Some(words) = self.before_by_last.get(&last)
+                && words.iter().any(|(w, r)| *r == CtxRole::Private && desc.ends_with(w.as_str()))
+            {
+                return Some(("(…)", CtxRole::Private));
+            }
+        }
         // A person's particulars: 李涛轩，男，汉族 / 孙芳碧女1979.12.
         let rest = tail.strip_prefix(',').unwrap_or(tail).trim_start_matches(' ');
         let mut cs = rest.chars();
