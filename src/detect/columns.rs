@@ -13,6 +13,8 @@
 //! header word) and then reports, after the header, every standalone cell of 8 to
 //! 20 digits (an optional leading letter) as that column's value.
 
+use super::names::is_han;
+
 /// Identifier column headers (a header that ends another comes after it).
 const HEADERS: &[&str] = &[
     "准考证号码", "准考证号", "准考号", "考生号", "考籍号", "考号", "学籍号", "学号", "职工号", "工号",
@@ -32,10 +34,6 @@ pub struct ColumnHit {
 
 fn is_sep(c: char) -> bool {
     c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|' || c == '\u{3000}'
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 /// The byte position after the first identifier column header of `text`, with

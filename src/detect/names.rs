@@ -140,7 +140,8 @@ pub struct NameDetector {
     pub keep_all: bool,
 }
 
-fn is_han(c: char) -> bool {
+/// A Han character (CJK unified ideographs, extension A, compatibility).
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
@@ -362,7 +363,9 @@ impl NameDetector {
     /// characters, a compound surname and one or two, or three or more
     /// characters of transliteration. Two-character `nr` words are left out:
     /// the dictionary tags many ordinary words so (明白, 阳光, 师生).
-    fn known_name(&self, tok: &Tokenizer, name: &str, sl: usize, sig: Signal) -> bool {
+    /// `ordinary` tells whether the name splits into ordinary words
+    /// ([`NameDetector::ordinary_split`]); asked only when the cheap tests pass.
+    fn known_name(&self, tok: &Tokenizer, name: &str, sl: usize, sig: Signal, ordinary: impl FnOnce() -> bool) -> bool {
         if !matches!(sig, Signal::DictNr | Signal::Translit | Signal::Part | Signal::SplitNr | Signal::Split) {
             return false;
         }
@@ -391,7 +394,7 @@ impl NameDetector {
         // The dictionary also tags some ordinary words `nr` (高水平, 高端化, 安全观):
         // a known name is not an ordinary word after its surname (高|水平) nor
         // an ordinary word plus a character (高端|化, 安全|观).
-        !self.ordinary_split(tok, name, sl)
+        !ordinary()
     }
 
     /// True when a surname-led word splits into ordinary words: an ordinary word
@@ -1127,7 +1130,11 @@ impl NameDetector {
         // A full name that jieba's dictionary knows as a person's (邓小平/nr,
         // 叶钊颖/nr, 基里延科/nr, 克林斯曼/nrt): well-known people, who are named
         // in running text without labels or titles.
-        if self.known_name(tok, compact, sl, sig) {
+        // Whether the candidate splits into ordinary words: dictionary lookups,
+        // asked at most once per candidate.
+        let ordinary_cell = std::cell::OnceCell::new();
+        let ordinary = || *ordinary_cell.get_or_init(|| n == 3 && self.ordinary_split(tok, compact, sl));
+        if self.known_name(tok, compact, sl, sig, ordinary) {
             score += KNOWN_NAME;
             if explain {
                 why.push("a person's full name in the dictionary".into());
@@ -1256,10 +1263,10 @@ impl NameDetector {
         let two_needs_context = n == 2 && sl == compact.chars().next().map_or(0, char::len_utf8) && sig == Signal::DictNr;
         // A token jieba's HMM glued together that splits into a surname and an
         // ordinary word (韩|两国, 伊朗|核) is phrase debris unless context says name.
-        let glued_words = matches!(sig, Signal::Oov | Signal::Nr) && n == 3 && self.ordinary_split(tok, compact, sl);
+        let glued_words = matches!(sig, Signal::Oov | Signal::Nr) && ordinary();
         // A dictionary `nr` word that is an ordinary word after its surname
         // (高|水平, 伊朗|核) is a word unless context says otherwise.
-        let ordinary_nr = sig == Signal::DictNr && n == 3 && self.ordinary_split(tok, compact, sl);
+        let ordinary_nr = sig == Signal::DictNr && ordinary();
         let gated = match sig {
             // Lists of ordinary words are common too (安全、荣誉和利益; 获得感、
             // 幸福感、安全感): only a title, label or honorific, or a table cell.
