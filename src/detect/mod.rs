@@ -241,54 +241,43 @@ impl Engine {
                     NumKind::Landline => Builtin::Landline,
                     NumKind::BankCard => Builtin::BankCard,
                 };
-                for (ri, r) in rules.iter().enumerate() {
-                    if matches!(r.matcher, Matcher::Builtin(b) if b == want) {
-                        let conf = n.confidence;
-                        out.push(Candidate {
-                            rule: ri,
-                            start: n.start,
-                            end: n.end,
-                            confidence: conf,
-                            detail: n.detail.clone(),
-                            role: None,
-                        });
-                    }
+                for (ri, _) in builtin_rules(rules, want) {
+                    out.push(Candidate {
+                        rule: ri,
+                        start: n.start,
+                        end: n.end,
+                        confidence: n.confidence,
+                        detail: n.detail.clone(),
+                        role: None,
+                    });
                 }
             }
         }
         if self.has_columns {
             let hits = columns::detect(text);
-            for (ri, r) in rules.iter().enumerate() {
-                if matches!(r.matcher, Matcher::Builtin(Builtin::IdColumn)) {
-                    for h in &hits {
-                        out.push(Candidate {
-                            rule: ri,
-                            start: h.start,
-                            end: h.end,
-                            confidence: r.confidence,
-                            detail: format!("a cell of the {} column", h.header),
-                            role: None,
-                        });
-                    }
-                }
+            for (ri, r) in builtin_rules(rules, Builtin::IdColumn) {
+                out.extend(hits.iter().map(|h| Candidate {
+                    rule: ri,
+                    start: h.start,
+                    end: h.end,
+                    confidence: r.confidence,
+                    detail: format!("a cell of the {} column", h.header),
+                    role: None,
+                }));
             }
         }
         if self.has_names {
             let mut hits = self.names.detect(&self.tokenizer, text);
             self.names.propagate(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName));
-            for (ri, r) in rules.iter().enumerate() {
-                if matches!(r.matcher, Matcher::Builtin(Builtin::PersonName)) {
-                    for h in &hits {
-                        out.push(Candidate {
-                            rule: ri,
-                            start: h.start,
-                            end: h.end,
-                            confidence: h.score.min(0.99),
-                            detail: h.why.clone(),
-                            role: Some(h.role),
-                        });
-                    }
-                }
+            for (ri, _) in builtin_rules(rules, Builtin::PersonName) {
+                out.extend(hits.iter().map(|h| Candidate {
+                    rule: ri,
+                    start: h.start,
+                    end: h.end,
+                    confidence: h.score.min(0.99),
+                    detail: h.why.clone(),
+                    role: Some(h.role),
+                }));
             }
         }
     }
@@ -362,6 +351,11 @@ impl Engine {
         }
         resolve_overlaps(found)
     }
+}
+
+/// The rules (with their index) whose matcher is builtin `b`.
+fn builtin_rules(rules: &[crate::rules::Rule], b: Builtin) -> impl Iterator<Item = (usize, &crate::rules::Rule)> {
+    rules.iter().enumerate().filter(move |(_, r)| matches!(r.matcher, Matcher::Builtin(x) if x == b))
 }
 
 /// Keeps, among overlapping findings, the one with the higher priority, then
