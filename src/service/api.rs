@@ -437,6 +437,16 @@ impl Api {
         })
     }
 
+    /// The start of every call: its start time and request id, and the caller's
+    /// identity once the token and role are checked (a refusal is counted and
+    /// logged here).
+    fn admit<T>(&self, req: &Request<T>, m: Method) -> Result<(Instant, String, Identity), Status> {
+        let t0 = Instant::now();
+        let rid = request_id(req.metadata());
+        let who = self.authorize(req, m, &rid, t0)?;
+        Ok((t0, rid, who))
+    }
+
     fn authorize<T>(&self, req: &Request<T>, m: Method, rid: &str, t0: Instant) -> Result<Identity, Status> {
         self.inner.auth.authorize(req.metadata(), m).inspect_err(|s| {
             self.inner.metrics.request(m.as_str(), s.code(), t0.elapsed().as_secs_f64());
@@ -482,9 +492,7 @@ type ScreenStreamOut = Pin<Box<dyn Stream<Item = Result<pb::ScreenResponse, Stat
 #[tonic::async_trait]
 impl pb::screening_service_server::ScreeningService for Api {
     async fn screen(&self, req: Request<pb::ScreenRequest>) -> Result<Response<pb::ScreenResponse>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        let who = self.authorize(&req, Method::Screen, &rid, t0)?;
+        let (t0, rid, who) = self.admit(&req, Method::Screen)?;
         if *self.inner.shutdown.borrow() {
             return self.finish(Method::Screen, &rid, t0, Err(ServiceError::ShuttingDown), None);
         }
@@ -505,9 +513,7 @@ impl pb::screening_service_server::ScreeningService for Api {
         &self,
         req: Request<Streaming<pb::ScreenRequest>>,
     ) -> Result<Response<Self::ScreenStreamStream>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        let who = self.authorize(&req, Method::ScreenStream, &rid, t0)?;
+        let (t0, rid, who) = self.admit(&req, Method::ScreenStream)?;
         let arrived = req.extensions().get::<super::Arrived>().map_or_else(tokio::time::Instant::now, |a| a.0);
         let stream_deadline =
             grpc_timeout(req.metadata()).map(|d| arrived + effective_timeout(Some(d), Duration::MAX));
@@ -614,9 +620,7 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn get_audit_record(&self, req: Request<pb::GetAuditRecordRequest>) -> Result<Response<pb::AuditRecord>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        self.authorize(&req, Method::GetAuditRecord, &rid, t0)?;
+        let (t0, rid, _) = self.admit(&req, Method::GetAuditRecord)?;
         let key = req.into_inner().key;
         let r = async {
             let key = key.ok_or_else(|| ServiceError::Invalid("set record_id or seq".into()))?;
@@ -643,17 +647,13 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn get_checkpoint(&self, req: Request<pb::GetCheckpointRequest>) -> Result<Response<pb::Checkpoint>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        self.authorize(&req, Method::GetCheckpoint, &rid, t0)?;
+        let (t0, rid, _) = self.admit(&req, Method::GetCheckpoint)?;
         let r = self.checkpoint_for(req.into_inner().size).await;
         self.finish(Method::GetCheckpoint, &rid, t0, r, None)
     }
 
     async fn get_inclusion_proof(&self, req: Request<pb::GetInclusionProofRequest>) -> Result<Response<pb::InclusionProof>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        self.authorize(&req, Method::GetInclusionProof, &rid, t0)?;
+        let (t0, rid, _) = self.admit(&req, Method::GetInclusionProof)?;
         let q = req.into_inner();
         let r = async {
             let cp = self.checkpoint_for(q.tree_size).await?;
@@ -683,9 +683,7 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn submit_review(&self, req: Request<pb::SubmitReviewRequest>) -> Result<Response<pb::SubmitReviewResponse>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        let who = self.authorize(&req, Method::SubmitReview, &rid, t0)?;
+        let (t0, rid, who) = self.admit(&req, Method::SubmitReview)?;
         let q = req.into_inner();
         let r = async {
             use crate::audit::record::Decision;
@@ -721,9 +719,7 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn list_rules(&self, req: Request<pb::ListRulesRequest>) -> Result<Response<pb::ListRulesResponse>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        self.authorize(&req, Method::ListRules, &rid, t0)?;
+        let (t0, rid, _) = self.admit(&req, Method::ListRules)?;
         let s = self.inner.screener();
         let rules = s
             .pack()
@@ -743,9 +739,7 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn get_public_key(&self, req: Request<pb::GetPublicKeyRequest>) -> Result<Response<pb::PublicKey>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        self.authorize(&req, Method::GetPublicKey, &rid, t0)?;
+        let (t0, rid, _) = self.admit(&req, Method::GetPublicKey)?;
         let l = &self.inner.log;
         let r = crate::audit::keys::public_pem(&l.key)
             .map(|pem| pb::PublicKey {
@@ -759,9 +753,7 @@ impl pb::screening_service_server::ScreeningService for Api {
     }
 
     async fn reload_rules(&self, req: Request<pb::ReloadRulesRequest>) -> Result<Response<pb::ReloadRulesResponse>, Status> {
-        let t0 = Instant::now();
-        let rid = request_id(req.metadata());
-        let who = self.authorize(&req, Method::ReloadRules, &rid, t0)?;
+        let (t0, rid, who) = self.admit(&req, Method::ReloadRules)?;
         let r = self.inner.reload_rules(&who.actor()).await.map(|(prev, now, n, a)| pb::ReloadRulesResponse {
             previous_rules_sha256: prev,
             rules_sha256: now,
