@@ -183,15 +183,7 @@ impl Inner {
     /// Recompiles the packs, records the reload, then puts them in force.
     pub async fn reload_rules(&self, actor: &str) -> Result<(String, String, usize, crate::audit::Appended), ServiceError> {
         let _one = self.reload.lock().await;
-        let dir = self.rules_dir.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let mut b = Screener::builder();
-            if let Some(d) = dir {
-                b = b.rules_dir(d);
-            }
-            b.build()
-        })
-        .await
+        let built = build_screener(self.rules_dir.clone()).await
         .map_err(|_| ServiceError::Internal("rule reload".into()))?;
         let new = match built {
             Ok(s) => s,
@@ -262,15 +254,7 @@ impl Server {
     #[doc(hidden)]
     pub async fn bind_with(config: Config, panic_marker: Option<String>) -> Result<Server, ServeError> {
         config.validate()?;
-        let dir = config.rules.clone();
-        let screener = tokio::task::spawn_blocking(move || {
-            let mut b = Screener::builder();
-            if let Some(d) = dir {
-                b = b.rules_dir(d);
-            }
-            b.build()
-        })
-        .await
+        let screener = build_screener(config.rules.clone()).await
         .map_err(|e| ServeError::Io(format!("engine start-up: {e}")))??;
         let data_dir = config.data_dir.clone();
         let (log, reader) = tokio::task::spawn_blocking(move || -> Result<_, AuditError> {
@@ -472,4 +456,17 @@ fn tls_config(t: &config::TlsConfig) -> Result<tonic::transport::ServerTlsConfig
         c = c.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
     }
     Ok(c)
+}
+
+/// Compiles the embedded packs, or `dir`'s, on a blocking thread (dictionary
+/// and automata take tens of milliseconds).
+async fn build_screener(dir: Option<PathBuf>) -> Result<Result<Screener, crate::screen::Error>, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let mut b = Screener::builder();
+        if let Some(d) = dir {
+            b = b.rules_dir(d);
+        }
+        b.build()
+    })
+    .await
 }
