@@ -282,8 +282,21 @@ impl<S: Store> AuditLog<S> {
 
     /// [`AuditLog::append`] with an actor per record (`None`: the log's actor).
     pub fn append_as(&mut self, items: Vec<(Option<String>, Body)>) -> Result<Vec<Appended>, AuditError> {
+        let (done, checkpoint_due) = self.append_records(items)?;
+        if checkpoint_due {
+            self.checkpoint()?;
+        }
+        Ok(done)
+    }
+
+    /// Appends records in one transaction (group commit), without the periodic
+    /// checkpoint: the second value says whether one is due now (the records
+    /// crossed a multiple of the checkpoint interval). The group-commit writer
+    /// answers its callers first and checkpoints after, so that no caller waits
+    /// for a second commit that is not its own.
+    pub fn append_records(&mut self, items: Vec<(Option<String>, Body)>) -> Result<(Vec<Appended>, bool), AuditError> {
         if items.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
         let keys = &self.keys;
         let actor = &self.actor;
@@ -324,14 +337,13 @@ impl<S: Store> AuditLog<S> {
                 self.frontier.push(e.hash);
             }
         }
-        if after / self.checkpoint_every > before / self.checkpoint_every {
-            self.checkpoint()?;
-        }
-        Ok(es
+        let checkpoint_due = after / self.checkpoint_every > before / self.checkpoint_every;
+        let done = es
             .into_iter()
             .zip(sigs)
             .map(|(e, signature)| Appended { id: e.id, seq: e.seq, hash: e.hash, canonical: e.bytes, signature, key_id: key_id.clone() })
-            .collect())
+            .collect();
+        Ok((done, checkpoint_due))
     }
 
     /// Appends a reviewer's decision about screening record `ref_id`.

@@ -172,10 +172,16 @@ impl Writer {
                 if !batch.is_empty() {
                     let (items, replies): (Vec<_>, Vec<_>) =
                         batch.into_iter().map(|r| ((r.actor, r.body), r.reply)).unzip();
-                    match log.append_as(items) {
-                        Ok(done) => {
+                    match log.append_records(items) {
+                        Ok((done, checkpoint_due)) => {
                             for (r, a) in replies.into_iter().zip(done) {
                                 r.send(Ok(a));
+                            }
+                            // After the replies: the records are durable, and no
+                            // caller waits for the checkpoint's own commit. A
+                            // failure is retried at the next interval or close.
+                            if checkpoint_due && let Err(e) = log.checkpoint() {
+                                tracing::error!(error = %e, "periodic audit checkpoint failed; retrying later");
                             }
                         }
                         Err(e) => {
