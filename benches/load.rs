@@ -297,7 +297,12 @@ fn main() {
         // Warm-up.
         let _ = unary_load(&channels, docs.clone(), 4, Duration::from_millis(300)).await;
         let mut rows = Vec::new();
-        for streams in [1, 16, 64] {
+        // MISHEN_LOAD_STREAMS=64: only the given rows (comma-separated).
+        let counts: Vec<usize> = std::env::var("MISHEN_LOAD_STREAMS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 16, 64]);
+        for streams in counts {
             let c0 = server_cpu();
             let mut r = unary_load(&channels, docs.clone(), streams, dur).await;
             r.server_cpu = server_cpu() - c0;
@@ -316,6 +321,11 @@ fn main() {
         };
         let (sum, count) = (val("mishen_audit_append_duration_seconds_sum"), val("mishen_audit_append_duration_seconds_count"));
         println!("audit append: {count} records, mean {:.2} ms until durable", 1000.0 * sum / count);
+        if std::env::var_os("MISHEN_LOAD_HISTOGRAMS").is_some() {
+            for l in m.lines().filter(|l| l.contains("_bucket") && (l.contains("Screen\"") || l.contains("append"))) {
+                println!("{l}");
+            }
+        }
         rows
     });
     let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
