@@ -544,12 +544,24 @@ impl NameDetector {
         if names.is_empty() {
             return;
         }
-        let Ok(ac) = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(names.iter().map(|(n, _)| n))
-        else {
-            return;
+        // Leftmost-longest occurrences of the names. A handful of short
+        // patterns per document: a packed (SIMD) searcher builds in a fraction
+        // of the time of an automaton (which was an eighth of a screening).
+        let matches: Vec<aho_corasick::Match> = match aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(names.iter().map(|(n, _)| n))
+            .build()
+        {
+            Some(p) => p.find_iter(text).collect(),
+            None => match aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(names.iter().map(|(n, _)| n))
+            {
+                Ok(ac) => ac.find_iter(text).collect(),
+                Err(_) => return,
+            },
         };
         let mut taken: Vec<(usize, usize)> = hits.iter().filter(|h| h.score >= min_score).map(|h| (h.start, h.end)).collect();
         taken.sort_unstable();
@@ -558,7 +570,7 @@ impl NameDetector {
             taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
         };
         let mut added = Vec::new();
-        for m in ac.find_iter(text) {
+        for m in matches {
             let (s, e) = (m.start(), m.end());
             if overlaps(&taken, s, e) {
                 continue;
