@@ -414,6 +414,42 @@ async fn audit_records_checkpoints_proofs_and_reviews() {
     let e = c.get_inclusion_proof(pb::GetInclusionProofRequest { seq: 1 << 40, tree_size: 0 }).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
 
+    // The log grows past several 16-record blocks of the server's proof cache:
+    // proofs against the newest checkpoint and against the older one still verify.
+    for i in 0..40 {
+        receipts.push(c.screen(text_req(if i % 2 == 0 { PERSONAL } else { PUBLIC })).await.unwrap().into_inner().audit.unwrap());
+    }
+    let last = receipts.last().unwrap().seq;
+    let mut newer = None;
+    for _ in 0..100 {
+        let r = c.get_checkpoint(pb::GetCheckpointRequest { size: 0 }).await.unwrap().into_inner();
+        if r.size > last {
+            newer = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let newer = newer.expect("a checkpoint covering the new records");
+    let newer_root = merkle::Checkpoint::open(&newer.note, &key).expect("checkpoint signature").root;
+    for a in &receipts {
+        let leaf = record_hash(&a.canonical);
+        for (size, root) in [(newer.size, newer_root), (cp.size, opened.root)] {
+            if a.seq >= size {
+                continue;
+            }
+            let p = c
+                .get_inclusion_proof(pb::GetInclusionProofRequest { seq: a.seq, tree_size: size })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(p.tree_size, size);
+            let path: Vec<[u8; 32]> = p.path.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
+            assert!(merkle::verify_inclusion(a.seq, size, &leaf, &path, &root), "proof of seq {} in tree {size}", a.seq);
+        }
+    }
+    let e = c.get_inclusion_proof(pb::GetInclusionProofRequest { seq: 0, tree_size: newer.size + 1000 }).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "no checkpoint of that size");
+
     // Reviews: override needs a verdict; confirm cannot change it; a good one is recorded.
     let review = |decision: pb::ReviewDecision, verdict: pb::Verdict| pb::SubmitReviewRequest {
         record_id: receipts[0].record_id.clone(),
@@ -455,7 +491,7 @@ async fn audit_records_checkpoints_proofs_and_reviews() {
     srv.shutdown().await;
     let store = mishen::audit::store::SqliteStore::open(&dir, false).unwrap();
     let summary = mishen::audit::verify_store(&store, key, std::iter::empty()).unwrap().expect("log verifies");
-    assert_eq!(summary.records, 5);
+    assert_eq!(summary.records, 45);
 }
 
 fn receipts_rules(a: &pb::AuditReceipt) -> String {

@@ -142,6 +142,122 @@ fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
     }
 }
 
+/// Hashes of the perfect subtrees of an append-only tree, from `2^height`
+/// leaves up, kept as the tree grows, so that an inclusion proof reads
+/// O(log n) hashes instead of all n leaves (which a long-running service
+/// cannot afford once its log holds millions of records).
+///
+/// Level `j` holds the hash of every complete, aligned subtree of
+/// `2^(height + j)` leaves, left to right; about `n / 2^height` hashes in all
+/// (4 bytes per record at the default height 4). Subtrees smaller than that are
+/// computed from leaves read on demand (at most `2^height` at a time).
+#[derive(Debug, Clone)]
+pub struct SubtreeCache {
+    height: u32,
+    size: u64,
+    /// Leaves of the incomplete block after the last `2^height` boundary.
+    pending: Vec<Hash>,
+    levels: Vec<Vec<Hash>>,
+}
+
+/// Reads the leaf hashes `from..to` (all of them, or an error).
+pub type LeafReader<'a> = dyn FnMut(u64, u64) -> Result<Vec<Hash>, AuditError> + 'a;
+
+impl Default for SubtreeCache {
+    fn default() -> Self {
+        SubtreeCache::new(4)
+    }
+}
+
+impl SubtreeCache {
+    /// An empty cache keeping subtrees of `2^height` leaves and more.
+    pub fn new(height: u32) -> Self {
+        SubtreeCache { height: height.min(32), size: 0, pending: Vec::new(), levels: Vec::new() }
+    }
+
+    /// Number of leaves seen.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends leaves in order.
+    pub fn extend(&mut self, leaves: &[Hash]) {
+        let block = 1usize << self.height;
+        for l in leaves {
+            self.pending.push(*l);
+            self.size += 1;
+            if self.pending.len() == block {
+                let h = root(&self.pending);
+                self.pending.clear();
+                self.carry(h);
+            }
+        }
+    }
+
+    fn carry(&mut self, mut h: Hash) {
+        let mut j = 0;
+        loop {
+            if self.levels.len() == j {
+                self.levels.push(Vec::new());
+            }
+            let level = &mut self.levels[j];
+            level.push(h);
+            let n = level.len();
+            if n % 2 == 1 {
+                return;
+            }
+            h = node(&level[n - 2], &level[n - 1]);
+            j += 1;
+        }
+    }
+
+    /// The inclusion proof of leaf `m` in the tree of the first `n` leaves, the
+    /// same as [`inclusion_proof`] of those leaves; `None` if `m >= n` or the
+    /// cache has not seen `n` leaves yet.
+    pub fn inclusion_proof(&self, m: u64, n: u64, leaves: &mut LeafReader<'_>) -> Result<Option<Vec<Hash>>, AuditError> {
+        if m >= n || n > self.size {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let (mut a, mut b) = (0, n);
+        // Top-down, as `path`; the siblings come out root-first, so reverse.
+        while b - a > 1 {
+            let k = split((b - a) as usize) as u64;
+            if m < a + k {
+                out.push(self.range_root(a + k, b, leaves)?);
+                b = a + k;
+            } else {
+                out.push(self.range_root(a, a + k, leaves)?);
+                a += k;
+            }
+        }
+        out.reverse();
+        Ok(Some(out))
+    }
+
+    /// The tree hash of leaves `a..b`, where `a` is a multiple of the largest
+    /// power of two not above `b - a` (every range of the RFC 9162 recursion).
+    fn range_root(&self, a: u64, b: u64, leaves: &mut LeafReader<'_>) -> Result<Hash, AuditError> {
+        let n = b - a;
+        if n >= 1 << self.height {
+            if n.is_power_of_two() && a % n == 0 {
+                let h = n.trailing_zeros();
+                if let Some(x) = self.levels.get((h - self.height) as usize).and_then(|l| l.get((a >> h) as usize)) {
+                    return Ok(*x);
+                }
+            } else {
+                let k = split(n as usize) as u64;
+                return Ok(node(&self.range_root(a, a + k, leaves)?, &self.range_root(a + k, b, leaves)?));
+            }
+        }
+        let ls = leaves(a, b)?;
+        if ls.len() as u64 != n {
+            return Err(AuditError::Store(format!("expected {n} record hashes from seq {a}, found {}", ls.len())));
+        }
+        Ok(root(&ls))
+    }
+}
+
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {
@@ -395,6 +511,55 @@ mod tests {
                     assert!(!verify_inclusion(m as u64, n as u64, &l[m], &q, &r));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn subtree_cache_proofs_equal_full_proofs() {
+        let all = leaves(150);
+        for height in [0, 1, 2, 4, 6] {
+            let mut c = SubtreeCache::new(height);
+            for n in 1..=all.len() {
+                c.extend(&all[n - 1..n]);
+                for m in 0..n {
+                    let mut rd = |a: u64, b: u64| -> Result<Vec<Hash>, AuditError> {
+                        assert!(b as usize <= n, "reads past the tree");
+                        Ok(all[a as usize..b as usize].to_vec())
+                    };
+                    let p = c.inclusion_proof(m as u64, n as u64, &mut rd).unwrap().unwrap();
+                    assert_eq!(Some(p), inclusion_proof(m, &all[..n]), "height {height}, leaf {m} of {n}");
+                }
+                // Proofs in older trees still come out right.
+                if n > 3 {
+                    let p = c.inclusion_proof(1, 3, &mut |a, b| Ok(all[a as usize..b as usize].to_vec())).unwrap().unwrap();
+                    assert_eq!(Some(p), inclusion_proof(1, &all[..3]));
+                }
+            }
+            assert!(c.inclusion_proof(150, 150, &mut |_, _| Ok(Vec::new())).unwrap().is_none());
+            assert!(c.inclusion_proof(0, 151, &mut |_, _| Ok(Vec::new())).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn subtree_cache_reads_few_leaves_in_a_large_tree() {
+        let n = 1 << 16;
+        let all: Vec<Hash> = (0..n as u32).map(|i| super::super::record::record_hash(&i.to_be_bytes())).collect();
+        let mut c = SubtreeCache::default();
+        c.extend(&all);
+        for m in [0, 1, 12345, n - 17, n - 1] {
+            let mut read = 0;
+            let p = c
+                .inclusion_proof(m as u64, n as u64 - 5, &mut |a, b| {
+                    read += b - a;
+                    Ok(all[a as usize..b as usize].to_vec())
+                })
+                .unwrap();
+            if m as u64 >= n as u64 - 5 {
+                assert!(p.is_none());
+                continue;
+            }
+            assert!(verify_inclusion(m as u64, n as u64 - 5, &all[m], &p.unwrap(), &root(&all[..n - 5])));
+            assert!(read <= 64, "{read} leaves read for one proof");
         }
     }
 

@@ -62,6 +62,14 @@ pub trait Store {
     fn put_checkpoint(&mut self, size: u64, note: &str) -> Result<(), AuditError>;
     /// All checkpoints, by size.
     fn checkpoints(&self) -> Result<Vec<(u64, String)>, AuditError>;
+    /// The checkpoint note for exactly `size` records, if one was written.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>, AuditError> {
+        Ok(self.checkpoints()?.into_iter().find(|(n, _)| *n == size).map(|(_, note)| note))
+    }
+    /// The largest checkpoint.
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, AuditError> {
+        Ok(self.checkpoints()?.pop())
+    }
 }
 
 /// In-memory store for tests.
@@ -292,6 +300,24 @@ impl Store for SqliteStore {
             .execute("INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?1, ?2)", params![size as i64, note])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>, AuditError> {
+        self.conn
+            .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")
+            .map_err(db)?
+            .query_row([size.min(i64::MAX as u64) as i64], |r| r.get(0))
+            .optional()
+            .map_err(db)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, AuditError> {
+        self.conn
+            .prepare_cached("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            .map_err(db)?
+            .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .optional()
+            .map_err(db)
     }
 
     fn checkpoints(&self) -> Result<Vec<(u64, String)>, AuditError> {

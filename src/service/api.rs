@@ -141,6 +141,9 @@ fn categories(names: &[String]) -> Result<Vec<Category>, ServiceError> {
         .collect()
 }
 
+/// Record hashes read at a time while the proof cache catches up with the log.
+const PROOF_CACHE_CHUNK: u64 = 1 << 16;
+
 /// What the engine pool hands back: the response without its receipt, and the
 /// audit record body.
 struct Screened {
@@ -469,8 +472,11 @@ impl Api {
     }
 
     async fn checkpoint_for(&self, size: u64) -> Result<pb::Checkpoint, ServiceError> {
-        let cps = self.read(|s| Ok(s.checkpoints()?)).await?;
-        let found = if size == 0 { cps.last() } else { cps.iter().find(|(n, _)| *n == size) };
+        use crate::audit::store::Store;
+        // One indexed lookup, not every checkpoint the log ever wrote.
+        let found = self
+            .read(move |s| Ok(if size == 0 { s.latest_checkpoint()? } else { s.checkpoint_at(size)?.map(|n| (size, n)) }))
+            .await?;
         let (n, note) = found.ok_or_else(|| {
             ServiceError::NotFound(if size == 0 {
                 "no checkpoint yet".into()
@@ -483,7 +489,7 @@ impl Api {
         let origin = lines.next().unwrap_or("").to_owned();
         let _size = lines.next();
         let root = lines.next().and_then(crate::audit::record::unb64).map(hex::encode).unwrap_or_default();
-        Ok(pb::Checkpoint { note: note.clone(), size: *n, root_hash: root, origin })
+        Ok(pb::Checkpoint { note: note.clone(), size: n, root_hash: root, origin })
     }
 }
 
@@ -663,17 +669,36 @@ impl pb::screening_service_server::ScreeningService for Api {
                     q.seq, cp.size
                 )));
             }
-            let size = cp.size;
-            let leaves = self.read(move |s| Ok(s.hashes(size)?)).await?;
-            if leaves.len() as u64 != size {
-                return Err(ServiceError::AuditUnavailable(format!("store holds {} of {size} records", leaves.len())));
-            }
-            let path = crate::audit::merkle::inclusion_proof(q.seq as usize, &leaves)
-                .ok_or_else(|| ServiceError::Invalid(format!("seq {} out of range", q.seq)))?;
+            let (size, seq) = (cp.size, q.seq);
+            let inner = self.inner.clone();
+            // The subtree cache makes a proof O(log n) hash reads; it catches
+            // up with the store (only the records it has not seen) first.
+            let (leaf, path) = self
+                .read(move |s| {
+                    use crate::audit::store::Store;
+                    let mut tree = inner.tree.lock().map_err(|_| ServiceError::AuditUnavailable("proof cache lock poisoned".into()))?;
+                    let mut read = |a: u64, b: u64| -> Result<Vec<crate::audit::merkle::Hash>, crate::audit::AuditError> {
+                        let v = s.hashes_range(a, b)?;
+                        if v.len() as u64 != b - a {
+                            return Err(crate::audit::AuditError::Store(format!("store holds {} of records {a}..{b}", v.len())));
+                        }
+                        Ok(v)
+                    };
+                    while tree.size() < size {
+                        let from = tree.size();
+                        tree.extend(&read(from, size.min(from + PROOF_CACHE_CHUNK))?);
+                    }
+                    let leaf = read(seq, seq + 1)?[0];
+                    let path = tree
+                        .inclusion_proof(seq, size, &mut read)?
+                        .ok_or_else(|| ServiceError::Invalid(format!("seq {seq} out of range")))?;
+                    Ok((leaf, path))
+                })
+                .await?;
             Ok(pb::InclusionProof {
                 seq: q.seq,
                 tree_size: size,
-                leaf_hash: hex::encode(leaves[q.seq as usize]),
+                leaf_hash: hex::encode(leaf),
                 path: path.iter().map(hex::encode).collect(),
                 checkpoint: Some(cp),
             })

@@ -164,6 +164,8 @@ pub(crate) struct Inner {
     pub checkpoint_size: Arc<AtomicU64>,
     pub checkpoint_within_ms: u64,
     pub reader: Mutex<SqliteStore>,
+    /// Perfect-subtree hashes for inclusion proofs (locked after `reader`).
+    pub tree: Mutex<crate::audit::merkle::SubtreeCache>,
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
     pub shutdown: watch::Receiver<bool>,
@@ -314,6 +316,7 @@ impl Server {
             checkpoint_size,
             checkpoint_within_ms: config.checkpoint_interval_ms,
             reader: Mutex::new(reader),
+            tree: Mutex::new(crate::audit::merkle::SubtreeCache::default()),
             metrics: Metrics::new(),
             timeout: config.request_timeout(),
             shutdown: shutdown_rx,
