@@ -499,10 +499,66 @@ fn receipts_rules(a: &pb::AuditReceipt) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_quota_limits_only_that_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.workers = 1;
+    let tok = |name: &str, max: Option<usize>| TokenConfig {
+        name: name.into(),
+        sha256: hash_token(&format!("{name}-secret")),
+        roles: vec![Role::Submitter],
+        max_concurrency: max,
+    };
+    cfg.tokens = vec![tok("batch", Some(1)), tok("docsys", None)];
+    let srv = start_with(cfg, Some(dir), None).await;
+    let c = client(srv.addr).await;
+    let admin = srv.admin.unwrap();
+    // A big document keeps the batch token's one slot taken for a while.
+    let big = PUBLIC.repeat(80_000);
+    let slow = {
+        let mut c = c.clone();
+        tokio::spawn(async move { c.screen(with_token(text_req(&big), "batch-secret")).await })
+    };
+    for i in 0..500 {
+        if http_get(admin, "/metrics").await.contains("mishen_in_flight 1") {
+            break;
+        }
+        assert!(i < 499, "the big document never went in flight");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The batch token is at its limit: refused at once, saying why.
+    let e = c.clone().screen(with_token(text_req(PERSONAL), "batch-secret")).await.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("token batch") && e.message().contains("limit"), "{}", e.message());
+    // Another token is not: it is screened (after the big one, on the one engine thread).
+    let r = c.clone().screen(with_token(text_req(PERSONAL), "docsys-secret")).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    assert_eq!(slow.await.unwrap().unwrap().into_inner().verdict(), pb::Verdict::Publish);
+    // The slot is free again; a stream under the quota waits for it per document.
+    let r = c.clone().screen(with_token(text_req(PERSONAL), "batch-secret")).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    let docs: Vec<pb::ScreenRequest> = [PERSONAL, PUBLIC, PERSONAL].iter().map(|t| text_req(t)).collect();
+    let mut out = c
+        .clone()
+        .screen_stream(with_token(tokio_stream::iter(docs), "batch-secret"))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut verdicts = Vec::new();
+    while let Some(r) = out.message().await.unwrap() {
+        verdicts.push(r.verdict());
+    }
+    assert_eq!(verdicts, [pb::Verdict::Redact, pb::Verdict::Publish, pb::Verdict::Redact]);
+    let m = http_get(admin, "/metrics").await;
+    assert!(m.contains("mishen_rejected_total{reason=\"quota\"} 1"), "{m}");
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_and_roles() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = base_config(dir.path());
-    let tok = |name: &str, roles: Vec<Role>| TokenConfig { name: name.into(), sha256: hash_token(&format!("{name}-secret")), roles };
+    let tok = |name: &str, roles: Vec<Role>| TokenConfig { name: name.into(), sha256: hash_token(&format!("{name}-secret")), roles, max_concurrency: None };
     cfg.tokens = vec![
         tok("docsys", vec![Role::Submitter]),
         tok("alice", vec![Role::Reviewer]),

@@ -503,7 +503,14 @@ impl pb::screening_service_server::ScreeningService for Api {
             return self.finish(Method::Screen, &rid, t0, Err(ServiceError::ShuttingDown), None);
         }
         let deadline = self.deadline(&req);
-        let r = screen_one(self.inner.clone(), who.actor(), req.into_inner(), rid.clone(), deadline, None).await;
+        // The token's own quota first, held until the response is ready.
+        let r = match who.try_quota() {
+            Ok(_quota) => screen_one(self.inner.clone(), who.actor(), req.into_inner(), rid.clone(), deadline, None).await,
+            Err(max) => {
+                self.inner.metrics.rejected("quota");
+                Err(ServiceError::QuotaExceeded(who.name.clone(), max))
+            }
+        };
         let verdict = r.as_ref().ok().map(|v| match v.verdict() {
             pb::Verdict::Publish => "publish",
             pb::Verdict::Redact => "redact",
@@ -552,19 +559,27 @@ impl pb::screening_service_server::ScreeningService for Api {
                         if let Some(d) = stream_deadline {
                             deadline = deadline.min(d);
                         }
-                        // Wait for a slot before reading on (backpressure).
+                        // Wait for a slot of the token's quota and then of the
+                        // server before reading on (backpressure).
                         let permit = tokio::select! {
-                            p = tokio::time::timeout_at(deadline, reader_inner.permits.clone().acquire_owned()) => p,
+                            p = tokio::time::timeout_at(deadline, async {
+                                let q = who.quota().await;
+                                reader_inner.permits.clone().acquire_owned().await.map(|p| (q, p))
+                            }) => p,
                             _ = async { let _ = shutdown.wait_for(|v| *v).await; } => {
                                 let _ = out_tx2.send(Err(ServiceError::ShuttingDown.status())).await;
                                 break;
                             }
                         };
                         let h = match permit {
-                            Ok(Ok(p)) => {
+                            Ok(Ok((quota, p))) => {
                                 let f = screen_one(reader_inner.clone(), who.actor(), doc, item_rid, deadline, Some(p));
                                 let t = Instant::now();
-                                tokio::spawn(async move { (f.await, t.elapsed().as_secs_f64()) })
+                                tokio::spawn(async move {
+                                    let r = f.await;
+                                    drop(quota);
+                                    (r, t.elapsed().as_secs_f64())
+                                })
                             }
                             Ok(Err(_)) => break,
                             Err(_) => {

@@ -9,6 +9,8 @@ use super::config::TokenConfig;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
@@ -116,12 +118,47 @@ pub struct Identity {
     pub name: String,
     /// Its roles.
     pub roles: Vec<Role>,
+    /// Its own limit on documents in flight, shared by all its requests.
+    pub quota: Option<Quota>,
 }
+
+/// A token's documents-in-flight limit.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    /// The limit.
+    pub max: usize,
+    /// One permit per document in flight.
+    pub permits: Arc<Semaphore>,
+}
+
+impl PartialEq for Quota {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.permits, &other.permits)
+    }
+}
+impl Eq for Quota {}
 
 impl Identity {
     /// The audit actor: `grpc:<name>`.
     pub fn actor(&self) -> String {
         format!("grpc:{}", self.name)
+    }
+
+    /// A slot of this token's quota for one document, if it has a quota:
+    /// `Err` when all of them are taken (the caller refuses the document).
+    pub fn try_quota(&self) -> Result<Option<OwnedSemaphorePermit>, usize> {
+        match &self.quota {
+            None => Ok(None),
+            Some(q) => q.permits.clone().try_acquire_owned().map(Some).map_err(|_| q.max),
+        }
+    }
+
+    /// Waits for a slot of this token's quota (streams), if it has one.
+    pub async fn quota(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.quota {
+            None => None,
+            Some(q) => q.permits.clone().acquire_owned().await.ok(),
+        }
     }
 }
 
@@ -138,7 +175,8 @@ impl Authenticator {
             .iter()
             .filter_map(|t| {
                 let h: [u8; 32] = hex::decode(&t.sha256).ok()?.try_into().ok()?;
-                Some((h, Identity { name: t.name.clone(), roles: t.roles.clone() }))
+                let quota = t.max_concurrency.map(|max| Quota { max, permits: Arc::new(Semaphore::new(max.max(1))) });
+                Some((h, Identity { name: t.name.clone(), roles: t.roles.clone(), quota }))
             })
             .collect();
         Authenticator { tokens }
@@ -152,7 +190,7 @@ impl Authenticator {
     /// Authenticates the caller and checks that it may call `m`.
     pub fn authorize(&self, md: &MetadataMap, m: Method) -> Result<Identity, Status> {
         let id = if self.tokens.is_empty() {
-            Identity { name: "anonymous".into(), roles: Role::ALL.to_vec() }
+            Identity { name: "anonymous".into(), roles: Role::ALL.to_vec(), quota: None }
         } else {
             let v = md
                 .get("authorization")

@@ -22,6 +22,7 @@
 //! name = "docsys"                     # recorded as the actor `grpc:docsys`
 //! sha256 = "…64 hex…"                 # SHA-256 of the bearer token (`printf %s "$TOKEN" | sha256sum`)
 //! roles = ["submitter"]               # submitter, reviewer, auditor, admin
+//! max_concurrency = 16                # optional: this token's documents in flight
 //! ```
 
 use super::auth::Role;
@@ -90,6 +91,12 @@ pub struct TokenConfig {
     pub sha256: String,
     /// What it may do.
     pub roles: Vec<Role>,
+    /// Documents this token may have in flight at once (unset: only the
+    /// server's `max_concurrency`). Beyond it a unary call is refused with
+    /// `RESOURCE_EXHAUSTED` and a stream waits, so one busy client cannot take
+    /// every slot from the others.
+    #[serde(default)]
+    pub max_concurrency: Option<usize>,
 }
 
 fn admin_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
@@ -187,6 +194,9 @@ impl Config {
             if t.roles.is_empty() {
                 return Err(ConfigError(format!("token {:?} has no roles", t.name)));
             }
+            if t.max_concurrency == Some(0) {
+                return Err(ConfigError(format!("token {:?}: max_concurrency must be at least 1", t.name)));
+            }
             if !names.insert(&t.name) {
                 return Err(ConfigError(format!("token name {:?} is used twice", t.name)));
             }
@@ -200,5 +210,28 @@ impl Config {
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_token(extra: &str) -> Result<(), ConfigError> {
+        let toml = format!(
+            "[[tokens]]\nname = \"docsys\"\nsha256 = \"{}\"\nroles = [\"submitter\"]\n{extra}",
+            "ab".repeat(32)
+        );
+        let c: Config = toml::from_str(&toml).map_err(|e| ConfigError(e.to_string()))?;
+        c.validate()
+    }
+
+    #[test]
+    fn token_quota_is_optional_and_positive() {
+        assert!(with_token("").is_ok());
+        assert!(with_token("max_concurrency = 4").is_ok());
+        let e = with_token("max_concurrency = 0").unwrap_err();
+        assert!(e.0.contains("max_concurrency must be at least 1"), "{}", e.0);
+        assert!(with_token("max_concurency = 4").is_err(), "a misspelt key is refused");
     }
 }

@@ -97,6 +97,9 @@ pub enum ServiceError {
     /// Too many documents in flight.
     #[error("server busy: {0} documents in flight; retry with back-off")]
     Overloaded(usize),
+    /// This token has as many documents in flight as its quota allows.
+    #[error("token {0}: {1} documents in flight, its limit; retry with back-off")]
+    QuotaExceeded(String, usize),
     /// The deadline passed.
     #[error("deadline exceeded after {0} ms")]
     Deadline(u128),
@@ -122,7 +125,7 @@ impl ServiceError {
         match self {
             ServiceError::Decode(_) | ServiceError::Invalid(_) => Status::invalid_argument(m),
             ServiceError::NotFound(_) => Status::not_found(m),
-            ServiceError::Overloaded(_) => Status::resource_exhausted(m),
+            ServiceError::Overloaded(_) | ServiceError::QuotaExceeded(..) => Status::resource_exhausted(m),
             ServiceError::Deadline(_) => Status::deadline_exceeded(m),
             ServiceError::AuditUnavailable(_) | ServiceError::ShuttingDown => Status::unavailable(m),
             ServiceError::Rules(_) => Status::failed_precondition(m),
