@@ -499,6 +499,64 @@ fn receipts_rules(a: &pb::AuditReceipt) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = base_config(dir.path());
+    let mut srv = start_with(cfg.clone(), Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let parse_key = |k: &pb::PublicKey| mishen::audit::keys::parse_public(&k.ed25519_hex).unwrap();
+    let k0 = c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner();
+    let before = c.screen(text_req(PERSONAL)).await.unwrap().into_inner().audit.unwrap();
+    assert_eq!(before.key_id, k0.key_id);
+
+    // Documents keep flowing while the key rotates: none fails.
+    let flow: Vec<_> = (0..20)
+        .map(|i| {
+            let mut c = c.clone();
+            tokio::spawn(async move { c.screen(text_req(if i % 2 == 0 { PERSONAL } else { PUBLIC })).await })
+        })
+        .collect();
+    let rot = c.rotate_key(pb::RotateKeyRequest {}).await.unwrap().into_inner();
+    for f in flow {
+        f.await.unwrap().expect("screened during the rotation");
+    }
+    assert_eq!(rot.previous_key_id, k0.key_id);
+    let k1 = rot.key.unwrap();
+    assert_ne!(k1.key_id, k0.key_id);
+    // The rotation record is signed by the old key and names the new one.
+    let a = rot.audit.unwrap();
+    assert_eq!(a.key_id, k0.key_id);
+    let r = Record::parse(&a.canonical).unwrap();
+    r.verify_signature(&parse_key(&k0)).unwrap();
+    assert_eq!(r.rotation.as_ref().unwrap().new_key_id, k1.key_id);
+    assert_eq!(r.actor, "grpc:anonymous");
+
+    // Afterwards: the new key signs, and GetPublicKey says so.
+    let after = c.screen(text_req(PERSONAL)).await.unwrap().into_inner().audit.unwrap();
+    assert_eq!(after.key_id, k1.key_id);
+    Record::parse(&after.canonical).unwrap().verify_signature(&parse_key(&k1)).unwrap();
+    assert!(Record::parse(&after.canonical).unwrap().verify_signature(&parse_key(&k0)).is_err());
+    let now = c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner();
+    assert_eq!(now.key_id, k1.key_id);
+
+    // The new key is on disk: a restart keeps signing with it.
+    let tmp = srv._dir.take().unwrap();
+    srv.shutdown().await;
+    let mut srv = start_with(cfg.clone(), Some(tmp), None).await;
+    let mut c = client(srv.addr).await;
+    assert_eq!(c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner().key_id, k1.key_id);
+    let later = c.screen(text_req(PUBLIC)).await.unwrap().into_inner().audit.unwrap();
+    assert_eq!(later.key_id, k1.key_id);
+    let _tmp = srv._dir.take().unwrap();
+    srv.shutdown().await;
+
+    // The whole log verifies from the first key, following the rotation.
+    let store = mishen::audit::store::SqliteStore::open(&cfg.data_dir, false).unwrap();
+    let summary = mishen::audit::verify_store(&store, parse_key(&k0), std::iter::empty()).unwrap().expect("log verifies");
+    assert_eq!(summary.records, 24, "1 + 20 screenings, the rotation, 2 after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_quota_limits_only_that_token() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = base_config(dir.path());
@@ -613,6 +671,8 @@ async fn tokens_and_roles() {
         assert_eq!(rd == denied, !may_read, "{tokn} read: {rd:?}");
         let rl = code(c.reload_rules(with_token(pb::ReloadRulesRequest {}, tokn)).await.map(|_| ()));
         assert_eq!(rl == denied, !may_reload, "{tokn} reload: {rl:?}");
+        let rk = code(c.rotate_key(with_token(pb::RotateKeyRequest {}, tokn)).await.map(|_| ()));
+        assert_eq!(rk == denied, !may_reload, "{tokn} rotate key: {rk:?}");
         assert!(c.list_rules(with_token(pb::ListRulesRequest {}, tokn)).await.is_ok());
         if may_reload {
             assert_eq!(rl, None);

@@ -240,7 +240,7 @@ impl SubtreeCache {
     fn range_root(&self, a: u64, b: u64, leaves: &mut LeafReader<'_>) -> Result<Hash, AuditError> {
         let n = b - a;
         if n >= 1 << self.height {
-            if n.is_power_of_two() && a % n == 0 {
+            if n.is_power_of_two() && a.is_multiple_of(n) {
                 let h = n.trailing_zeros();
                 if let Some(x) = self.levels.get((h - self.height) as usize).and_then(|l| l.get((a >> h) as usize)) {
                     return Ok(*x);

@@ -366,11 +366,16 @@ impl<S: Store> AuditLog<S> {
     /// Appends a `key_rotation` record signed by the current key naming `next`,
     /// then signs everything after it with `next`.
     pub fn rotate_to(&mut self, next: keys::Signer) -> Result<Appended, AuditError> {
+        self.rotate_to_as(next, None)
+    }
+
+    /// [`AuditLog::rotate_to`] recording `actor` (`None`: the log's actor).
+    pub fn rotate_to_as(&mut self, next: keys::Signer, actor: Option<String>) -> Result<Appended, AuditError> {
         let body = record::RotationBody {
             new_key_id: next.key_id().to_string(),
             new_public_key: hex::encode(next.public().as_bytes()),
         };
-        let mut a = self.append(vec![Body::KeyRotation(body)])?;
+        let mut a = self.append_as(vec![(actor, Body::KeyRotation(body))])?;
         self.keys.signer = next;
         a.pop().ok_or_else(|| AuditError::Store("nothing appended".into()))
     }

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 enum Msg {
     Append(Request),
+    /// Rotate the signing key kept in this directory (see [`AuditLog::rotate`]),
+    /// between two batches.
+    Rotate(std::path::PathBuf, Option<String>, oneshot::Sender<Result<Appended, String>>),
     /// Append what is queued, write the closing checkpoint, stop.
     Stop,
 }
@@ -110,6 +113,17 @@ impl WriterHandle {
             .map_err(AuditError::Store)
     }
 
+    /// Rotates the signing key while the writer runs: a new key is staged in
+    /// `dir` (the log's data directory), a `key_rotation` record signed by the
+    /// current key is appended, then the new key is installed on disk and signs
+    /// everything after. Records queued before the rotation are signed with the
+    /// old key. Resolves to the rotation record once it is durable.
+    pub async fn rotate(&self, dir: &std::path::Path, actor: Option<String>) -> Result<Appended, AuditError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Msg::Rotate(dir.to_path_buf(), actor, reply)).map_err(|_| AuditError::Store(STOPPED.into()))?;
+        rx.await.map_err(|_| AuditError::Store(STOPPED.into()))?.map_err(AuditError::Store)
+    }
+
     /// Appends one record; resolves once it is durable. Dropping the future
     /// does not withdraw the record: it is appended all the same.
     pub async fn append_async(&self, body: Body) -> Result<Appended, AuditError> {
@@ -122,6 +136,22 @@ impl WriterHandle {
             .await
             .map_err(|_| AuditError::Store(STOPPED.into()))?
             .map_err(AuditError::Store)
+    }
+}
+
+/// [`AuditLog::rotate`] for any store: stage the next key in `dir`, append the
+/// rotation record, install the key (or discard it if the record failed).
+fn rotate_in<S: Store>(log: &mut AuditLog<S>, dir: &std::path::Path, actor: Option<String>) -> Result<Appended, AuditError> {
+    let next = super::keys::Keys::stage_next(dir)?;
+    match log.rotate_to_as(next, actor) {
+        Ok(a) => {
+            super::keys::Keys::commit_next(dir)?;
+            Ok(a)
+        }
+        Err(e) => {
+            let _ = super::keys::Keys::discard_next(dir);
+            Err(e)
+        }
     }
 }
 
@@ -156,15 +186,18 @@ impl Writer {
                     },
                 };
                 let mut batch = Vec::new();
+                let mut rotate = None;
                 match first {
                     Some(Msg::Append(r)) => batch.push(r),
+                    Some(Msg::Rotate(dir, who, reply)) => rotate = Some((dir, who, reply)),
                     Some(Msg::Stop) => stop = true,
                     None => {}
                 }
-                // Take what is queued; after a stop, everything queued.
-                while stop || (!batch.is_empty() && batch.len() < max_batch) {
+                // Take what is queued, up to a rotation; after a stop, everything queued.
+                while rotate.is_none() && (stop || (!batch.is_empty() && batch.len() < max_batch)) {
                     match rx.try_recv() {
                         Ok(Msg::Append(r)) => batch.push(r),
+                        Ok(Msg::Rotate(dir, who, reply)) => rotate = Some((dir, who, reply)),
                         Ok(Msg::Stop) => stop = true,
                         Err(_) => break,
                     }
@@ -192,6 +225,14 @@ impl Writer {
                         }
                     }
                     dirty = true;
+                }
+                // After the batch queued before it: those records keep the old key.
+                if let Some((dir, who, reply)) = rotate {
+                    let r = rotate_in(&mut log, &dir, who).map_err(|e| e.to_string());
+                    if r.is_ok() {
+                        dirty = true;
+                    }
+                    let _ = reply.send(r);
                 }
                 if let Some(iv) = interval
                     && dirty

@@ -471,6 +471,13 @@ impl Api {
         .map_err(|_| ServiceError::Internal("store read".into()))?
     }
 
+    /// The signing key in force.
+    fn public_key(&self) -> Result<pb::PublicKey, ServiceError> {
+        let l = self.inner.log.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pem = crate::audit::keys::public_pem(&l.key)?;
+        Ok(pb::PublicKey { pem, ed25519_hex: hex::encode(l.key.as_bytes()), key_id: l.key_id.clone(), origin: l.origin.clone() })
+    }
+
     async fn checkpoint_for(&self, size: u64) -> Result<pb::Checkpoint, ServiceError> {
         use crate::audit::store::Store;
         // One indexed lookup, not every checkpoint the log ever wrote.
@@ -780,16 +787,35 @@ impl pb::screening_service_server::ScreeningService for Api {
 
     async fn get_public_key(&self, req: Request<pb::GetPublicKeyRequest>) -> Result<Response<pb::PublicKey>, Status> {
         let (t0, rid, _) = self.admit(&req, Method::GetPublicKey)?;
-        let l = &self.inner.log;
-        let r = crate::audit::keys::public_pem(&l.key)
-            .map(|pem| pb::PublicKey {
-                pem,
-                ed25519_hex: hex::encode(l.key.as_bytes()),
-                key_id: l.key_id.clone(),
-                origin: l.origin.clone(),
-            })
-            .map_err(ServiceError::from);
+        let r = self.public_key();
         self.finish(Method::GetPublicKey, &rid, t0, r, None)
+    }
+
+    async fn rotate_key(&self, req: Request<pb::RotateKeyRequest>) -> Result<Response<pb::RotateKeyResponse>, Status> {
+        let (t0, rid, who) = self.admit(&req, Method::RotateKey)?;
+        let r = async {
+            let _one_at_a_time = self.inner.reload.lock().await;
+            let a = self.inner.writer.rotate(&self.inner.data_dir, Some(who.actor())).await?;
+            let rec = crate::audit::record::Record::parse(&a.canonical)
+                .map_err(|e| ServiceError::Internal(format!("{rid}: rotation record: {e}")))?;
+            let rot = rec.rotation.ok_or_else(|| ServiceError::Internal(format!("{rid}: rotation record without its body")))?;
+            let bytes: [u8; 32] = hex::decode(&rot.new_public_key)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ServiceError::Internal(format!("{rid}: rotation record key")))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| ServiceError::Internal(format!("{rid}: rotation record key")))?;
+            let previous = {
+                let mut l = self.inner.log.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let previous = std::mem::replace(&mut l.key_id, rot.new_key_id.clone());
+                l.key = key;
+                previous
+            };
+            tracing::info!(request_id = %rid, previous_key_id = %previous, key_id = %rot.new_key_id, seq = a.seq, "audit signing key rotated");
+            Ok(pb::RotateKeyResponse { previous_key_id: previous, key: Some(self.public_key()?), audit: Some(receipt(&self.inner, a)) })
+        }
+        .await;
+        self.finish(Method::RotateKey, &rid, t0, r, None)
     }
 
     async fn reload_rules(&self, req: Request<pb::ReloadRulesRequest>) -> Result<Response<pb::ReloadRulesResponse>, Status> {

@@ -65,11 +65,13 @@ pub enum Method {
     GetPublicKey,
     /// `ReloadRules`.
     ReloadRules,
+    /// `RotateKey`.
+    RotateKey,
 }
 
 impl Method {
     /// Every method.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::Screen,
         Method::ScreenStream,
         Method::GetAuditRecord,
@@ -79,6 +81,7 @@ impl Method {
         Method::ListRules,
         Method::GetPublicKey,
         Method::ReloadRules,
+        Method::RotateKey,
     ];
 
     /// The RPC name.
@@ -93,6 +96,7 @@ impl Method {
             Method::ListRules => "ListRules",
             Method::GetPublicKey => "GetPublicKey",
             Method::ReloadRules => "ReloadRules",
+            Method::RotateKey => "RotateKey",
         }
     }
 
@@ -106,7 +110,7 @@ impl Method {
                 &[Reviewer, Auditor, Admin]
             }
             Method::ListRules | Method::GetPublicKey => &[Submitter, Reviewer, Auditor, Admin],
-            Method::ReloadRules => &[Admin],
+            Method::ReloadRules | Method::RotateKey => &[Admin],
         }
     }
 }

@@ -163,7 +163,10 @@ pub(crate) struct Inner {
     pub max_message_bytes: usize,
     pub writer: WriterHandle,
     pub log_key: LogKey,
-    pub log: LogIdentity,
+    /// The signing key in force (a rotation replaces it).
+    pub log: RwLock<LogIdentity>,
+    /// The audit log's directory (keys live there).
+    pub data_dir: PathBuf,
     pub checkpoint_size: Arc<AtomicU64>,
     pub checkpoint_within_ms: u64,
     pub reader: Mutex<SqliteStore>,
@@ -315,7 +318,8 @@ impl Server {
             max_message_bytes: config.max_message_bytes,
             writer: writer.handle(),
             log_key,
-            log: ident,
+            log: RwLock::new(ident),
+            data_dir: config.data_dir.clone(),
             checkpoint_size,
             checkpoint_within_ms: config.checkpoint_interval_ms,
             reader: Mutex::new(reader),
