@@ -310,6 +310,34 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
+/// The raw HTTP response to `GET path` with extra header lines.
+async fn http_get_with(addr: std::net::SocketAddr, path: &str, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_token_guards_the_admin_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.metrics_token_sha256 = Some(hash_token("scrape-secret"));
+    let srv = start_with(cfg, Some(dir), None).await;
+    let admin = srv.admin.unwrap();
+    for h in ["", "Authorization: Bearer wrong\r\n", "Authorization: Basic c2NyYXBl\r\n"] {
+        let r = http_get_with(admin, "/metrics", h).await;
+        assert!(r.starts_with("HTTP/1.1 401"), "{h:?}: {r}");
+        assert!(!r.contains("mishen_requests_total"));
+    }
+    let r = http_get_with(admin, "/metrics", "Authorization: Bearer scrape-secret\r\n").await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("mishen_in_flight"), "{r}");
+    srv.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_keep_order_and_report_bad_documents_in_band() {
     let srv = start().await;

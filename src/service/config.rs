@@ -4,6 +4,7 @@
 //! ```toml
 //! listen = "127.0.0.1:50051"          # gRPC
 //! admin_listen = "127.0.0.1:50052"    # Prometheus /metrics ("off" disables it)
+//! metrics_token_sha256 = "…64 hex…"   # /metrics needs this bearer token (required off loopback)
 //! data_dir = "mishen-data"            # audit log and keys
 //! rules = "/etc/mishen/rules"         # overlay for the embedded packs (reloadable)
 //! max_message_bytes = 33554432        # 32 MiB
@@ -47,6 +48,9 @@ pub struct Config {
     /// Admin HTTP address for `/metrics`; `None` disables it.
     #[serde(deserialize_with = "admin_addr")]
     pub admin_listen: Option<SocketAddr>,
+    /// SHA-256 (hex) of the bearer token `/metrics` requires; required when
+    /// the admin port listens beyond loopback.
+    pub metrics_token_sha256: Option<String>,
     /// Audit log directory.
     pub data_dir: PathBuf,
     /// Rule overlay directory (`--rules`); `None`: the embedded packs.
@@ -117,6 +121,7 @@ impl Default for Config {
         Config {
             listen: DEFAULT_LISTEN.parse().expect("static address"),
             admin_listen: Some(DEFAULT_ADMIN_LISTEN.parse().expect("static address")),
+            metrics_token_sha256: None,
             data_dir: PathBuf::from("mishen-data"),
             rules: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
@@ -170,6 +175,20 @@ impl Config {
                 self.listen
             )));
         }
+        if let Some(a) = self.admin_listen
+            && !a.ip().is_loopback()
+            && self.metrics_token_sha256.is_none()
+        {
+            return Err(ConfigError(format!(
+                "refusing to serve /metrics on {a} without authentication: set metrics_token_sha256 \
+                 or listen on a loopback address"
+            )));
+        }
+        if let Some(h) = &self.metrics_token_sha256
+            && !is_sha256_hex(h)
+        {
+            return Err(ConfigError("metrics_token_sha256 must be 64 lower-case hex digits".into()));
+        }
         if self.max_concurrency == 0 {
             return Err(ConfigError("max_concurrency must be at least 1".into()));
         }
@@ -188,7 +207,7 @@ impl Config {
                     t.name
                 )));
             }
-            if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            if !is_sha256_hex(&t.sha256) {
                 return Err(ConfigError(format!("token {:?}: sha256 must be 64 lower-case hex digits", t.name)));
             }
             if t.roles.is_empty() {
@@ -213,6 +232,11 @@ impl Config {
     }
 }
 
+/// 64 lower-case hex digits.
+fn is_sha256_hex(h: &str) -> bool {
+    h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +257,20 @@ mod tests {
         let e = with_token("max_concurrency = 0").unwrap_err();
         assert!(e.0.contains("max_concurrency must be at least 1"), "{}", e.0);
         assert!(with_token("max_concurency = 4").is_err(), "a misspelt key is refused");
+    }
+
+    #[test]
+    fn metrics_beyond_loopback_need_a_token() {
+        let cfg = |extra: &str| -> Result<(), ConfigError> {
+            let c: Config = toml::from_str(extra).map_err(|e| ConfigError(e.to_string()))?;
+            c.validate()
+        };
+        assert!(cfg("admin_listen = \"127.0.0.1:9000\"").is_ok());
+        assert!(cfg("admin_listen = \"off\"").is_ok());
+        let e = cfg("admin_listen = \"0.0.0.0:9000\"").unwrap_err();
+        assert!(e.0.contains("metrics_token_sha256"), "{}", e.0);
+        let h = "ab".repeat(32);
+        assert!(cfg(&format!("admin_listen = \"0.0.0.0:9000\"\nmetrics_token_sha256 = \"{h}\"")).is_ok());
+        assert!(cfg("metrics_token_sha256 = \"xyz\"").is_err());
     }
 }

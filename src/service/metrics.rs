@@ -8,6 +8,7 @@
 //! - `mishen_rejected_total{reason}`: load shedding and deadline expiry;
 //! - `mishen_rules_reloads_total{result}`.
 
+use sha2::Digest;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -152,18 +153,36 @@ pub fn code_name(c: tonic::Code) -> &'static str {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+/// Serves `GET /metrics` on `listener` until `shutdown` resolves. With
+/// `token_sha256`, a scrape must send `Authorization: Bearer <token>` whose
+/// SHA-256 it is; otherwise it gets 401.
 pub async fn serve_admin(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,
+    token_sha256: Option<[u8; 32]>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::http::header::CONTENT_TYPE;
+    use axum::http::StatusCode;
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+    use axum::response::IntoResponse;
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || {
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
             let m = metrics.clone();
-            async move { ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], m.render()) }
+            async move {
+                if let Some(want) = token_sha256 {
+                    let given = headers
+                        .get(AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                        .map(|t| <[u8; 32]>::from(sha2::Sha256::digest(t.trim().as_bytes())));
+                    if given != Some(want) {
+                        return (StatusCode::UNAUTHORIZED, [(WWW_AUTHENTICATE, "Bearer")], "metrics need `Authorization: Bearer <metrics token>`\n")
+                            .into_response();
+                    }
+                }
+                ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], m.render()).into_response()
+            }
         }),
     );
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

@@ -399,7 +399,8 @@ impl Server {
             let _ = rx.wait_for(|v| *v).await;
         };
 
-        let admin_task = admin.map(|l| tokio::spawn(metrics::serve_admin(l, inner.metrics.clone(), wait(stop_rx.clone()))));
+        let metrics_token = config.metrics_token_sha256.as_deref().and_then(|h| hex::decode(h).ok()?.try_into().ok());
+        let admin_task = admin.map(|l| tokio::spawn(metrics::serve_admin(l, inner.metrics.clone(), metrics_token, wait(stop_rx.clone()))));
 
         let mut builder = tonic::transport::Server::builder();
         if let Some(t) = tls {
