@@ -3,7 +3,7 @@
 //! The wire API is `proto/mishen/v1/screening.proto` (package `mishen.v1`),
 //! documented field by field there. This module only translates: requests are
 //! decoded ([`decode`]), authorized ([`auth`]), screened on a dedicated engine
-//! pool (one thread per core, one FIFO queue, off the async reactor, one shared
+//! pool (one rayon thread per core, off the async reactor, one shared
 //! `Screener`), recorded through the audit log's group-commit writer, and
 //! answered. A verdict is never returned before its audit record is durable.
 //!
@@ -27,7 +27,6 @@ pub mod auth;
 pub mod config;
 pub mod decode;
 pub mod metrics;
-mod pool;
 
 pub use api::Api;
 pub use config::Config;
@@ -157,7 +156,7 @@ pub(crate) struct Inner {
     pub screener: RwLock<Screener>,
     pub rules_dir: Option<PathBuf>,
     pub auth: Authenticator,
-    pub pool: pool::EnginePool,
+    pub pool: rayon::ThreadPool,
     pub permits: Arc<Semaphore>,
     pub max_concurrency: usize,
     pub max_message_bytes: usize,
@@ -287,15 +286,21 @@ impl Server {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("mishen-engine-{i}"))
+            .build()
+            .map_err(|e| ServeError::Io(format!("engine pool: {e}")))?;
         // Warm up lazily built per-thread state (regex caches, dictionary tag
         // caches) on every engine thread, so the first callers do not pay for it.
-        let warm = screener.clone();
-        let pool = pool::EnginePool::new(threads, "mishen-engine", move || {
-            let r = warm.screen(WARM_UP);
-            // The keyword extractor of audit titles loads its dictionary lazily.
-            let _ = crate::audit::record::keywords(WARM_UP, &r.findings, '■');
-        })
-        .map_err(|e| ServeError::Io(format!("engine pool: {e}")))?;
+        {
+            let s = screener.clone();
+            pool.broadcast(|_| {
+                let r = s.screen(WARM_UP);
+                // The keyword extractor of audit titles loads its dictionary lazily.
+                let _ = crate::audit::record::keywords(WARM_UP, &r.findings, '■');
+            });
+        }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
