@@ -13,7 +13,7 @@
 //! (one engine thread per core), the clients are tonic clients on the same
 //! machine, so on 2 cores clients and server share the CPU, as they would on
 //! a single host. Each "stream" is one task issuing unary `Screen` calls back to
-//! back (one HTTP/2 stream at a time), spread over 4 connections; a separate row
+//! back (one HTTP/2 stream at a time), spread over 4 connections (MISHEN_LOAD_CONNS); a separate row
 //! sends the same documents through `ScreenStream` batches.
 //!
 //! Documents: the project's sample documents (`corpus/docs/*.txt`) cut into
@@ -291,7 +291,9 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let service_rows = rt.block_on(async {
         let mut channels = Vec::new();
-        for _ in 0..4 {
+        // MISHEN_LOAD_CONNS: HTTP/2 connections the streams share (default 4).
+        let conns: usize = std::env::var("MISHEN_LOAD_CONNS").ok().and_then(|v| v.parse().ok()).unwrap_or(4).max(1);
+        for _ in 0..conns {
             channels.push(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect"));
         }
         // Warm-up.
