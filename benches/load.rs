@@ -333,21 +333,24 @@ fn main() {
     let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = child.wait();
     let base = rows[1].docs as f64 / rows[1].secs;
+    // The same work in process: screening plus a durable signed record.
+    let audited = rows[2].docs as f64 / rows[2].secs;
     rows.extend(service_rows);
     println!();
-    println!("| run | docs/s | MB/s | p50 ms | p99 ms | vs in-process ({cores} threads) | server CPU µs/doc | client CPU µs/doc |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| run | docs/s | MB/s | p50 ms | p99 ms | vs in-process ({cores} threads) | vs in-process + record | server CPU µs/doc | client CPU µs/doc |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let dps = r.docs as f64 / r.secs;
         let fmt = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.2}") };
         println!(
-            "| {} | {:.0} | {:.1} | {} | {} | {:.0} % | {} | {:.0} |",
+            "| {} | {:.0} | {:.1} | {} | {} | {:.0} % | {:.0} % | {} | {:.0} |",
             r.name,
             dps,
             dps * avg as f64 / 1e6,
             fmt(r.p50_ms),
             fmt(r.p99_ms),
             100.0 * dps / base,
+            100.0 * dps / audited,
             if r.server_cpu.is_nan() { format!("{:.0}", 1e6 * r.cpu / r.docs as f64) } else { format!("{:.0}", 1e6 * r.server_cpu / r.docs as f64) },
             if r.server_cpu.is_nan() { 0.0 } else { 1e6 * r.cpu / r.docs as f64 }
         );
