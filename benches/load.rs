@@ -20,6 +20,11 @@
 //! ~4 KB pieces at line breaks (a mix of publish, redact and withhold).
 //! Under `cargo test --benches` it runs for a fraction of a second.
 
+/// The server binary's allocator, so that the in-process rows and the server
+/// compare the same code.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use mishen::Screener;
 use mishen::service::pb::screening_service_client::ScreeningServiceClient;
 use mishen::service::pb::{self, ScreenRequest, screen_request::Document};
