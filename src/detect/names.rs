@@ -180,16 +180,32 @@ impl std::fmt::Debug for CharSet {
 /// Characters that make up transliterated foreign names (GB/T 17693 usage).
 const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契得若";
 
-/// Words that follow an organization's name, never a person's.
+/// Words that follow an organization's name, never a person's (and 新时代, which
+/// follows a name only in the name of a doctrine).
 const ORG_SUFFIXES: &[&str] = &[
     "集团", "公司", "总公司", "股份", "控股", "科技", "电器", "电气", "电子", "租赁", "实业", "银行", "证券", "保险", "基金",
     "投资", "置业", "地产", "药业", "制药", "米业", "制衣", "纺织", "化工", "机械", "汽车", "食品", "饮料", "传媒", "网络",
     "信息技术", "软件", "工业", "矿业", "能源", "环保", "物流", "航空", "酒店", "商贸", "贸易", "国际", "大学", "学院", "医院",
     "研究院", "研究所", "协会", "学会", "基金会", "事务所", "律师事务所", "会计师事务所", "有限", "牌", "杯",
+    "奖", "号", "新时代", "通讯社", "清真寺", "教堂", "电视台", "俱乐部", "杂志",
 ];
 
 /// The hundred most common surnames (about 85 % of the population), in order.
 const COMMON_SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+
+/// Last characters of places, buildings and things that jieba's dictionary tags
+/// `nr` (黄鹤楼, 玉虚宫, 杨桥湖, 金字塔, 吉普车, 雷阵雨, 季后赛): a dictionary
+/// "name" ending in one is not taken as a known person's name on the strength
+/// of its tag.
+const PLACE_OR_THING_LAST: &str = "行何球楼庙湖桥宫江县口山村沟潭镇台塘寺渡嘴街线堤池殿监府州城岛港湾峰岭河洲坡坝堡寨庄屯营关门阁亭园院庵观祠塔车期赛杯卜刀剑路站场厂井泉溪滩崖洞峡谷原雨菜鱼牌部司局省市区乡";
+
+/// Endings of foreign place and people names written in transliteration
+/// (哈萨克斯坦, 罗马尼亚, 汉堡, 列宁格勒, 哈萨克人): a transliterated dictionary
+/// word ending so is not taken as a known person's name.
+fn ends_like_place(name: &str) -> bool {
+    const ENDINGS: &[&str] = &["斯坦", "尼亚", "维亚", "利亚", "格勒", "堡", "港", "湾", "岛", "州", "城", "人", "族", "语", "河", "湖", "山", "海", "兰", "镇", "宫"];
+    ENDINGS.iter().any(|e| name.ends_with(e))
+}
 
 /// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
 const AMBIGUOUS_SURNAMES: &str = "任于向";
@@ -382,19 +398,42 @@ impl NameDetector {
             return false;
         }
         if sig == Signal::Translit || sl == 0 {
-            // jieba's `nrt` also covers places and brands (南斯拉夫, 菲亚特): only
-            // a dotted name (卡洛斯·阿马特) is a person for certain.
-            return name.contains('·');
+            // jieba's `nrt` and `nr` also cover places, peoples and brands
+            // (南斯拉夫, 菲亚特, 哈萨克): a dotted name (卡洛斯·阿马特) is a person
+            // for certain; an undotted one when it does not end like a place
+            // (the stop list's foreign places and things are ruled out in
+            // [`NameDetector::score`] already).
+            return name.contains('·') || (!ends_like_place(name) && !self.foreign_word_edges(tok, name));
         }
-        // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔):
-        // a known Chinese name uses common given-name characters.
+        // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔,
+        // 黄鹤楼): a known Chinese name with a rarer given-name character
+        // (郭沫若, 路甬祥) must not end like a place, a building or a thing.
         if !name[sl..].chars().all(|c| self.common_given.contains(&c)) {
-            return false;
+            // Nor may it be a transliteration (索马里: that is the path above),
+            // nor hold an ordinary word (白皮|书, 常备|军, 方|有何).
+            let word = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr");
+            let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
+            if name.chars().next_back().is_none_or(|c| PLACE_OR_THING_LAST.contains(c))
+                || name.chars().all(|c| self.translit.contains(&c))
+                || word(&name[..sl + g1])
+                || word(&name[sl..])
+            {
+                return false;
+            }
         }
         // The dictionary also tags some ordinary words `nr` (高水平, 高端化, 安全观):
         // a known name is not an ordinary word after its surname (高|水平) nor
         // an ordinary word plus a character (高端|化, 安全|观).
         !ordinary()
+    }
+
+    /// True when a transliterated word starts or ends with a common ordinary word
+    /// (森林|法): a thing, not a person. (Places inside are the stop list's
+    /// business: jieba tags many name parts `ns`, 德斯, 莫利.)
+    fn foreign_word_edges(&self, tok: &Tokenizer, name: &str) -> bool {
+        let plain = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= COMMON_WORD_FREQ / 4;
+        let idx: Vec<usize> = name.char_indices().map(|(i, _)| i).collect();
+        idx.len() >= 3 && (plain(&name[..idx[2]]) || plain(&name[idx[idx.len() - 2]..]))
     }
 
     /// True when a surname-led word splits into ordinary words: an ordinary word
@@ -740,10 +779,20 @@ impl NameDetector {
         }
         let cell = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_digit());
         text[end2..].chars().next().is_some_and(|g2| {
+            let end3 = end2 + g2.len_utf8();
             is_han(g2)
-                && (self.ctx_after(text, end2 + g2.len_utf8()).is_some()
+                && (self.ctx_after(text, end3).is_some()
                     // A table cell holding surname + two characters (黄家伟).
-                    || (cell(text[..i].chars().next_back()) && cell(text[end2 + g2.len_utf8()..].chars().next())))
+                    || (cell(text[..i].chars().next_back()) && cell(text[end3..].chars().next()))
+                    // A full name the dictionary knows (路甬祥/nr, 郭沫若/nr): its
+                    // given name may use rarer characters.
+                    // (Common ones were anchored above unless surname and first
+                    // character make a word.)
+                    || (!compound_head
+                        && !self.common_given.contains(&g1)
+                        && !self.never_given.contains(&g2)
+                        && tok.has_word(&text[i..end3])
+                        && tok.dict_tag(&text[i..end3]).starts_with("nr")))
         })
     }
 
@@ -1096,6 +1145,11 @@ impl NameDetector {
         }
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
         let after = text[e..].trim_start_matches(['(', ' ']);
+        // 妮维雅(上海)公司: a place in parentheses between the name and the suffix.
+        let after = match after.find(')') {
+            Some(i) if text[e..].starts_with('(') && i <= 18 => &after[i + 1..],
+            _ => after,
+        };
         if after.chars().next().is_some_and(|c| self.org_first.contains(&c)) && ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
             return None;
         }
@@ -1106,7 +1160,7 @@ impl NameDetector {
         if text[e..]
             .chars()
             .next()
-            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州".contains(c))
+            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭".contains(c))
             && self.ctx_after(text, e).is_none()
         {
             return None;
@@ -1134,7 +1188,16 @@ impl NameDetector {
         // asked at most once per candidate.
         let ordinary_cell = std::cell::OnceCell::new();
         let ordinary = || *ordinary_cell.get_or_init(|| n == 3 && self.ordinary_split(tok, compact, sl));
-        if self.known_name(tok, compact, sl, sig, ordinary) {
+        // A transliteration run cut out of a longer word (澳大|利亚多|类, 亚利桑|那州)
+        // is not the dictionary's word, whatever its tag.
+        let whole_run = || {
+            let ws = back_chars(text, s, 2);
+            let we = fwd_chars(text, e, 2);
+            let mut seg = Vec::new();
+            tok.segment_into(&text[ws..we], &mut seg);
+            seg.iter().any(|t| ws + t.start == s) && seg.iter().any(|t| ws + t.end == e)
+        };
+        if self.known_name(tok, compact, sl, sig, ordinary) && (sig != Signal::Translit || name.contains('·') || whole_run()) {
             score += KNOWN_NAME;
             if explain {
                 why.push("a person's full name in the dictionary".into());
