@@ -974,7 +974,10 @@ impl NameDetector {
                     if whole && g.chars().count() == 1
                         && let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
+                            // Not from a frequent ordinary word (任期|中, 国土|上,
+                            // 常常|能): that is a word and a character, not a name.
                             if (oov || nr || single)
+                                && (oov || nr || tok.freq(w) < 2 * COMMON_WORD_FREQ)
                                 && n.word
                                     .chars()
                                     .next()
