@@ -136,6 +136,12 @@ pub struct NameDetector {
     /// Last characters of the titles and labels (official or label before-words).
     title_last: CharSet,
     after_first: CharSet,
+    /// [`COMMON_SURNAMES`] but the ambiguous ones, and the first characters of
+    /// [`BARE_TITLES`]: a bare surname before a title (王女士, 李老师).
+    bare_surname: CharSet,
+    bare_title_first: CharSet,
+    /// [`BARE_BEFORE`].
+    bare_before: CharSet,
     /// Diagnostics: keep every scored hypothesis, overlapping ones too.
     pub keep_all: bool,
 }
@@ -206,6 +212,28 @@ fn ends_like_place(name: &str) -> bool {
     const ENDINGS: &[&str] = &["斯坦", "尼亚", "维亚", "利亚", "格勒", "堡", "港", "湾", "岛", "州", "城", "人", "族", "语", "河", "湖", "山", "海", "兰", "镇", "宫"];
     ENDINGS.iter().any(|e| name.ends_with(e))
 }
+
+/// Honorifics and titles written after a bare surname (王女士, 李老师, 汤局长): the
+/// surname alone then stands for the person. Official titles give the official
+/// role.
+const BARE_TITLES: &[(&str, Role)] = &[
+    ("先生", Role::Unknown), ("女士", Role::Unknown), ("小姐", Role::Unknown), ("老师", Role::Unknown),
+    ("师傅", Role::Unknown), ("大爷", Role::Unknown), ("大娘", Role::Unknown), ("大妈", Role::Unknown),
+    ("阿姨", Role::Unknown), ("大姐", Role::Unknown), ("大嫂", Role::Unknown), ("老汉", Role::Unknown),
+    ("医生", Role::Unknown), ("大夫", Role::Unknown), ("律师", Role::Unknown), ("经理", Role::Unknown),
+    ("同学", Role::Private),
+    ("教授", Role::Official), ("局长", Role::Official), ("副局长", Role::Official), ("处长", Role::Official),
+    ("科长", Role::Official), ("主任", Role::Official), ("副主任", Role::Official), ("书记", Role::Official),
+    ("市长", Role::Official), ("副市长", Role::Official), ("县长", Role::Official), ("镇长", Role::Official),
+    ("乡长", Role::Official), ("村长", Role::Official), ("省长", Role::Official), ("厂长", Role::Official),
+    ("校长", Role::Official), ("院长", Role::Official), ("所长", Role::Official), ("部长", Role::Official),
+    ("主席", Role::Official), ("总理", Role::Official), ("外长", Role::Official), ("总统", Role::Official),
+    ("首相", Role::Official), ("大使", Role::Official), ("董事长", Role::Official), ("总经理", Role::Official),
+];
+
+/// Characters after which a bare surname may start (的, 和, 向, 请…): any other
+/// Han character before it may make a word with it (历史|老师, 对方|经理).
+const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟同为在将及或说称见叫位";
 
 /// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
 const AMBIGUOUS_SURNAMES: &str = "任于向";
@@ -294,6 +322,9 @@ impl NameDetector {
             before_last: CharSet::default(),
             title_last: CharSet::default(),
             after_first: CharSet::default(),
+            bare_surname: CharSet::from_iter(COMMON_SURNAMES.chars().filter(|c| !AMBIGUOUS_SURNAMES.contains(*c))),
+            bare_title_first: CharSet::from_iter(BARE_TITLES.iter().filter_map(|(w, _)| w.chars().next())),
+            bare_before: CharSet::from_iter(BARE_BEFORE.chars()),
             keep_all: false,
         };
         let mut single: Vec<char> = Vec::new();
@@ -796,6 +827,32 @@ impl NameDetector {
         })
     }
 
+    /// A bare surname at byte `at` followed by an honorific or a title (王女士,
+    /// 李老师, 汤局长): the surname is the name. Not when the character before
+    /// makes a word with it (历史|老师, 对方|经理), unless it ends a context word
+    /// (市民|王女士), nor when the title starts a longer word (主席|台).
+    fn bare_surname_hit(&self, tok: &Tokenizer, text: &str, at: usize) -> Option<NameHit> {
+        let c = text[at..].chars().next()?;
+        let e = at + c.len_utf8();
+        // The cheap test first: most surname characters before a title's first
+        // character follow another Han character that is no context.
+        if let Some(p) = text[..at].chars().next_back().filter(|&p| is_han(p))
+            && ((!self.bare_before.contains(&p) && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral))
+                || tok.has_word(&text[at - p.len_utf8()..e]))
+        {
+            return None;
+        }
+        let tail = &text[e..];
+        let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
+        let te = e + title.len();
+        if let Some(n) = text[te..].chars().next().filter(|&n| is_han(n))
+            && tok.has_word(&text[e..te + n.len_utf8()])
+        {
+            return None;
+        }
+        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})") })
+    }
+
     /// Finds names in normalized `text`.
     pub fn detect(&self, tok: &Tokenizer, text: &str) -> Vec<NameHit> {
         let mut hits = Vec::new();
@@ -805,6 +862,7 @@ impl NameDetector {
         let mut start = 0;
         let mut prev: Option<(usize, char)> = None;
         let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut bare: Vec<usize> = Vec::new();
         let mut run: Option<(usize, usize)> = None;
         // One pass: anchors and transliteration runs are found while clauses are
         // delimited.
@@ -828,6 +886,9 @@ impl NameDetector {
             }
             if !self.breaks.contains(&c) {
                 if let Some((pi, pc)) = prev {
+                    if self.bare_title_first.contains(&c) && self.bare_surname.contains(&pc) {
+                        bare.push(pi);
+                    }
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
                     } else if self.title_last.contains(&pc)
@@ -861,6 +922,7 @@ impl NameDetector {
             anchors.clear();
             start = i + c.len_utf8();
         }
+        hits.extend(bare.into_iter().filter_map(|at| self.bare_surname_hit(tok, text, at)));
         for (rs, re) in runs {
             if let Some(h) = self.score(tok, text, rs, re, Signal::Translit, true) {
                 hits.push(h);
@@ -875,7 +937,10 @@ impl NameDetector {
             let mut end = 0;
             for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new() })) {
                 if !cluster.is_empty() && h.start >= end {
-                    cluster.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
+                    // Scores are sums of decimals: equal up to rounding is equal,
+                    // and then the longer hypothesis wins (雷德菲尔德 over 雷德菲).
+                    let key = |h: &NameHit| (h.score * 1e6).round() as i64;
+                    cluster.sort_by(|a, b| key(b).cmp(&key(a)).then((b.end - b.start).cmp(&(a.end - a.start))));
                     let from = kept.len();
                     for c in cluster.drain(..) {
                         if !kept[from..].iter().any(|k| k.start < c.end && c.start < k.end) {
@@ -1114,6 +1179,15 @@ impl NameDetector {
             return None;
         }
         let n = compact.chars().count();
+        // 王女士, 李老师: a surname and an honorific, found as such
+        // ([`NameDetector::bare_surname_hit`]), not a full name.
+        if (3..=4).contains(&n)
+            && let Some(sl) = self.surname_len(compact)
+            && compact[sl..].chars().next().is_some_and(|c| self.bare_title_first.contains(&c))
+            && BARE_TITLES.iter().any(|(w, _)| compact[sl..] == **w)
+        {
+            return None;
+        }
         let mut dotted = false;
         if sig == Signal::Translit {
             // A dictionary word (斯里兰卡/ns) is not a name, unless jieba calls it one.
