@@ -1243,6 +1243,20 @@ impl NameDetector {
             return None;
         }
         let mut score = sig.weight() + if dotted { 0.3 } else { 0.0 };
+        // 俄罗斯的库尼科娃: an unseen transliteration right after a foreign country
+        // (a place of the stop list) and 的 is that country's person.
+        let after_country = sig == Signal::Translit
+            && !dotted
+            && !tok.has_word(compact)
+            && text[..s].strip_suffix('的').is_some_and(|head| {
+                (2..=5).any(|k| {
+                    let a = back_chars(head, head.len(), k);
+                    head.len() - a >= 6 && self.stop.contains(&head[a..])
+                })
+            });
+        if after_country {
+            score += 0.3;
+        }
         // Surname + one character is the shape of many ordinary words (林权, 普惠):
         // a two-character candidate needs more than the tagger's word for it.
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
@@ -1256,6 +1270,9 @@ impl NameDetector {
         let mut why: Vec<String> = Vec::new();
         if explain {
             why.push(sig.describe().to_owned());
+            if after_country {
+                why.push("after a foreign country and 的".into());
+            }
         }
         let sl = self.surname_len(compact).unwrap_or(0);
         // A full name that jieba's dictionary knows as a person's (邓小平/nr,
