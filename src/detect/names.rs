@@ -235,8 +235,9 @@ const BARE_TITLES: &[(&str, Role)] = &[
 /// Han character before it may make a word with it (历史|老师, 对方|经理).
 const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟同为在将及或说称见叫位";
 
-/// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
-const AMBIGUOUS_SURNAMES: &str = "任于向";
+/// Surnames that are far more often verbs, prepositions or adverbs (担任, 于是,
+/// 面向, 从国内, 连正常).
+const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 
 /// Buffers reused across windows.
 #[derive(Default)]
