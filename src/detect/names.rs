@@ -1234,11 +1234,11 @@ impl NameDetector {
         // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
         // than they open names; such a candidate needs context.
         let ambiguous = compact.chars().next().is_some_and(|c| AMBIGUOUS_SURNAMES.contains(c));
-        // 古林镇, 张家港市: a place name, not a person.
+        // 古林镇, 张家港市, 白金汉宫, 斯特拉斯堡: a place name, not a person.
         if text[e..]
             .chars()
             .next()
-            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭".contains(c))
+            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭宫堡".contains(c))
             && self.ctx_after(text, e).is_none()
         {
             return None;
