@@ -136,6 +136,12 @@ pub struct NameDetector {
     /// Last characters of the titles and labels (official or label before-words).
     title_last: CharSet,
     after_first: CharSet,
+    /// [`COMMON_SURNAMES`] but the ambiguous ones, and the first characters of
+    /// [`BARE_TITLES`]: a bare surname before a title (王女士, 李老师).
+    bare_surname: CharSet,
+    bare_title_first: CharSet,
+    /// [`BARE_BEFORE`].
+    bare_before: CharSet,
     /// Diagnostics: keep every scored hypothesis, overlapping ones too.
     pub keep_all: bool,
 }
@@ -180,19 +186,58 @@ impl std::fmt::Debug for CharSet {
 /// Characters that make up transliterated foreign names (GB/T 17693 usage).
 const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契得若";
 
-/// Words that follow an organization's name, never a person's.
+/// Words that follow an organization's name, never a person's (and 新时代, which
+/// follows a name only in the name of a doctrine).
 const ORG_SUFFIXES: &[&str] = &[
     "集团", "公司", "总公司", "股份", "控股", "科技", "电器", "电气", "电子", "租赁", "实业", "银行", "证券", "保险", "基金",
     "投资", "置业", "地产", "药业", "制药", "米业", "制衣", "纺织", "化工", "机械", "汽车", "食品", "饮料", "传媒", "网络",
     "信息技术", "软件", "工业", "矿业", "能源", "环保", "物流", "航空", "酒店", "商贸", "贸易", "国际", "大学", "学院", "医院",
     "研究院", "研究所", "协会", "学会", "基金会", "事务所", "律师事务所", "会计师事务所", "有限", "牌", "杯",
+    "奖", "号", "新时代", "通讯社", "清真寺", "教堂", "电视台", "俱乐部", "杂志",
 ];
 
 /// The hundred most common surnames (about 85 % of the population), in order.
 const COMMON_SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 
-/// Surnames that are far more often verbs or prepositions (担任, 于是, 面向).
-const AMBIGUOUS_SURNAMES: &str = "任于向";
+/// Last characters of places, buildings and things that jieba's dictionary tags
+/// `nr` (黄鹤楼, 玉虚宫, 杨桥湖, 金字塔, 吉普车, 雷阵雨, 季后赛): a dictionary
+/// "name" ending in one is not taken as a known person's name on the strength
+/// of its tag.
+const PLACE_OR_THING_LAST: &str = "行何球楼庙湖桥宫江县口山村沟潭镇台塘寺渡嘴街线堤池殿监府州城岛港湾峰岭河洲坡坝堡寨庄屯营关门阁亭园院庵观祠塔车期赛杯卜刀剑路站场厂井泉溪滩崖洞峡谷原雨菜鱼牌部司局省市区乡";
+
+/// Endings of foreign place and people names written in transliteration
+/// (哈萨克斯坦, 罗马尼亚, 汉堡, 列宁格勒, 哈萨克人): a transliterated dictionary
+/// word ending so is not taken as a known person's name.
+fn ends_like_place(name: &str) -> bool {
+    const ENDINGS: &[&str] = &["斯坦", "尼亚", "维亚", "利亚", "格勒", "堡", "港", "湾", "岛", "州", "城", "人", "族", "语", "河", "湖", "山", "海", "兰", "镇", "宫"];
+    ENDINGS.iter().any(|e| name.ends_with(e))
+}
+
+/// Honorifics and titles written after a bare surname (王女士, 李老师, 汤局长): the
+/// surname alone then stands for the person. Official titles give the official
+/// role.
+const BARE_TITLES: &[(&str, Role)] = &[
+    ("先生", Role::Unknown), ("女士", Role::Unknown), ("小姐", Role::Unknown), ("老师", Role::Unknown),
+    ("师傅", Role::Unknown), ("大爷", Role::Unknown), ("大娘", Role::Unknown), ("大妈", Role::Unknown),
+    ("阿姨", Role::Unknown), ("大姐", Role::Unknown), ("大嫂", Role::Unknown), ("老汉", Role::Unknown),
+    ("医生", Role::Unknown), ("大夫", Role::Unknown), ("律师", Role::Unknown), ("经理", Role::Unknown),
+    ("同学", Role::Private),
+    ("教授", Role::Official), ("局长", Role::Official), ("副局长", Role::Official), ("处长", Role::Official),
+    ("科长", Role::Official), ("主任", Role::Official), ("副主任", Role::Official), ("书记", Role::Official),
+    ("市长", Role::Official), ("副市长", Role::Official), ("县长", Role::Official), ("镇长", Role::Official),
+    ("乡长", Role::Official), ("村长", Role::Official), ("省长", Role::Official), ("厂长", Role::Official),
+    ("校长", Role::Official), ("院长", Role::Official), ("所长", Role::Official), ("部长", Role::Official),
+    ("主席", Role::Official), ("总理", Role::Official), ("外长", Role::Official), ("总统", Role::Official),
+    ("首相", Role::Official), ("大使", Role::Official), ("董事长", Role::Official), ("总经理", Role::Official),
+];
+
+/// Characters after which a bare surname may start (的, 和, 向, 请…): any other
+/// Han character before it may make a word with it (历史|老师, 对方|经理).
+const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟同为在将及或说称见叫位";
+
+/// Surnames that are far more often verbs, prepositions or adverbs (担任, 于是,
+/// 面向, 从国内, 连正常).
+const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 
 /// Buffers reused across windows.
 #[derive(Default)]
@@ -278,6 +323,9 @@ impl NameDetector {
             before_last: CharSet::default(),
             title_last: CharSet::default(),
             after_first: CharSet::default(),
+            bare_surname: CharSet::from_iter(COMMON_SURNAMES.chars().filter(|c| !AMBIGUOUS_SURNAMES.contains(*c))),
+            bare_title_first: CharSet::from_iter(BARE_TITLES.iter().filter_map(|(w, _)| w.chars().next())),
+            bare_before: CharSet::from_iter(BARE_BEFORE.chars()),
             keep_all: false,
         };
         let mut single: Vec<char> = Vec::new();
@@ -382,19 +430,42 @@ impl NameDetector {
             return false;
         }
         if sig == Signal::Translit || sl == 0 {
-            // jieba's `nrt` also covers places and brands (南斯拉夫, 菲亚特): only
-            // a dotted name (卡洛斯·阿马特) is a person for certain.
-            return name.contains('·');
+            // jieba's `nrt` and `nr` also cover places, peoples and brands
+            // (南斯拉夫, 菲亚特, 哈萨克): a dotted name (卡洛斯·阿马特) is a person
+            // for certain; an undotted one when it does not end like a place
+            // (the stop list's foreign places and things are ruled out in
+            // [`NameDetector::score`] already).
+            return name.contains('·') || (!ends_like_place(name) && !self.foreign_word_edges(tok, name));
         }
-        // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔):
-        // a known Chinese name uses common given-name characters.
+        // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔,
+        // 黄鹤楼): a known Chinese name with a rarer given-name character
+        // (郭沫若, 路甬祥) must not end like a place, a building or a thing.
         if !name[sl..].chars().all(|c| self.common_given.contains(&c)) {
-            return false;
+            // Nor may it be a transliteration (索马里: that is the path above),
+            // nor hold an ordinary word (白皮|书, 常备|军, 方|有何).
+            let word = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr");
+            let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
+            if name.chars().next_back().is_none_or(|c| PLACE_OR_THING_LAST.contains(c))
+                || name.chars().all(|c| self.translit.contains(&c))
+                || word(&name[..sl + g1])
+                || word(&name[sl..])
+            {
+                return false;
+            }
         }
         // The dictionary also tags some ordinary words `nr` (高水平, 高端化, 安全观):
         // a known name is not an ordinary word after its surname (高|水平) nor
         // an ordinary word plus a character (高端|化, 安全|观).
         !ordinary()
+    }
+
+    /// True when a transliterated word starts or ends with a common ordinary word
+    /// (森林|法): a thing, not a person. (Places inside are the stop list's
+    /// business: jieba tags many name parts `ns`, 德斯, 莫利.)
+    fn foreign_word_edges(&self, tok: &Tokenizer, name: &str) -> bool {
+        let plain = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= COMMON_WORD_FREQ / 4;
+        let idx: Vec<usize> = name.char_indices().map(|(i, _)| i).collect();
+        idx.len() >= 3 && (plain(&name[..idx[2]]) || plain(&name[idx[idx.len() - 2]..]))
     }
 
     /// True when a surname-led word splits into ordinary words: an ordinary word
@@ -752,11 +823,47 @@ impl NameDetector {
         }
         let cell = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_digit());
         text[end2..].chars().next().is_some_and(|g2| {
+            let end3 = end2 + g2.len_utf8();
             is_han(g2)
-                && (self.ctx_after(text, end2 + g2.len_utf8()).is_some()
+                && (self.ctx_after(text, end3).is_some()
                     // A table cell holding surname + two characters (黄家伟).
-                    || (cell(text[..i].chars().next_back()) && cell(text[end2 + g2.len_utf8()..].chars().next())))
+                    || (cell(text[..i].chars().next_back()) && cell(text[end3..].chars().next()))
+                    // A full name the dictionary knows (路甬祥/nr, 郭沫若/nr): its
+                    // given name may use rarer characters.
+                    // (Common ones were anchored above unless surname and first
+                    // character make a word.)
+                    || (!compound_head
+                        && !self.common_given.contains(&g1)
+                        && !self.never_given.contains(&g2)
+                        && tok.has_word(&text[i..end3])
+                        && tok.dict_tag(&text[i..end3]).starts_with("nr")))
         })
+    }
+
+    /// A bare surname at byte `at` followed by an honorific or a title (王女士,
+    /// 李老师, 汤局长): the surname is the name. Not when the character before
+    /// makes a word with it (历史|老师, 对方|经理), unless it ends a context word
+    /// (市民|王女士), nor when the title starts a longer word (主席|台).
+    fn bare_surname_hit(&self, tok: &Tokenizer, text: &str, at: usize) -> Option<NameHit> {
+        let c = text[at..].chars().next()?;
+        let e = at + c.len_utf8();
+        // The cheap test first: most surname characters before a title's first
+        // character follow another Han character that is no context.
+        if let Some(p) = text[..at].chars().next_back().filter(|&p| is_han(p))
+            && ((!self.bare_before.contains(&p) && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral))
+                || tok.has_word(&text[at - p.len_utf8()..e]))
+        {
+            return None;
+        }
+        let tail = &text[e..];
+        let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
+        let te = e + title.len();
+        if let Some(n) = text[te..].chars().next().filter(|&n| is_han(n))
+            && tok.has_word(&text[e..te + n.len_utf8()])
+        {
+            return None;
+        }
+        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})") })
     }
 
     /// Finds names in normalized `text`.
@@ -768,6 +875,7 @@ impl NameDetector {
         let mut start = 0;
         let mut prev: Option<(usize, char)> = None;
         let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut bare: Vec<usize> = Vec::new();
         let mut run: Option<(usize, usize)> = None;
         // One pass: anchors and transliteration runs are found while clauses are
         // delimited.
@@ -791,6 +899,9 @@ impl NameDetector {
             }
             if !self.breaks.contains(&c) {
                 if let Some((pi, pc)) = prev {
+                    if self.bare_title_first.contains(&c) && self.bare_surname.contains(&pc) {
+                        bare.push(pi);
+                    }
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
                     } else if self.title_last.contains(&pc)
@@ -824,6 +935,7 @@ impl NameDetector {
             anchors.clear();
             start = i + c.len_utf8();
         }
+        hits.extend(bare.into_iter().filter_map(|at| self.bare_surname_hit(tok, text, at)));
         for (rs, re) in runs {
             if let Some(h) = self.score(tok, text, rs, re, Signal::Translit, true) {
                 hits.push(h);
@@ -838,7 +950,10 @@ impl NameDetector {
             let mut end = 0;
             for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new() })) {
                 if !cluster.is_empty() && h.start >= end {
-                    cluster.sort_by(|a, b| b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))));
+                    // Scores are sums of decimals: equal up to rounding is equal,
+                    // and then the longer hypothesis wins (雷德菲尔德 over 雷德菲).
+                    let key = |h: &NameHit| (h.score * 1e6).round() as i64;
+                    cluster.sort_by(|a, b| key(b).cmp(&key(a)).then((b.end - b.start).cmp(&(a.end - a.start))));
                     let from = kept.len();
                     for c in cluster.drain(..) {
                         if !kept[from..].iter().any(|k| k.start < c.end && c.start < k.end) {
@@ -937,7 +1052,10 @@ impl NameDetector {
                     if whole && g.chars().count() == 1
                         && let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
+                            // Not from a frequent ordinary word (任期|中, 国土|上,
+                            // 常常|能): that is a word and a character, not a name.
                             if (oov || nr || single)
+                                && (oov || nr || tok.freq(w) < 2 * COMMON_WORD_FREQ)
                                 && n.word
                                     .chars()
                                     .next()
@@ -1074,6 +1192,15 @@ impl NameDetector {
             return None;
         }
         let n = compact.chars().count();
+        // 王女士, 李老师: a surname and an honorific, found as such
+        // ([`NameDetector::bare_surname_hit`]), not a full name.
+        if (3..=4).contains(&n)
+            && let Some(sl) = self.surname_len(compact)
+            && compact[sl..].chars().next().is_some_and(|c| self.bare_title_first.contains(&c))
+            && BARE_TITLES.iter().any(|(w, _)| compact[sl..] == **w)
+        {
+            return None;
+        }
         let mut dotted = false;
         if sig == Signal::Translit {
             // A dictionary word (斯里兰卡/ns) is not a name, unless jieba calls it one.
@@ -1108,22 +1235,41 @@ impl NameDetector {
         }
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
         let after = text[e..].trim_start_matches(['(', ' ']);
+        // 妮维雅(上海)公司: a place in parentheses between the name and the suffix.
+        let after = match after.find(')') {
+            Some(i) if text[e..].starts_with('(') && i <= 18 => &after[i + 1..],
+            _ => after,
+        };
         if after.chars().next().is_some_and(|c| self.org_first.contains(&c)) && ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
             return None;
         }
         // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
         // than they open names; such a candidate needs context.
         let ambiguous = compact.chars().next().is_some_and(|c| AMBIGUOUS_SURNAMES.contains(c));
-        // 古林镇, 张家港市: a place name, not a person.
+        // 古林镇, 张家港市, 白金汉宫, 斯特拉斯堡: a place name, not a person.
         if text[e..]
             .chars()
             .next()
-            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州".contains(c))
+            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭宫堡".contains(c))
             && self.ctx_after(text, e).is_none()
         {
             return None;
         }
         let mut score = sig.weight() + if dotted { 0.3 } else { 0.0 };
+        // 俄罗斯的库尼科娃: an unseen transliteration right after a foreign country
+        // (a place of the stop list) and 的 is that country's person.
+        let after_country = sig == Signal::Translit
+            && !dotted
+            && !tok.has_word(compact)
+            && text[..s].strip_suffix('的').is_some_and(|head| {
+                (2..=5).any(|k| {
+                    let a = back_chars(head, head.len(), k);
+                    head.len() - a >= 6 && self.stop.contains(&head[a..])
+                })
+            });
+        if after_country {
+            score += 0.3;
+        }
         // Surname + one character is the shape of many ordinary words (林权, 普惠):
         // a two-character candidate needs more than the tagger's word for it.
         if n == 2 && matches!(sig, Signal::Nr | Signal::Oov) {
@@ -1137,6 +1283,9 @@ impl NameDetector {
         let mut why: Vec<String> = Vec::new();
         if explain {
             why.push(sig.describe().to_owned());
+            if after_country {
+                why.push("after a foreign country and 的".into());
+            }
         }
         let sl = self.surname_len(compact).unwrap_or(0);
         // A full name that jieba's dictionary knows as a person's (邓小平/nr,
@@ -1146,7 +1295,16 @@ impl NameDetector {
         // asked at most once per candidate.
         let ordinary_cell = std::cell::OnceCell::new();
         let ordinary = || *ordinary_cell.get_or_init(|| n == 3 && self.ordinary_split(tok, compact, sl));
-        if self.known_name(tok, compact, sl, sig, ordinary) {
+        // A transliteration run cut out of a longer word (澳大|利亚多|类, 亚利桑|那州)
+        // is not the dictionary's word, whatever its tag.
+        let whole_run = || {
+            let ws = back_chars(text, s, 2);
+            let we = fwd_chars(text, e, 2);
+            let mut seg = Vec::new();
+            tok.segment_into(&text[ws..we], &mut seg);
+            seg.iter().any(|t| ws + t.start == s) && seg.iter().any(|t| ws + t.end == e)
+        };
+        if self.known_name(tok, compact, sl, sig, ordinary) && (sig != Signal::Translit || name.contains('·') || whole_run()) {
             score += KNOWN_NAME;
             if explain {
                 why.push("a person's full name in the dictionary".into());
