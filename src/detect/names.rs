@@ -847,16 +847,18 @@ impl NameDetector {
     fn bare_surname_hit(&self, tok: &Tokenizer, text: &str, at: usize) -> Option<NameHit> {
         let c = text[at..].chars().next()?;
         let e = at + c.len_utf8();
-        // The cheap test first: most surname characters before a title's first
-        // character follow another Han character that is no context.
+        // The cheapest test first: the pair surname + a title's first character
+        // is frequent (高大, 金融部, 方便), a whole title after it is not.
+        let tail = &text[e..];
+        let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
+        // Most surname characters before a title follow another Han character
+        // that is no context.
         if let Some(p) = text[..at].chars().next_back().filter(|&p| is_han(p))
             && ((!self.bare_before.contains(&p) && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral))
                 || tok.has_word(&text[at - p.len_utf8()..e]))
         {
             return None;
         }
-        let tail = &text[e..];
-        let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
         let te = e + title.len();
         if let Some(n) = text[te..].chars().next().filter(|&n| is_han(n))
             && tok.has_word(&text[e..te + n.len_utf8()])
