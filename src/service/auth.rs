@@ -166,6 +166,13 @@ impl Identity {
     }
 }
 
+/// The SHA-256 of the token in an `Authorization: Bearer <token>` value (the
+/// form tokens are configured in); `None` if the value is not that.
+pub fn bearer_sha256(value: &str) -> Option<[u8; 32]> {
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
+    (!token.is_empty()).then(|| Sha256::digest(token.as_bytes()).into())
+}
+
 /// Checks bearer tokens.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
@@ -202,13 +209,8 @@ impl Authenticator {
             let v = v
                 .to_str()
                 .map_err(|_| Status::unauthenticated("the authorization metadata is not ASCII"))?;
-            let token = v
-                .strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
+            let h = bearer_sha256(v)
                 .ok_or_else(|| Status::unauthenticated("the authorization metadata must be `Bearer <token>`"))?;
-            let h: [u8; 32] = Sha256::digest(token.as_bytes()).into();
             self.tokens
                 .get(&h)
                 .cloned()

@@ -8,7 +8,6 @@
 //! - `mishen_rejected_total{reason}`: load shedding and deadline expiry;
 //! - `mishen_rules_reloads_total{result}`.
 
-use sha2::Digest;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -171,11 +170,7 @@ pub async fn serve_admin(
             let m = metrics.clone();
             async move {
                 if let Some(want) = token_sha256 {
-                    let given = headers
-                        .get(AUTHORIZATION)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                        .map(|t| <[u8; 32]>::from(sha2::Sha256::digest(t.trim().as_bytes())));
+                    let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(super::auth::bearer_sha256);
                     if given != Some(want) {
                         return (StatusCode::UNAUTHORIZED, [(WWW_AUTHENTICATE, "Bearer")], "metrics need `Authorization: Bearer <metrics token>`\n")
                             .into_response();
