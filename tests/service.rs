@@ -301,13 +301,24 @@ async fn a_panic_fails_only_its_request() {
 }
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
+    let out = http_get_with(addr, path, "").await;
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     out
+}
+
+/// The latest checkpoint once it covers record `seq` (checkpoints come within
+/// the 200 ms interval of the test config); None after 5 s.
+async fn checkpoint_covering(c: &mut ScreeningServiceClient<Channel>, seq: u64) -> Option<pb::Checkpoint> {
+    for _ in 0..100 {
+        if let Ok(r) = c.get_checkpoint(pb::GetCheckpointRequest { size: 0 }).await {
+            let r = r.into_inner();
+            if r.size > seq {
+                return Some(r);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
 }
 
 /// The raw HTTP response to `GET path` with extra header lines.
@@ -410,19 +421,7 @@ async fn audit_records_checkpoints_proofs_and_reviews() {
     assert_eq!(e.code(), Code::NotFound);
 
     // A checkpoint covering them arrives within the interval (200 ms here).
-    let last = receipts.last().unwrap().seq;
-    let mut cp = None;
-    for _ in 0..100 {
-        if let Ok(r) = c.get_checkpoint(pb::GetCheckpointRequest { size: 0 }).await {
-            let r = r.into_inner();
-            if r.size > last {
-                cp = Some(r);
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let cp = cp.expect("a checkpoint covering the records");
+    let cp = checkpoint_covering(&mut c, receipts.last().unwrap().seq).await.expect("a checkpoint covering the records");
     let pk = c.get_public_key(pb::GetPublicKeyRequest {}).await.unwrap().into_inner();
     let key = mishen::audit::keys::parse_public(&pk.ed25519_hex).unwrap();
     let opened = merkle::Checkpoint::open(&cp.note, &key).expect("checkpoint signature");
@@ -447,17 +446,7 @@ async fn audit_records_checkpoints_proofs_and_reviews() {
     for i in 0..40 {
         receipts.push(c.screen(text_req(if i % 2 == 0 { PERSONAL } else { PUBLIC })).await.unwrap().into_inner().audit.unwrap());
     }
-    let last = receipts.last().unwrap().seq;
-    let mut newer = None;
-    for _ in 0..100 {
-        let r = c.get_checkpoint(pb::GetCheckpointRequest { size: 0 }).await.unwrap().into_inner();
-        if r.size > last {
-            newer = Some(r);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let newer = newer.expect("a checkpoint covering the new records");
+    let newer = checkpoint_covering(&mut c, receipts.last().unwrap().seq).await.expect("a checkpoint covering the new records");
     let newer_root = merkle::Checkpoint::open(&newer.note, &key).expect("checkpoint signature").root;
     for a in &receipts {
         let leaf = record_hash(&a.canonical);
