@@ -67,6 +67,7 @@ enum Signal {
     Spaced,
     DictWord,
     Titled,
+    Compound,
 }
 
 impl Signal {
@@ -76,7 +77,7 @@ impl Signal {
             Signal::Oov | Signal::SplitNr => 0.4,
             Signal::DictNr | Signal::Part | Signal::Split | Signal::Spaced | Signal::Extend => 0.3,
             Signal::SplitDict => 0.2,
-            Signal::Translit | Signal::Titled => 0.3,
+            Signal::Translit | Signal::Titled | Signal::Compound => 0.3,
             Signal::DictWord => 0.05,
         }
     }
@@ -94,6 +95,7 @@ impl Signal {
             Signal::Translit => "transliterated foreign name",
             Signal::DictWord => "dictionary word",
             Signal::Titled => "unseen word or name right after a title",
+            Signal::Compound => "two-character surname before a title, or a full name the dictionary knows with one",
         }
     }
 }
@@ -238,6 +240,9 @@ const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟�
 /// Surnames that are far more often verbs, prepositions or adverbs (担任, 于是,
 /// 面向, 从国内, 连正常).
 const AMBIGUOUS_SURNAMES: &str = "任于向从连";
+
+/// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
+const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
 
 /// Buffers reused across windows.
 #[derive(Default)]
@@ -828,6 +833,14 @@ impl NameDetector {
                 && (self.ctx_after(text, end3).is_some()
                     // A table cell holding surname + two characters (黄家伟).
                     || (cell(text[..i].chars().next_back()) && cell(text[end3..].chars().next()))
+                    // An unseen full name whose first given character is rarer
+                    // (齐传贤, 曲格平): the second is a common one and neither pair
+                    // is a word. The tagger decides.
+                    || (!compound_head
+                        && self.common_given.contains(&g2)
+                        && !self.never_given.contains(&g1)
+                        && !tok.has_word(two)
+                        && !tok.has_word(&text[j..end3]))
                     // A full name the dictionary knows (路甬祥/nr, 郭沫若/nr): its
                     // given name may use rarer characters.
                     // (Common ones were anchored above unless surname and first
@@ -1014,11 +1027,31 @@ impl NameDetector {
                     continue;
                 };
                 let rest = &w[p + sl..];
+                let compound = sl > c0.len_utf8();
                 if rest.is_empty() {
                     if p == 0 {
                         self.split_hypotheses(tok, toks, k, cands);
+                        // 欧阳先生, 桥本首相: a two-character surname alone before
+                        // an honorific or a title.
+                        if compound
+                            && toks.get(k + 1).is_some_and(|n| BARE_TITLES.iter().any(|(w, _)| *w == n.word))
+                        {
+                            cands.push((t.start, t.end, Signal::Compound));
+                        }
                     }
                     continue;
+                }
+                // 桥本龙太郎, 东条英机, 松下幸之助: a dictionary word made of a
+                // two-character surname and a given name that is no word of its own
+                // (东方|明珠 and 松下|电器 are words).
+                if p == 0
+                    && compound
+                    && !oov
+                    && (2..=3).contains(&rest.chars().count())
+                    && rest.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c))
+                    && !tok.has_word(rest)
+                {
+                    cands.push((t.start, t.end, Signal::Compound));
                 }
                 let mut ends: Vec<usize> = rest
                     .char_indices()
@@ -1232,7 +1265,7 @@ impl NameDetector {
                     return None;
                 }
             }
-        } else if !(2..=4).contains(&n) {
+        } else if !(2..=4).contains(&n) && !(sig == Signal::Compound && n == 5) {
             return None;
         }
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
@@ -1252,7 +1285,7 @@ impl NameDetector {
         if text[e..]
             .chars()
             .next()
-            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭宫堡".contains(c))
+            .is_some_and(|c| "省市县区镇乡村街路港湾岛屯寨庄坊里巷寺庙桥河湖江州岭宫堡塔".contains(c))
             && self.ctx_after(text, e).is_none()
         {
             return None;
@@ -1278,9 +1311,11 @@ impl NameDetector {
             score -= 0.1;
         }
         // Three characters that jieba's HMM kept together behind a surname are
-        // the shape of a full name (姜天云).
+        // the shape of a full name (姜天云, 曲格平): on its own that is nearly
+        // enough.
         if n == 3 && sig == Signal::Oov {
-            score += 0.05;
+            // Not when it ends like a place or a thing (山水|林田湖|草沙).
+            score += if compact.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c)) { 0.05 } else { 0.15 };
         }
         let mut why: Vec<String> = Vec::new();
         if explain {
@@ -1307,6 +1342,12 @@ impl NameDetector {
             seg.iter().any(|t| ws + t.start == s) && seg.iter().any(|t| ws + t.end == e)
         };
         if self.known_name(tok, compact, sl, sig, ordinary) && (sig != Signal::Translit || name.contains('·') || whole_run()) {
+            score += KNOWN_NAME;
+            if explain {
+                why.push("a person's full name in the dictionary".into());
+            }
+        }
+        if sig == Signal::Compound && n >= 4 {
             score += KNOWN_NAME;
             if explain {
                 why.push("a person's full name in the dictionary".into());
