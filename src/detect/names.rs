@@ -881,6 +881,35 @@ impl NameDetector {
         Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})") })
     }
 
+    /// 马克思主义, 列宁主义, 毛泽东思想: a doctrine named after a person the
+    /// dictionary knows. The name is a person's, a public figure's: reported, not
+    /// redacted. (jieba keeps 马克思主义 as one word, so no anchor reaches it.)
+    fn doctrine_hits(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>) {
+        for suffix in ["主义", "思想", "理论"] {
+            for (i, _) in text.match_indices(suffix) {
+                let found = (2..=4).rev().find_map(|k| {
+                    let s = back_chars(text, i, k);
+                    let x = &text[s..i];
+                    (x.chars().count() == k
+                        && x.chars().all(is_han)
+                        && !self.stop.contains(x)
+                        && tok.has_word(x)
+                        && tok.dict_tag(x).starts_with("nr"))
+                    .then_some(s)
+                });
+                if let Some(s) = found {
+                    hits.push(NameHit {
+                        start: s,
+                        end: i,
+                        score: 0.99,
+                        role: Role::Official,
+                        why: format!("a person's name in the dictionary, before {suffix} (a doctrine named after a public figure)"),
+                    });
+                }
+            }
+        }
+    }
+
     /// Finds names in normalized `text`.
     pub fn detect(&self, tok: &Tokenizer, text: &str) -> Vec<NameHit> {
         let mut hits = Vec::new();
@@ -951,6 +980,7 @@ impl NameDetector {
             start = i + c.len_utf8();
         }
         hits.extend(bare.into_iter().filter_map(|at| self.bare_surname_hit(tok, text, at)));
+        self.doctrine_hits(tok, text, &mut hits);
         for (rs, re) in runs {
             if let Some(h) = self.score(tok, text, rs, re, Signal::Translit, true) {
                 hits.push(h);
