@@ -241,6 +241,10 @@ const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟�
 /// 面向, 从国内, 连正常).
 const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 
+/// Honorifics after a foreign name: a two-character transliteration before one
+/// is a person (拉埃女士). Titles are not enough there: 福特总裁, 海尔总裁.
+const HONORIFICS: &[&str] = &["女士", "先生", "小姐", "夫人", "太太", "博士", "教授"];
+
 /// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
 const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
 
@@ -500,7 +504,15 @@ impl NameDetector {
         // An unseen word after a noun like 群众 is as often a verb phrase (群众|开着),
         // so only a title or a label counts, and the word must look like a name.
         // A two-character dictionary word is an ordinary word (制作者|许可/nr).
-        let known = if tok.has_word(t.word) { n > 2 && tok.dict_tag(t.word).starts_with("nr") } else { t.word.chars().all(|c| self.translit.contains(&c)) };
+        // A transliteration the dictionary tags as a place or proper noun is a
+        // person all the same right after a title (舰队司令巴克, 教练扎加洛).
+        let translit = || t.word.chars().all(|c| self.translit.contains(&c));
+        let known = if tok.has_word(t.word) {
+            (n > 2 && tok.dict_tag(t.word).starts_with("nr"))
+                || (matches!(tok.dict_tag(t.word), "ns" | "nz") && translit() && !ends_like_place(t.word))
+        } else {
+            translit()
+        };
         known && matches!(self.ctx_before(text, at), Some((w, CtxRole::Official | CtxRole::Label)) if w.chars().count() >= 2)
     }
 
@@ -936,6 +948,8 @@ impl NameDetector {
                     let second = text[rs..re].char_indices().nth(1).map_or(re, |(i, _)| rs + i);
                     let word_after = text[re..].chars().next().is_some_and(|c| tok.has_word(&text[second..re + c.len_utf8()]));
                     !word_after && self.ctx_before(text, rs).is_some_and(|(_, r)| r != CtxRole::Neutral)
+                        // …or right before an honorific (拉埃女士, 琼斯先生).
+                        || HONORIFICS.iter().any(|h| text[re..].starts_with(h))
                 };
                 if (n >= 3 || (n == 2 && titled())) && !text[rs..re].ends_with('·') {
                     runs.push((rs, re));
@@ -1537,7 +1551,8 @@ impl NameDetector {
                 }
         // 平潭城关中学: when the surname also ends a word with the character before
         // it (城关), jieba split a word, not a name off a word.
-        if matches!(sig, Signal::Split | Signal::SplitDict | Signal::Extend | Signal::Spaced) && !strong_before
+        // (水电|路气信: the same for an unseen three-character token.)
+        if (matches!(sig, Signal::Split | Signal::SplitDict | Signal::Extend | Signal::Spaced) || (sig == Signal::Oov && n == 3)) && !strong_before
             && let Some(p) = text[..s].chars().next_back().filter(|&c| is_han(c)) {
                 let first = text[s..].chars().next().map_or(0, char::len_utf8);
                 let glued = &text[s - p.len_utf8()..s + first];
