@@ -1391,6 +1391,21 @@ impl NameDetector {
                 why.push("a person's full name in the dictionary".into());
             }
         }
+        // 周恩来/t, 周铁农/nz: the dictionary knows the full name but tags it as
+        // a time word or a proper noun. Next to an official's title it is the
+        // person (周恩来总理, 副主席周铁农).
+        let proper_full = sig == Signal::DictWord
+            && n == 3
+            && sl == compact.chars().next().map_or(0, char::len_utf8)
+            && matches!(tok.dict_tag(compact), "nz" | "t")
+            && !compact.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c))
+            && !(tok.has_word(&compact[sl..]) && !tok.dict_tag(&compact[sl..]).starts_with("nr"));
+        if proper_full {
+            score += KNOWN_NAME;
+            if explain {
+                why.push("a full name the dictionary tags as a proper noun".into());
+            }
+        }
         if sig == Signal::Compound && n >= 4 {
             score += KNOWN_NAME;
             if explain {
@@ -1534,6 +1549,7 @@ impl NameDetector {
             // 江建国/ns: a dictionary word shaped like a full name (surname and two
             // common given-name characters) needs context on one side only.
             Signal::DictWord if n == 3 && sl == compact.chars().next().map_or(0, char::len_utf8) && common => strong_before || strong_after,
+            Signal::DictWord if proper_full => worded && official,
             Signal::DictWord => strong_before && strong_after,
             Signal::SplitDict => strong_before || strong_after || (cell && common),
             Signal::Extend => strong_before || strong_after || cell,
