@@ -940,7 +940,18 @@ impl NameDetector {
                 let (rs, n) = run.unwrap_or((i, 0));
                 run = Some((rs, n + usize::from(c != '·')));
             } else if let Some((rs, n)) = run.take() {
-                let re = text[..i].trim_end_matches('·').len();
+                let mut re = text[..i].trim_end_matches('·').len();
+                let mut n = n;
+                // 费尔南德斯|多次, 萨莫拉诺|门前: the run's last character starts a
+                // word with the character after the run; it belongs to that word.
+                if n >= 4
+                    && let Some(last) = text[rs..re].chars().next_back().filter(|&c| c != '·')
+                    && let Some(next) = text[re..].chars().next().filter(|&c| is_han(c))
+                    && tok.has_word(&text[re - last.len_utf8()..re + next.len_utf8()])
+                {
+                    re -= last.len_utf8();
+                    n -= 1;
+                }
                 // Two characters (科尔, 库克) only right after a title or label.
                 // Not when the second character starts a word with the next one
                 // (干部科|科长).
@@ -948,8 +959,11 @@ impl NameDetector {
                     let second = text[rs..re].char_indices().nth(1).map_or(re, |(i, _)| rs + i);
                     let word_after = text[re..].chars().next().is_some_and(|c| tok.has_word(&text[second..re + c.len_utf8()]));
                     !word_after && self.ctx_before(text, rs).is_some_and(|(_, r)| r != CtxRole::Neutral)
-                        // …or right before an honorific (拉埃女士, 琼斯先生).
+                        // …or right before an honorific (拉埃女士, 琼斯先生) or a
+                        // person's verb (里德说, 穆萨表示); titles are not
+                        // enough there (福特总裁).
                         || HONORIFICS.iter().any(|h| text[re..].starts_with(h))
+                        || self.ctx_after(text, re).is_some_and(|(_, r)| r == CtxRole::Label)
                 };
                 if (n >= 3 || (n == 2 && titled())) && !text[rs..re].ends_with('·') {
                     runs.push((rs, re));
@@ -1565,6 +1579,19 @@ impl NameDetector {
                 && tok.has_word(&text[s..e + c.len_utf8()]) {
                     return None;
                 }
+        // 劳拉公|司, 马赛总|领事: the character an extension added starts a word
+        // with what follows; it belongs to that word, not to the name.
+        if sig == Signal::Extend && !strong_after {
+            let last = text[..e].chars().next_back().map_or(0, char::len_utf8);
+            let mut it = text[e..].chars();
+            if let Some(a) = it.next().filter(|&c| is_han(c)) {
+                let two = e + a.len_utf8();
+                let three = it.next().filter(|&c| is_han(c)).map(|b| two + b.len_utf8());
+                if tok.has_word(&text[e - last..two]) || three.is_some_and(|t| tok.has_word(&text[e - last..t])) {
+                    return None;
+                }
+            }
+        }
         // 平潭城关中学: when the surname also ends a word with the character before
         // it (城关), jieba split a word, not a name off a word.
         // (水电|路气信: the same for an unseen three-character token.)
