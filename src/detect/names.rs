@@ -51,6 +51,9 @@ pub struct NameHit {
     pub role: Role,
     /// Human explanation of the signals.
     pub why: String,
+    /// Shaped like a name but without context (江|宏伟): kept below any
+    /// threshold, and a name only when the document repeats it.
+    pub held: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -244,6 +247,14 @@ const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 /// Honorifics after a foreign name: a two-character transliteration before one
 /// is a person (拉埃女士). Titles are not enough there: 福特总裁, 海尔总裁.
 const HONORIFICS: &[&str] = &["女士", "先生", "小姐", "夫人", "太太", "博士", "教授"];
+
+/// Surnames that are also measure words (一张纸, 这项工作, 一支队伍, 一门课).
+const MEASURE_SURNAMES: &str = "张项支门";
+/// Characters before a measure word: numerals and demonstratives.
+const NUMERAL_OR_DEMONSTRATIVE: &str = "一二两三四五六七八九十百千几每这那该此某各多数整半";
+
+/// The score of a held-back hypothesis: below any sensible threshold.
+const HELD_SCORE: f64 = 0.3;
 
 /// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
 const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
@@ -617,6 +628,21 @@ impl NameDetector {
     /// a name wherever else it occurs in the document, even where the other
     /// occurrence has no context of its own (亨特，亨特魁梧; 7、李涛轩 / 李涛轩，男).
     pub fn propagate(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
+        // A held-back name (江|宏伟) that the document uses more than once, each
+        // time shaped like a name, is the person the text is about.
+        let held: Vec<usize> = (0..hits.len()).filter(|&i| hits[i].held).collect();
+        if held.len() >= 2 {
+            for &i in &held {
+                let name = &text[hits[i].start..hits[i].end];
+                let times = held.iter().filter(|&&j| &text[hits[j].start..hits[j].end] == name).count();
+                if times >= 2 {
+                    let h = &mut hits[i];
+                    h.score = min_score;
+                    h.held = false;
+                    h.why = format!("{}; the same name {times} times in the document", h.why);
+                }
+            }
+        }
         let mut names: Vec<(&str, f64)> = Vec::new();
         for h in hits.iter().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
@@ -669,7 +695,7 @@ impl NameDetector {
                 continue;
             }
             // Its role comes from the document (below), not from the one source.
-            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})") });
+            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})"), held: false });
         }
         // A propagated name replaces the weaker hypotheses it overlaps.
         if !added.is_empty() {
@@ -890,7 +916,7 @@ impl NameDetector {
         {
             return None;
         }
-        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})") })
+        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})"), held: false })
     }
 
     /// 马克思主义, 列宁主义, 毛泽东思想: a doctrine named after a person the
@@ -916,6 +942,7 @@ impl NameDetector {
                         score: 0.99,
                         role: Role::Official,
                         why: format!("a person's name in the dictionary, before {suffix} (a doctrine named after a public figure)"),
+                        held: false,
                     });
                 }
             }
@@ -1021,7 +1048,7 @@ impl NameDetector {
             let mut kept: Vec<NameHit> = Vec::with_capacity(hits.len());
             let mut cluster: Vec<NameHit> = Vec::new();
             let mut end = 0;
-            for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new() })) {
+            for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new(), held: false })) {
                 if !cluster.is_empty() && h.start >= end {
                     // Scores are sums of decimals: equal up to rounding is equal,
                     // and then the longer hypothesis wins (雷德菲尔德 over 雷德菲).
@@ -1336,6 +1363,13 @@ impl NameDetector {
         if after.chars().next().is_some_and(|c| self.org_first.contains(&c)) && ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
             return None;
         }
+        // 3张卫星图片, 那张小巧的门票, 这项工作: after a numeral or a demonstrative
+        // the surname is a measure word.
+        if compact.chars().next().is_some_and(|c| MEASURE_SURNAMES.contains(c))
+            && text[..s].chars().next_back().is_some_and(|p| p.is_ascii_digit() || NUMERAL_OR_DEMONSTRATIVE.contains(p))
+        {
+            return None;
+        }
         // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
         // than they open names; such a candidate needs context.
         let ambiguous = compact.chars().next().is_some_and(|c| AMBIGUOUS_SURNAMES.contains(c));
@@ -1569,8 +1603,25 @@ impl NameDetector {
             Signal::Extend => strong_before || strong_after || cell,
             _ => true,
         };
-        if !gated {
+        // A surname and a two-character word of given-name characters with no
+        // context (江|宏伟, 郑|全军) is held back: a name only if the document
+        // repeats it (see [`NameDetector::propagate`]).
+        // Only when the dictionary takes the surname character for a surname
+        // (韩/j 军方, 成/n 中国 are not), the given name is no place (乌|中国)
+        // and an extension did not complete a word (惠民|生: 民生).
+        let held = !gated
+            && matches!(sig, Signal::SplitDict | Signal::Split | Signal::Extend)
+            && n == 3
+            && sl == compact.chars().next().map_or(0, char::len_utf8)
+            && common
+            && tok.dict_tag(&compact[..sl]).starts_with("nr")
+            && tok.dict_tag(&compact[sl..]) != "ns"
+            && !(sig == Signal::Extend && tok.has_word(&compact[compact.char_indices().nth(1).map_or(0, |(i, _)| i)..]));
+        if !gated && !held {
             return None;
+        }
+        if held {
+            score = score.min(HELD_SCORE);
         }
         // 管理人|员: a candidate that is the start of a longer dictionary word is
         // not a name.
@@ -1616,6 +1667,7 @@ impl NameDetector {
             score,
             role,
             why: why.join("; "),
+            held,
         })
     }
 }
