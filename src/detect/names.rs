@@ -1123,18 +1123,28 @@ impl NameDetector {
                         {
                             cands.push((t.start, t.end, Signal::Compound));
                         }
+                        // 桥本/龙太郎: a two-character surname and an unseen
+                        // three-character given name (two are tried above).
+                        if compound
+                            && let Some(n) = toks.get(k + 1)
+                            && n.word.chars().count() == 3
+                            && n.word.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c))
+                            && (!tok.has_word(n.word) || tok.dict_tag(n.word).starts_with("nr"))
+                        {
+                            cands.push((t.start, n.end, Signal::Compound));
+                        }
                     }
                     continue;
                 }
                 // 桥本龙太郎, 东条英机, 松下幸之助: a dictionary word made of a
-                // two-character surname and a given name that is no word of its own
-                // (东方|明珠 and 松下|电器 are words).
+                // two-character surname and a given name that is no word of its own,
+                // or a name (东方|明珠 and 松下|电器 are words).
                 if p == 0
                     && compound
                     && !oov
                     && (2..=3).contains(&rest.chars().count())
                     && rest.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c))
-                    && !tok.has_word(rest)
+                    && (!tok.has_word(rest) || tok.dict_tag(rest).starts_with("nr"))
                 {
                     cands.push((t.start, t.end, Signal::Compound));
                 }
@@ -1454,7 +1464,7 @@ impl NameDetector {
                 why.push("a full name the dictionary tags as a proper noun".into());
             }
         }
-        if sig == Signal::Compound && n >= 4 {
+        if sig == Signal::Compound && n >= 4 && tok.has_word(compact) {
             score += KNOWN_NAME;
             if explain {
                 why.push("a person's full name in the dictionary".into());
