@@ -650,7 +650,8 @@ impl NameDetector {
             // occurrence with context said (许可, 贺信, 仲裁案): nor is a
             // two-character dictionary word, even one tagged nr (荣誉).
             let n = name.chars().count();
-            let word = tok.has_word(name) && (n == 2 || !tok.dict_tag(name).starts_with("nr"));
+            // A two-character surname found before a title (桥本首相) is spread.
+            let word = tok.has_word(name) && (n == 2 || !tok.dict_tag(name).starts_with("nr")) && !self.compound.contains(name);
             if n >= 2 && !word && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _)| *n == name) {
                 names.push((name, h.score));
             }
