@@ -1643,13 +1643,15 @@ impl NameDetector {
                 }
         // 劳拉公|司, 马赛总|领事: the character an extension added starts a word
         // with what follows; it belongs to that word, not to the name.
-        if sig == Signal::Extend && !strong_after {
+        if sig == Signal::Extend {
             let last = text[..e].chars().next_back().map_or(0, char::len_utf8);
             let mut it = text[e..].chars();
             if let Some(a) = it.next().filter(|&c| is_han(c)) {
                 let two = e + a.len_utf8();
                 let three = it.next().filter(|&c| is_han(c)).map(|b| two + b.len_utf8());
-                if tok.has_word(&text[e - last..two]) || three.is_some_and(|t| tok.has_word(&text[e - last..t])) {
+                // (林先生/nr is the dictionary's "Mr Lin", not a word.)
+                let word = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr");
+                if word(&text[e - last..two]) || three.is_some_and(|t| word(&text[e - last..t])) {
                     return None;
                 }
             }
