@@ -1200,8 +1200,13 @@ impl NameDetector {
                         (true, false, false) => Signal::DictWord,
                         // A short whole token (叶利钦) is its own hypothesis, not a part.
                         (false, _, _) if p == 0 && short && !oov => continue,
+                        // Inside a dictionary word (邓小平理论/nr) only a name the
+                        // dictionary knows: the dictionary tags idioms nr too
+                        // (顾全大局).
                         (false, _, _)
-                            if (nr || oov) && self.part_ok(tok, &w[p..p + sl + g_end]) =>
+                            if (nr || oov)
+                                && self.part_ok(tok, &w[p..p + sl + g_end])
+                                && (oov || tok.has_word(&w[p..p + sl + g_end])) =>
                         {
                             Signal::Part
                         }
