@@ -250,8 +250,9 @@ const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 /// is a person (拉埃女士). Titles are not enough there: 福特总裁, 海尔总裁.
 const HONORIFICS: &[&str] = &["女士", "先生", "小姐", "夫人", "太太", "博士", "教授"];
 
-/// Surnames that are also measure words (一张纸, 这项工作, 一支队伍, 一门课).
-const MEASURE_SURNAMES: &str = "张项支门";
+/// Surnames that are also measure words or units (一张纸, 这项工作, 一支队伍,
+/// 一门课, 8时).
+const MEASURE_SURNAMES: &str = "张项支门时";
 /// Characters before a measure word: numerals and demonstratives.
 const NUMERAL_OR_DEMONSTRATIVE: &str = "一二两三四五六七八九十百千几每这那该此某各多数整半";
 
@@ -260,6 +261,10 @@ const HELD_SCORE: f64 = 0.3;
 
 /// Words after a person's name that make it a doctrine's (马克思主义, 毛泽东思想).
 const DOCTRINE_SUFFIXES: &[&str] = &["主义", "思想", "理论"];
+
+/// Last characters of the names of bodies that start with a title (委员会,
+/// 代表团, 主席团, 代表处).
+const BODY_ENDINGS: &str = "会团处组部";
 
 /// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
 const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
@@ -1535,11 +1540,17 @@ impl NameDetector {
                 }
             })),
             // A one-character after-word that starts a longer word is not that
-            // word (问|题, 说|明, 等|级).
+            // word (问|题, 说|明, 等|级), nor is a title that starts the name of a
+            // body (委员|会, 代表|团: 廉政委员会 is no person's).
             ("after", self.ctx_after(text, e).filter(|&(w, _)| {
-                w.chars().count() != 1 || !w.chars().all(is_han) || {
-                    let mut it = text[e..].char_indices().skip(1);
-                    it.next().is_none_or(|(i, c)| !tok.has_word(&text[e..e + i + c.len_utf8()]))
+                !w.chars().all(is_han) || {
+                    let we = e + w.len();
+                    let next = text[we..].chars().next();
+                    if w.chars().count() == 1 {
+                        next.is_none_or(|c| !tok.has_word(&text[e..we + c.len_utf8()]))
+                    } else {
+                        next.is_none_or(|c| !BODY_ENDINGS.contains(c) || !tok.has_word(&text[e..we + c.len_utf8()]))
+                    }
                 }
             })),
         ] {
