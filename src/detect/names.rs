@@ -266,6 +266,10 @@ const DOCTRINE_SUFFIXES: &[&str] = &["主义", "思想", "理论"];
 /// 代表团, 主席团, 代表处).
 const BODY_ENDINGS: &str = "会团处组部";
 
+/// One-character short names of countries (中日韩, 美英, 中俄): a surname after
+/// one of them is a country too.
+const COUNTRY_SHORT: &str = "中日韩朝美英法德俄意加澳印越泰巴埃以伊叙土希葡荷比瑞挪丹芬波捷匈罗保塞新马菲缅老柬蒙哈乌白古墨智阿南欧非";
+
 /// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
 const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
 
@@ -921,9 +925,15 @@ impl NameDetector {
         let tail = &text[e..];
         let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
         // Most surname characters before a title follow another Han character
-        // that is no context.
+        // that is no context. Before an official's title any character may come
+        // first when it makes no word with the surname (贯彻毛主席, 托项市长):
+        // the titles that end words (历史|老师, 对方|经理) are the honorifics.
         if let Some(p) = text[..at].chars().next_back().filter(|&p| is_han(p))
-            && ((!self.bare_before.contains(&p) && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral))
+            && ((!self.bare_before.contains(&p)
+                && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral)
+                // (中日|韩外长会: after a country's short name the "surname" is
+                // one too.)
+                && (role != Role::Official || COUNTRY_SHORT.contains(p)))
                 || tok.has_word(&text[at - p.len_utf8()..e]))
         {
             return None;
