@@ -1411,7 +1411,7 @@ impl NameDetector {
                     return None;
                 }
             }
-        } else if !(2..=4).contains(&n) && !(sig == Signal::Compound && n == 5) {
+        } else if !((2..=4).contains(&n) || (sig == Signal::Compound && n == 5)) {
             return None;
         }
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
@@ -1508,7 +1508,7 @@ impl NameDetector {
             && sl == compact.chars().next().map_or(0, char::len_utf8)
             && matches!(tok.dict_tag(compact), "nz" | "t")
             && !compact.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c))
-            && !(tok.has_word(&compact[sl..]) && !tok.dict_tag(&compact[sl..]).starts_with("nr"));
+            && (!tok.has_word(&compact[sl..]) || tok.dict_tag(&compact[sl..]).starts_with("nr"));
         if proper_full {
             score += KNOWN_NAME;
             if explain {
