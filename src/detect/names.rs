@@ -270,6 +270,10 @@ const BODY_ENDINGS: &str = "会团处组部";
 /// one of them is a country too.
 const COUNTRY_SHORT: &str = "中日韩朝美英法德俄意加澳印越泰巴埃以伊叙土希葡荷比瑞挪丹芬波捷匈罗保塞新马菲缅老柬蒙哈乌白古墨智阿南欧非";
 
+/// A name scored this high had context of its own: document-level evidence
+/// (an organization's name elsewhere) does not overrule it.
+const STRONG_NAME: f64 = 0.8;
+
 /// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
 const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
 
@@ -700,9 +704,28 @@ impl NameDetector {
             taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
         };
         let mut added = Vec::new();
+        // A name the document also uses as an organization's (罗威|汽车公司, then
+        // 罗威是…) is that organization's: a weak finding of it is dropped, and
+        // it is not spread.
+        let mut org = vec![false; names.len()];
+        for m in &matches {
+            let after = &text[m.end()..];
+            // (Not the suffixes that also follow a person's name: 习近平新时代…,
+            // a cup, a prize or a ship named after someone.)
+            if after.chars().next().is_some_and(|c| self.org_first.contains(&c))
+                && ORG_SUFFIXES.iter().any(|w| after.starts_with(w) && !matches!(*w, "新时代" | "牌" | "杯" | "奖" | "号"))
+            {
+                org[m.pattern().as_usize()] = true;
+            }
+        }
+        if org.iter().any(|&o| o) {
+            let is_org = |name: &str| names.iter().zip(&org).any(|((n, _), &o)| o && *n == name);
+            hits.retain(|h| h.score >= STRONG_NAME || !is_org(&text[h.start..h.end]));
+            taken.retain(|&(s, e)| !is_org(&text[s..e]) || hits.iter().any(|h| h.start == s && h.end == e));
+        }
         for m in matches {
             let (s, e) = (m.start(), m.end());
-            if overlaps(&taken, s, e) {
+            if org[m.pattern().as_usize()] || overlaps(&taken, s, e) {
                 continue;
             }
             let (name, score) = names[m.pattern().as_usize()];
@@ -1234,9 +1257,10 @@ impl NameDetector {
                         && let Some(n) = toks.get(k + 1) {
                             let single = n.word.chars().count() == 1;
                             // Not from a frequent ordinary word (任期|中, 国土|上,
-                            // 常常|能): that is a word and a character, not a name.
+                            // 常常|能) nor a time word (周二|晚): that is a word and
+                            // a character, not a name.
                             if (oov || nr || single)
-                                && (oov || nr || tok.freq(w) < 2 * COMMON_WORD_FREQ)
+                                && (oov || nr || (tok.freq(w) < 2 * COMMON_WORD_FREQ && tok.dict_tag(w) != "t"))
                                 && n.word
                                     .chars()
                                     .next()
