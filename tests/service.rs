@@ -230,11 +230,14 @@ async fn deadlines_and_the_concurrency_limit() {
     let mut cfg = base_config(dir.path());
     cfg.max_concurrency = 2;
     cfg.workers = 1;
+    cfg.max_message_bytes = 64 << 20;
     let srv = start_with(cfg, Some(dir), None).await;
     let mut c = client(srv.addr).await;
-    // ~10 MB: keeps the one engine thread busy for over a second in a debug
-    // build here, far beyond the 200 ms deadline below even on a faster machine.
-    let big = PUBLIC.repeat(80_000);
+    // ~10 MB keeps the one engine thread busy for over a second in a debug build
+    // here, far beyond the 200 ms deadline below; an optimized build screens it in
+    // about 0.12 s, so there it is ~30 MB (~0.4 s) against a 100 ms deadline.
+    let (copies, deadline_ms) = if cfg!(debug_assertions) { (80_000, 200) } else { (240_000, 100) };
+    let big = PUBLIC.repeat(copies);
     let in_flight = |c: &ScreeningServiceClient<Channel>| {
         let mut c = c.clone();
         let big = big.clone();
@@ -259,7 +262,7 @@ async fn deadlines_and_the_concurrency_limit() {
     let slow1 = in_flight(&c);
     wait_busy(1).await;
     let mut r = tonic::Request::new(text_req(PERSONAL));
-    r.set_timeout(Duration::from_millis(200));
+    r.set_timeout(Duration::from_millis(deadline_ms));
     let e = c.screen(r).await.expect_err("deadline");
     assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
     assert!(e.message().contains("deadline exceeded"), "{}", e.message());
