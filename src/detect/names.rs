@@ -597,10 +597,8 @@ impl NameDetector {
 
     fn ctx_after<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         let tail = &text[at..];
-        if let Some(hit) = self.longest_prefix(tail) {
-            return Some(hit);
-        }
         // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
+        // (Before the word list, which has the bare parenthesis as a weak hint.)
         if let Some(inner) = tail.strip_prefix('(') {
             if let Some(hit @ (_, CtxRole::Private)) = self.longest_prefix(inner) {
                 return Some(hit);
@@ -615,6 +613,9 @@ impl NameDetector {
             {
                 return Some(("(…)", CtxRole::Private));
             }
+        }
+        if let Some(hit) = self.longest_prefix(tail) {
+            return Some(hit);
         }
         // A person's particulars: 李涛轩，男，汉族 / 孙芳碧女1979.12.
         let rest = tail.strip_prefix(',').unwrap_or(tail).trim_start_matches(' ');
@@ -1577,7 +1578,9 @@ impl NameDetector {
             // word (问|题, 说|明, 等|级), nor is a title that starts the name of a
             // body (委员|会, 代表|团: 廉政委员会 is no person's).
             ("after", self.ctx_after(text, e).filter(|&(w, _)| {
-                !w.chars().all(is_han) || {
+                // (Only for a word right at the end of the name: a label inside
+                // parentheses after it is not.)
+                !w.chars().all(is_han) || w.as_ptr() as usize != text.as_ptr() as usize + e || {
                     let we = e + w.len();
                     let next = text[we..].chars().next();
                     if w.chars().count() == 1 {
