@@ -652,9 +652,12 @@ impl NameDetector {
         // time shaped like a name, is the person the text is about.
         let held: Vec<usize> = (0..hits.len()).filter(|&i| hits[i].held).collect();
         if held.len() >= 2 {
+            let mut counts: HashMap<&str, usize> = HashMap::default();
             for &i in &held {
-                let name = &text[hits[i].start..hits[i].end];
-                let times = held.iter().filter(|&&j| &text[hits[j].start..hits[j].end] == name).count();
+                *counts.entry(&text[hits[i].start..hits[i].end]).or_default() += 1;
+            }
+            for &i in &held {
+                let times = counts[&text[hits[i].start..hits[i].end]];
                 if times >= 2 {
                     let h = &mut hits[i];
                     h.score = min_score;
@@ -698,13 +701,6 @@ impl NameDetector {
                 Err(_) => return,
             },
         };
-        let mut taken: Vec<(usize, usize)> = hits.iter().filter(|h| h.score >= min_score).map(|h| (h.start, h.end)).collect();
-        taken.sort_unstable();
-        let overlaps = |taken: &[(usize, usize)], s: usize, e: usize| {
-            let k = taken.partition_point(|&(ts, _)| ts < e);
-            taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
-        };
-        let mut added = Vec::new();
         // A name the document also uses as an organization's (罗威|汽车公司, then
         // 罗威是…) is that organization's: a weak finding of it is dropped, and
         // it is not spread.
@@ -720,10 +716,16 @@ impl NameDetector {
             }
         }
         if org.iter().any(|&o| o) {
-            let is_org = |name: &str| names.iter().zip(&org).any(|((n, _), &o)| o && *n == name);
-            hits.retain(|h| h.score >= STRONG_NAME || !is_org(&text[h.start..h.end]));
-            taken.retain(|&(s, e)| !is_org(&text[s..e]) || hits.iter().any(|h| h.start == s && h.end == e));
+            let org_names: HashSet<&str> = names.iter().zip(&org).filter(|(_, o)| **o).map(|((n, _), _)| *n).collect();
+            hits.retain(|h| h.score >= STRONG_NAME || !org_names.contains(&text[h.start..h.end]));
         }
+        let mut taken: Vec<(usize, usize)> = hits.iter().filter(|h| h.score >= min_score).map(|h| (h.start, h.end)).collect();
+        taken.sort_unstable();
+        let overlaps = |taken: &[(usize, usize)], s: usize, e: usize| {
+            let k = taken.partition_point(|&(ts, _)| ts < e);
+            taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
+        };
+        let mut added = Vec::new();
         for m in matches {
             let (s, e) = (m.start(), m.end());
             if org[m.pattern().as_usize()] || overlaps(&taken, s, e) {
