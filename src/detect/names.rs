@@ -597,6 +597,11 @@ impl NameDetector {
 
     fn ctx_after<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         let tail = &text[at..];
+        // Most positions are followed by no context at all: one bit test.
+        let c0 = tail.chars().next()?;
+        if !self.after_first.contains(&c0) && !matches!(c0, '(' | ',' | ' ' | '男' | '女' | '为' | '任') {
+            return None;
+        }
         // An ID or label in parentheses right after the name: 普阳璇（身份证号…）.
         // (Before the word list, which has the bare parenthesis as a weak hint.)
         if let Some(inner) = tail.strip_prefix('(') {
