@@ -19,6 +19,12 @@
 //!    女士), the list separator `、`, and appointment phrasing (`任命…为…主任`).
 //!    Context also sets the role: an official acting in office or a private person.
 //!
+//! 5. **Document** ([`NameDetector::propagate`]): a name found with confidence is
+//!    a name wherever else it occurs; a name-shaped candidate without context
+//!    (江|宏伟) is held below the threshold and taken when the document repeats
+//!    it; a weak name the document also uses for an organization (罗威汽车公司)
+//!    is dropped. Names inside doctrines (马克思主义) are public figures'.
+//!
 //! The score is the sum of the segmentation signal, the context and clean clause
 //! boundaries; the policy threshold for `person_name` decides.
 
