@@ -159,6 +159,25 @@ pub struct NameDetector {
     pub keep_all: bool,
 }
 
+/// A dictionary word that the dictionary does not tag as a name (`nr*`).
+fn ordinary_word(tok: &Tokenizer, w: &str) -> bool {
+    tok.has_word(w) && !tok.dict_tag(w).starts_with("nr")
+}
+
+/// True when `name` ends with a character of [`PLACE_OR_THING_LAST`].
+fn ends_like_place_or_thing(name: &str) -> bool {
+    name.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c))
+}
+
+/// When the last character of `text[start..end]` makes a dictionary word with
+/// the Han character after `end` (费尔南德斯|多次, 雅治先|生), its length: that
+/// character belongs to the word, not to the name.
+fn last_starts_word(tok: &Tokenizer, text: &str, start: usize, end: usize) -> Option<usize> {
+    let last = text[start..end].chars().next_back().filter(|&c| c != '·')?;
+    let next = text[end..].chars().next().filter(|&c| is_han(c))?;
+    tok.has_word(&text[end - last.len_utf8()..end + next.len_utf8()]).then_some(last.len_utf8())
+}
+
 /// A Han character (CJK unified ideographs, extension A, compatibility).
 pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
@@ -488,12 +507,12 @@ impl NameDetector {
         if !name[sl..].chars().all(|c| self.common_given.contains(&c)) {
             // Nor may it be a transliteration (索马里: that is the path above),
             // nor hold an ordinary word (白皮|书, 常备|军, 方|有何).
-            let word = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr");
             let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
-            if name.chars().next_back().is_none_or(|c| PLACE_OR_THING_LAST.contains(c))
+            if name.is_empty()
+                || ends_like_place_or_thing(name)
                 || name.chars().all(|c| self.translit.contains(&c))
-                || word(&name[..sl + g1])
-                || word(&name[sl..])
+                || ordinary_word(tok, &name[..sl + g1])
+                || ordinary_word(tok, &name[sl..])
             {
                 return false;
             }
@@ -508,7 +527,7 @@ impl NameDetector {
     /// (森林|法): a thing, not a person. (Places inside are the stop list's
     /// business: jieba tags many name parts `ns`, 德斯, 莫利.)
     fn foreign_word_edges(&self, tok: &Tokenizer, name: &str) -> bool {
-        let plain = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr") && tok.freq(w) >= COMMON_WORD_FREQ / 4;
+        let plain = |w: &str| ordinary_word(tok, w) && tok.freq(w) >= COMMON_WORD_FREQ / 4;
         let idx: Vec<usize> = name.char_indices().map(|(i, _)| i).collect();
         idx.len() >= 3 && (plain(&name[..idx[2]]) || plain(&name[idx[idx.len() - 2]..]))
     }
@@ -559,6 +578,20 @@ impl NameDetector {
             .chain(self.after.keys())
             .chain(self.stop.iter())
             .map(String::as_str)
+    }
+
+    /// The [`ORG_SUFFIXES`] word `after` starts with (公司, 集团…), if any.
+    fn org_suffix(&self, after: &str) -> Option<&'static str> {
+        if !after.chars().next().is_some_and(|c| self.org_first.contains(&c)) {
+            return None;
+        }
+        ORG_SUFFIXES.iter().copied().find(|w| after.starts_with(w))
+    }
+
+    /// A given name after a two-character surname (桥本/龙太郎): Han characters
+    /// that may be in a name and no numeral, and no word unless a name.
+    fn compound_given_ok(&self, tok: &Tokenizer, g: &str) -> bool {
+        g.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c)) && !ordinary_word(tok, g)
     }
 
     fn surname_len(&self, s: &str) -> Option<usize> {
@@ -720,9 +753,7 @@ impl NameDetector {
             let after = &text[m.end()..];
             // (Not the suffixes that also follow a person's name: 习近平新时代…,
             // a cup, a prize or a ship named after someone.)
-            if after.chars().next().is_some_and(|c| self.org_first.contains(&c))
-                && ORG_SUFFIXES.iter().any(|w| after.starts_with(w) && !matches!(*w, "新时代" | "牌" | "杯" | "奖" | "号"))
-            {
+            if self.org_suffix(after).is_some_and(|w| !matches!(w, "新时代" | "牌" | "杯" | "奖" | "号")) {
                 org[m.pattern().as_usize()] = true;
             }
         }
@@ -1048,11 +1079,9 @@ impl NameDetector {
                 // 费尔南德斯|多次, 萨莫拉诺|门前: the run's last character starts a
                 // word with the character after the run; it belongs to that word.
                 if n >= 4
-                    && let Some(last) = text[rs..re].chars().next_back().filter(|&c| c != '·')
-                    && let Some(next) = text[re..].chars().next().filter(|&c| is_han(c))
-                    && tok.has_word(&text[re - last.len_utf8()..re + next.len_utf8()])
+                    && let Some(last) = last_starts_word(tok, text, rs, re)
                 {
-                    re -= last.len_utf8();
+                    re -= last;
                     n -= 1;
                 }
                 // Two characters (科尔, 库克) only right after a title or label.
@@ -1206,15 +1235,10 @@ impl NameDetector {
                         if compound
                             && let Some(n) = toks.get(k + 1)
                             && n.word.chars().count() == 3
-                            && n.word.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c))
-                            && (!tok.has_word(n.word) || tok.dict_tag(n.word).starts_with("nr"))
+                            && self.compound_given_ok(tok, n.word)
                         {
-                            let last = n.word.chars().next_back().map_or(0, char::len_utf8);
-                            let cut = text[base + n.end..]
-                                .chars()
-                                .next()
-                                .is_some_and(|c| tok.has_word(&text[base + n.end - last..base + n.end + c.len_utf8()]));
-                            cands.push((t.start, if cut { n.end - last } else { n.end }, Signal::Compound));
+                            let cut = last_starts_word(tok, text, base + n.start, base + n.end).unwrap_or(0);
+                            cands.push((t.start, n.end - cut, Signal::Compound));
                         }
                     }
                     continue;
@@ -1226,8 +1250,7 @@ impl NameDetector {
                     && compound
                     && !oov
                     && (2..=3).contains(&rest.chars().count())
-                    && rest.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c))
-                    && (!tok.has_word(rest) || tok.dict_tag(rest).starts_with("nr"))
+                    && self.compound_given_ok(tok, rest)
                 {
                     cands.push((t.start, t.end, Signal::Compound));
                 }
@@ -1459,7 +1482,7 @@ impl NameDetector {
             Some(i) if text[e..].starts_with('(') && i <= 18 => &after[i + 1..],
             _ => after,
         };
-        if after.chars().next().is_some_and(|c| self.org_first.contains(&c)) && ORG_SUFFIXES.iter().any(|w| after.starts_with(w)) {
+        if self.org_suffix(after).is_some() {
             return None;
         }
         // 3张卫星图片, 那张小巧的门票, 这项工作: after a numeral or a demonstrative
@@ -1506,7 +1529,7 @@ impl NameDetector {
         // enough.
         if n == 3 && sig == Signal::Oov {
             // Not when it ends like a place or a thing (山水|林田湖|草沙).
-            score += if compact.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c)) { 0.05 } else { 0.15 };
+            score += if ends_like_place_or_thing(compact) { 0.05 } else { 0.15 };
         }
         let mut why: Vec<String> = Vec::new();
         if explain {
@@ -1545,8 +1568,8 @@ impl NameDetector {
             && n == 3
             && sl == compact.chars().next().map_or(0, char::len_utf8)
             && matches!(tok.dict_tag(compact), "nz" | "t")
-            && !compact.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c))
-            && (!tok.has_word(&compact[sl..]) || tok.dict_tag(&compact[sl..]).starts_with("nr"));
+            && !ends_like_place_or_thing(compact)
+            && !ordinary_word(tok, &compact[sl..]);
         if proper_full {
             score += KNOWN_NAME;
             if explain {
@@ -1746,8 +1769,7 @@ impl NameDetector {
                 let two = e + a.len_utf8();
                 let three = it.next().filter(|&c| is_han(c)).map(|b| two + b.len_utf8());
                 // (林先生/nr is the dictionary's "Mr Lin", not a word.)
-                let word = |w: &str| tok.has_word(w) && !tok.dict_tag(w).starts_with("nr");
-                if word(&text[e - last..two]) || three.is_some_and(|t| word(&text[e - last..t])) {
+                if ordinary_word(tok, &text[e - last..two]) || three.is_some_and(|t| ordinary_word(tok, &text[e - last..t])) {
                     return None;
                 }
             }
