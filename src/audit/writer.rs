@@ -20,7 +20,7 @@ enum Msg {
     Append(Request),
     /// Rotate the signing key kept in this directory (see [`AuditLog::rotate`]),
     /// between two batches.
-    Rotate(std::path::PathBuf, Option<String>, oneshot::Sender<Result<Appended, String>>),
+    Rotate(std::path::PathBuf, Option<String>, oneshot::Sender<Result<Rotated, String>>),
     /// Append what is queued, write the closing checkpoint, stop.
     Stop,
 }
@@ -117,8 +117,9 @@ impl WriterHandle {
     /// `dir` (the log's data directory), a `key_rotation` record signed by the
     /// current key is appended, then the new key is installed on disk and signs
     /// everything after. Records queued before the rotation are signed with the
-    /// old key. Resolves to the rotation record once it is durable.
-    pub async fn rotate(&self, dir: &std::path::Path, actor: Option<String>) -> Result<Appended, AuditError> {
+    /// old key. Resolves to the rotation record and the new key once the record
+    /// is durable.
+    pub async fn rotate(&self, dir: &std::path::Path, actor: Option<String>) -> Result<Rotated, AuditError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Msg::Rotate(dir.to_path_buf(), actor, reply)).map_err(|_| AuditError::Store(STOPPED.into()))?;
         rx.await.map_err(|_| AuditError::Store(STOPPED.into()))?.map_err(AuditError::Store)
@@ -141,18 +142,30 @@ impl WriterHandle {
 
 /// [`AuditLog::rotate`] for any store: stage the next key in `dir`, append the
 /// rotation record, install the key (or discard it if the record failed).
-fn rotate_in<S: Store>(log: &mut AuditLog<S>, dir: &std::path::Path, actor: Option<String>) -> Result<Appended, AuditError> {
+fn rotate_in<S: Store>(log: &mut AuditLog<S>, dir: &std::path::Path, actor: Option<String>) -> Result<Rotated, AuditError> {
     let next = super::keys::Keys::stage_next(dir)?;
+    let (key_id, key) = (next.key_id().to_string(), next.public());
     match log.rotate_to_as(next, actor) {
-        Ok(a) => {
+        Ok(record) => {
             super::keys::Keys::commit_next(dir)?;
-            Ok(a)
+            Ok(Rotated { record, key_id, key })
         }
         Err(e) => {
             let _ = super::keys::Keys::discard_next(dir);
             Err(e)
         }
     }
+}
+
+/// A key rotation done by the writer: its record, and the key now signing.
+#[derive(Debug)]
+pub struct Rotated {
+    /// The `key_rotation` record (signed by the previous key).
+    pub record: Appended,
+    /// The new key's id.
+    pub key_id: String,
+    /// The new public key.
+    pub key: ed25519_dalek::VerifyingKey,
 }
 
 /// The writer thread.

@@ -795,24 +795,14 @@ impl pb::screening_service_server::ScreeningService for Api {
         let (t0, rid, who) = self.admit(&req, Method::RotateKey)?;
         let r = async {
             let _one_at_a_time = self.inner.reload.lock().await;
-            let a = self.inner.writer.rotate(&self.inner.data_dir, Some(who.actor())).await?;
-            let rec = crate::audit::record::Record::parse(&a.canonical)
-                .map_err(|e| ServiceError::Internal(format!("{rid}: rotation record: {e}")))?;
-            let rot = rec.rotation.ok_or_else(|| ServiceError::Internal(format!("{rid}: rotation record without its body")))?;
-            let bytes: [u8; 32] = hex::decode(&rot.new_public_key)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| ServiceError::Internal(format!("{rid}: rotation record key")))?;
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-                .map_err(|_| ServiceError::Internal(format!("{rid}: rotation record key")))?;
+            let rot = self.inner.writer.rotate(&self.inner.data_dir, Some(who.actor())).await?;
             let previous = {
                 let mut l = self.inner.log.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let previous = std::mem::replace(&mut l.key_id, rot.new_key_id.clone());
-                l.key = key;
-                previous
+                l.key = rot.key;
+                std::mem::replace(&mut l.key_id, rot.key_id.clone())
             };
-            tracing::info!(request_id = %rid, previous_key_id = %previous, key_id = %rot.new_key_id, seq = a.seq, "audit signing key rotated");
-            Ok(pb::RotateKeyResponse { previous_key_id: previous, key: Some(self.public_key()?), audit: Some(receipt(&self.inner, a)) })
+            tracing::info!(request_id = %rid, previous_key_id = %previous, key_id = %rot.key_id, seq = rot.record.seq, "audit signing key rotated");
+            Ok(pb::RotateKeyResponse { previous_key_id: previous, key: Some(self.public_key()?), audit: Some(receipt(&self.inner, rot.record)) })
         }
         .await;
         self.finish(Method::RotateKey, &rid, t0, r, None)
