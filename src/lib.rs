@@ -4,7 +4,8 @@
 //! GB18030 or Big5; docx, xlsx, pptx, HTML, PDF, JSON, XML; entries of zip and
 //! tar archives) into one text with provenance, or an `unreadable` reason that
 //! makes the verdict `withhold`. After it, [`report`] writes JSON Lines, SARIF,
-//! HTML or a table, and [`baseline`] drops findings a previous run accepted.
+//! HTML or a table, and [`baseline`] marks the findings a previous run accepted
+//! (for the CI gate only: it never changes a verdict, a redaction or a record).
 //!
 //! The pipeline, in the order [`Screener::screen`] runs it:
 //!

@@ -46,6 +46,10 @@ struct Found {
     source: Option<serde_json::Value>,
     #[serde(default)]
     fingerprint: Option<String>,
+    #[serde(default)]
+    baselined: bool,
+    #[serde(default)]
+    allow_listed: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -666,12 +670,14 @@ fn baseline_accepts_known_findings_by_content_not_position() {
     assert!(!saved.contains(PHONE), "no value in the baseline");
     assert!(r.stdout.contains("\"fingerprint\":\"pd.phone.mobile:"));
 
-    // The same document passes with the baseline, via the environment key too.
+    // The same document passes the CI gate with the baseline, via the environment
+    // key too; its verdict stays redact and its findings are flagged, not dropped.
     let r = run(mishen().args(["screen", "--format", "jsonl", "--baseline"]).arg(&bl).arg(dir.path()).env("MISHEN_BASELINE_KEY", "a-ci-secret-of-sufficient-length"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let d: Doc = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(d.verdict, "publish");
-    assert!(d.baselined >= 1);
+    assert_eq!(d.verdict, "redact");
+    assert!(d.baselined >= 1 && d.baselined == d.findings.iter().filter(|f| f.baselined).count());
+    assert!(r.stdout.contains(r#""gate":"publish""#));
 
     // Fingerprints include the document hash: an edited document is screened afresh.
     fs::write(&p, format!("新增一行。\n{}", redact_doc())).unwrap();
@@ -703,7 +709,7 @@ fn fingerprints_do_not_depend_on_line_numbers() {
 }
 
 #[test]
-fn allow_list_publishes_listed_values() {
+fn allow_list_passes_the_ci_gate_but_changes_no_verdict() {
     let dir = TempDir::new().unwrap();
     let lists = TempDir::new().unwrap();
     let hotline = "本机关政务服务热线：0574-87123456。\n";
@@ -712,10 +718,18 @@ fn allow_list_publishes_listed_values() {
     let r = run(mishen().args(["screen", "--format", "jsonl"]).arg(dir.path().join("a.txt")));
     assert_eq!(r.code, 1, "without the list the number is redacted: {}", r.stdout);
     let r = run(mishen().args(["screen", "--format", "jsonl", "--allow"]).arg(&allow).arg(dir.path().join("a.txt")));
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.code, 0, "the gate does not count it: {}", r.stdout);
     let d: Doc = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(d.verdict, "publish");
-    assert!(d.findings.iter().any(|f| f.kind == "phone" && f.action == "allow"));
+    assert_eq!(d.verdict, "redact", "the verdict is the screening's");
+    assert!(d.findings.iter().any(|f| f.kind == "phone" && f.action == "redact" && f.allow_listed));
+    // Text and SARIF say so too.
+    let r = run(mishen().args(["screen", "--allow"]).arg(&allow).arg(dir.path().join("a.txt")));
+    assert!(r.stdout.contains("(allow-listed)") && r.stdout.contains("1 allow-listed"), "{}", r.stdout);
+    let r = run(mishen().args(["screen", "--format", "sarif", "--allow"]).arg(&allow).arg(dir.path().join("a.txt")));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let res = &v["runs"][0]["results"][0];
+    assert_eq!(res["suppressions"][0]["kind"], "external", "{res}");
+    assert_eq!(res["level"], "warning");
     let bad = write(lists.path(), "bad.txt", "nosuchkind: 1\n");
     let r = run(mishen().args(["screen", "--allow"]).arg(&bad).arg(dir.path()));
     assert_eq!(r.code, 2);

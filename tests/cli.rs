@@ -1114,3 +1114,173 @@ fn oversized_inputs_are_withheld_without_being_read() {
     assert_eq!(r.code, 1);
     assert_eq!(docs[0].verdict, "redact");
 }
+
+// ---------------------------------------------------------------------------
+// Baselines and allow-lists change the CI gate, never the decision (issue 11).
+// ---------------------------------------------------------------------------
+
+/// Every file below `dir`, relative path → bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The screening records of the audit log in `data`, in order: (verdict, reasons, findings).
+fn audit_decisions(data: &Path) -> Vec<serde_json::Value> {
+    let r = run(mishen().args(["audit", "export", "--data-dir"]).arg(data));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "screening")
+        .map(|v| {
+            let s = &v["screening"];
+            serde_json::json!({"verdict": s["verdict"], "reasons": s["reasons"], "findings": s["findings"], "sha": s["document"]["content_sha256"]})
+        })
+        .collect()
+}
+
+/// One document per rule example of the embedded packs (every kind and every
+/// mark), split by the verdict the library gives: (redact or publish, withhold).
+fn one_document_per_rule(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>, String) {
+    let s = mishen::Screener::embedded().unwrap();
+    let (mut open, mut withheld, mut allow) = (Vec::new(), Vec::new(), String::new());
+    let mut kinds = BTreeSet::new();
+    for r in s.pack().rules.iter() {
+        for (i, ex) in r.spec.examples.iter().enumerate() {
+            let sc = s.screen(ex);
+            if sc.findings.is_empty() {
+                continue;
+            }
+            let withholds = sc.decision.verdict == mishen::Verdict::Withhold;
+            let sub = if withholds { "withheld" } else { "open" };
+            let p = write(dir, &format!("{sub}/{}-{i}.txt", r.id), format!("{ex}\n"));
+            for f in &sc.findings {
+                kinds.insert(f.kind.as_str());
+                if f.action != mishen::rules::model::Action::Withhold {
+                    allow.push_str(&format!("{}: {}\n", f.kind.as_str(), &ex[f.span.start..f.span.end]));
+                }
+            }
+            if withholds { withheld.push(p) } else { open.push(p) }
+        }
+    }
+    for k in ["phone", "resident_id", "bank_card", "person_name", "address", "email", "classification_mark", "trade_secret_mark", "secret_term"] {
+        assert!(kinds.contains(k), "the rule examples cover {k}: {kinds:?}");
+    }
+    (open, withheld, allow)
+}
+
+#[test]
+fn baselines_and_allow_lists_change_the_exit_status_never_the_redaction_or_the_record() {
+    let dir = TempDir::new().unwrap();
+    let (open, withheld, allow) = one_document_per_rule(&dir.path().join("in"));
+    assert!(!open.is_empty() && !withheld.is_empty());
+    let key = write(dir.path(), "key", "a-ci-secret-of-sufficient-length");
+    let allow = write(dir.path(), "allow.txt", allow);
+    let bl = dir.path().join("baseline.json");
+    for (sub, plain_code) in [("open", 1), ("withheld", 3)] {
+        let input = dir.path().join("in").join(sub);
+        let data = dir.path().join(format!("data-{sub}"));
+        let screen = |out: &str, extra: &[&std::ffi::OsStr]| -> (Run, Vec<serde_json::Value>) {
+            let r = run(mishen()
+                .args(["screen", "--format", "jsonl", "--baseline-key"])
+                .arg(&key)
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("--redact-to")
+                .arg(dir.path().join(out))
+                .args(extra)
+                .arg(&input));
+            let docs = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            (r, docs)
+        };
+        let (plain, plain_docs) = screen(&format!("{sub}-plain"), &[os("--write-baseline"), bl.as_os_str()]);
+        assert_eq!(plain.code, plain_code, "{}", plain.stderr);
+        let (based, based_docs) = screen(&format!("{sub}-baselined"), &[os("--baseline"), bl.as_os_str()]);
+        let (allowed, allowed_docs) = screen(&format!("{sub}-allowed"), &[os("--allow"), allow.as_os_str()]);
+        // The CI gate: every redact finding is covered, no withhold finding can be.
+        let gate_code = if sub == "open" { 0 } else { 3 };
+        assert_eq!(based.code, gate_code, "{}", based.stderr);
+        let uncovered: Vec<String> = allowed.stdout.lines().flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["findings"].as_array().unwrap().iter().filter(|f| f["action"] == "redact" && f["allow_listed"] != true).map(|f| format!("{} {}", f["rule"], f["excerpt"])).collect::<Vec<_>>()
+        }).collect();
+        assert_eq!(allowed.code, gate_code, "{}\n{uncovered:#?}", allowed.stderr);
+        // The redacted copies are byte-identical (withheld documents: none at all).
+        let plain_tree = tree(&dir.path().join(format!("{sub}-plain")));
+        assert_eq!(plain_tree.is_empty(), sub == "withheld");
+        assert_eq!(tree(&dir.path().join(format!("{sub}-baselined"))), plain_tree);
+        assert_eq!(tree(&dir.path().join(format!("{sub}-allowed"))), plain_tree);
+        // The reports keep verdict, reasons and actions, and flag what is covered.
+        for (docs, flag) in [(&based_docs, "baselined"), (&allowed_docs, "allow_listed")] {
+            assert_eq!(docs.len(), plain_docs.len());
+            for (d, p) in docs.iter().zip(&plain_docs) {
+                for field in ["path", "verdict", "reasons"] {
+                    assert_eq!(d[field], p[field], "{field} of {}", p["path"]);
+                }
+                let (df, pf) = (d["findings"].as_array().unwrap(), p["findings"].as_array().unwrap());
+                assert_eq!(df.len(), pf.len(), "{}: no finding dropped", p["path"]);
+                for (f, g) in df.iter().zip(pf) {
+                    assert_eq!((&f["rule"], &f["action"], &f["start"], &f["excerpt"]), (&g["rule"], &g["action"], &g["start"], &g["excerpt"]));
+                    let covered = f[flag] == true;
+                    assert_eq!(covered, f["action"] == "redact", "{}: {} {flag}", p["path"], f["rule"]);
+                }
+                if p["verdict"] == "redact" {
+                    assert_eq!(d["gate"], "publish", "{}", p["path"]);
+                }
+            }
+        }
+        // The audit records are the same decisions, finding for finding.
+        let recs = audit_decisions(&data);
+        let n = plain_docs.len();
+        assert_eq!(recs.len(), 3 * n);
+        assert_eq!(recs[..n], recs[n..2 * n], "baselined run recorded the same decisions");
+        assert_eq!(recs[..n], recs[2 * n..], "allow-listed run recorded the same decisions");
+        if sub == "withheld" {
+            assert!(recs.iter().all(|r| r["verdict"] == "withhold"));
+            let saved: serde_json::Value = serde_json::from_slice(&fs::read(&bl).unwrap()).unwrap();
+            let s = mishen::Screener::embedded().unwrap();
+            for e in saved["findings"].as_array().unwrap() {
+                let rule = s.pack().rules.iter().find(|r| *r.id == *e["rule"].as_str().unwrap()).unwrap();
+                assert_ne!(rule.action, mishen::rules::model::Action::Withhold, "--write-baseline wrote {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn baseline_or_allow_list_entries_for_withholding_findings_are_errors_naming_them() {
+    let dir = TempDir::new().unwrap();
+    let doc = write(dir.path(), "secret.txt", DOC_WITHHOLD);
+    let key = write(dir.path(), "key", "a-ci-secret-of-sufficient-length");
+    let s = mishen::Screener::embedded().unwrap();
+    let mark = s.screen(DOC_WITHHOLD).findings.into_iter().find(|f| f.kind.as_str() == "classification_mark").unwrap();
+    let fp = format!("{}:00112233445566778899aabbccddeeff:{}", mark.rule, "ab".repeat(32));
+    let bl = write(
+        dir.path(),
+        "bl.json",
+        format!(r#"{{"version": "mishen-baseline/1", "findings": [{{"fingerprint": "{fp}", "rule": "{}", "kind": "classification_mark", "path": "x"}}]}}"#, mark.rule),
+    );
+    let r = run(mishen().args(["screen", "--baseline-key"]).arg(&key).arg("--baseline").arg(&bl).arg(&doc));
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("bl.json: entry 1") && r.stderr.contains(&*mark.rule) && r.stderr.contains(&fp), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "refused before anything is screened");
+    for (list, line) in [("# ok\n0574-87123456\n机密★5年\n", 3), ("trade_secret_mark: 核心商密", 1)] {
+        let allow = write(dir.path(), "allow.txt", list);
+        let r = run(mishen().args(["screen", "--allow"]).arg(&allow).arg(&doc));
+        assert_eq!(r.code, 2, "{list:?}: {}", r.stdout);
+        assert!(r.stderr.contains(&format!("allow.txt:{line}: rule ")) && r.stderr.contains("withholds"), "{}", r.stderr);
+        assert!(!r.stderr.contains("机密★"), "names the line, not the value: {}", r.stderr);
+    }
+}

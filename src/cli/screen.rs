@@ -13,6 +13,15 @@
 //! a rayon pool; the bytes in flight are bounded, so memory does not grow with
 //! the size of an archive. Results are written in input order.
 //!
+//! **One decision per document.** `Screener::screen` decides the verdict, the
+//! findings and their actions; the redacted copy, the report and the audit
+//! record are all made from that screening, untouched. `--baseline` and
+//! `--allow` (`mishen::baseline`) only say which findings the CI gate does not
+//! count: the exit status is computed from each document's `gate` verdict, the
+//! worst action among its findings that no entry covers. A finding that
+//! withholds can never be covered; an entry for one is refused when its file is
+//! read, before any document is screened.
+//!
 //! With `--data-dir DIR`, every screened document gets one signed audit record
 //! (see `mishen::audit`), appended in one transaction per batch (group commit);
 //! a document's output, with `"audit": {"record_id", "seq"}`, is printed only
@@ -25,7 +34,7 @@ use mishen::audit::keys::LogKey;
 use mishen::audit::record::{Body, DocMeta, ScreeningBody, screening_body};
 use mishen::baseline::{AllowList, BaselineEntry, BaselineFile, Fingerprinter};
 use mishen::ingest::{self, Limits};
-use mishen::report::jsonl::{AuditRef, DocumentRecord, add_provenance, document_record};
+use mishen::report::jsonl::{AuditRef, DocumentRecord, add_acceptance, add_provenance, document_record};
 use mishen::report::text::{Summary, write_document};
 use mishen::report::{html, sarif};
 use mishen::{Screener, Verdict};
@@ -123,6 +132,7 @@ struct Ctx<'a> {
     allow: Option<AllowList>,
     fingerprinter: Option<Fingerprinter>,
     baseline: Option<HashSet<String>>,
+    write_baseline: bool,
 }
 
 /// What `screen_one` needs to build audit record bodies.
@@ -136,10 +146,12 @@ struct Done {
     redacted: Option<String>,
     redact_rel: PathBuf,
     bytes: u64,
-    verdict: Verdict,
+    /// What the CI gate counts (the verdict unless a baseline or allow-list covers a finding).
+    gate: Verdict,
     audit: Option<ScreeningBody>,
     html: Option<String>,
-    fingerprints: Vec<(String, String, String)>,
+    /// For `--write-baseline`.
+    baseline_entries: Vec<BaselineEntry>,
 }
 
 /// Bytes handed to workers and not yet screened: the producer waits above `cap`.
@@ -179,7 +191,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
             let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
             let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
             let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal));
-            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, verdict: Verdict::Withhold, audit, html, fingerprints: Vec::new() });
+            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, gate: Verdict::Withhold, audit, html, baseline_entries: Vec::new() });
         }
         Payload::Bytes(b) => {
             let e = ingest::extract(&job.hint, c.encoding.as_deref(), &b, &c.limits);
@@ -195,26 +207,23 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
     };
     // The content hash is that of the document's bytes, not of the extracted text.
     screening.content_sha256 = mishen::screen::sha256_hex(&bytes);
+    // Decided once, above: the verdict, the redaction and the audit record come
+    // from `screening` as the Screener made it. The baseline and the allow-list
+    // only say what the CI gate counts (`mishen::baseline`).
+    let screening = screening;
     let text = extracted.as_ref().map(|e| e.text.as_str());
-    let applied = match text {
-        Some(t) => mishen::baseline::apply(&mut screening, t, c.allow.as_ref(), c.fingerprinter.as_ref(), c.baseline.as_ref()),
-        None => Default::default(),
-    };
     let verdict = screening.decision.verdict;
     let redacted = match (text, c.want_redacted && verdict != Verdict::Withhold) {
         (Some(t), true) => Some(s.redact(t, &screening)),
         _ => None,
     };
+    let applied = mishen::baseline::apply(&screening, text, s.pack(), c.allow.as_ref(), c.fingerprinter.as_ref(), c.baseline.as_ref());
     let mut record = document_record(&job.display, text, &screening, s.rules_sha256(), mask);
     if let Some(e) = &extracted {
         add_provenance(&mut record, e, &screening.findings);
     }
-    record.baselined = applied.baselined;
-    if let (Some(fp), Some(t)) = (&c.fingerprinter, text) {
-        for (r, f) in record.findings.iter_mut().zip(&screening.findings) {
-            r.fingerprint = Some(fp.fingerprint(f, t, &screening.content_sha256));
-        }
-    }
+    add_acceptance(&mut record, &applied);
+    let baseline_entries = if c.write_baseline { mishen::baseline::entries(&screening, &applied, s.pack(), &job.display) } else { Vec::new() };
     let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening);
     let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal));
     Ok(Done {
@@ -222,10 +231,10 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
         redacted,
         redact_rel: job.redact_rel,
         bytes: bytes.len() as u64,
-        verdict,
+        gate: applied.gate,
         audit,
         html,
-        fingerprints: applied.fingerprints,
+        baseline_entries,
     })
 }
 
@@ -290,8 +299,13 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     let exclude = walk::globs(&a.exclude, "--exclude")?;
     let s = super::screener(a.rules.as_deref())?;
     let fingerprinter = baseline_key(&a)?;
+    // Entries that would cover a withholding finding are refused here, naming them.
     let baseline = match &a.baseline {
-        Some(f) => Some(BaselineFile::read(f)?.fingerprints()),
+        Some(f) => {
+            let b = BaselineFile::read(f)?;
+            b.check(&f.display().to_string(), s.pack())?;
+            Some(b.fingerprints())
+        }
         None => None,
     };
     let allow = if a.allow.is_empty() {
@@ -299,7 +313,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     } else {
         let mut all = AllowList::default();
         for f in &a.allow {
-            all.extend(AllowList::read(f)?);
+            all.extend(AllowList::read(f, &s)?);
         }
         Some(all)
     };
@@ -327,6 +341,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         allow,
         fingerprinter,
         baseline,
+        write_baseline: a.write_baseline.is_some(),
     };
     // A parser panic is caught and reported per document; keep its message (which
     // may quote document bytes) off stderr.
@@ -439,12 +454,8 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                     out.document(&d)?;
                 }
                 summary.add(&d.record, d.bytes);
-                worst = worst.max(Some(d.verdict));
-                if a.write_baseline.is_some() {
-                    for (fingerprint, rule, kind) in &d.fingerprints {
-                        baseline_out.push(BaselineEntry { fingerprint: fingerprint.clone(), rule: rule.clone(), kind: kind.clone(), path: d.record.path.clone() });
-                    }
-                }
+                worst = worst.max(Some(d.gate));
+                baseline_out.extend(d.baseline_entries);
                 progress.inc(1);
             }
             progress.set_message(format!("{:.1} MB", summary.bytes as f64 / 1e6));

@@ -4,6 +4,10 @@
 //! findings — its extracted text with every flagged passage in a
 //! `<mark class="hl cat-<category> act-<action>" data-rule data-kind data-category>`.
 //! Values are masked (one mask character per character) unless `--reveal`.
+//! A passage a baseline or allow-list covers also has class `accepted` and
+//! `data-accepted="baseline|allow-list"` (a dashed outline; its title says it is
+//! not counted by the CI gate); the document's meta line counts them and names
+//! the gate's verdict. The verdict shown is always the screening's own.
 //! A toolbar filters documents by verdict and by category (documents are
 //! `<section class="doc" data-verdict data-categories>`); a script counts the
 //! highlights into `<body data-highlights="N">` once the page has rendered.
@@ -47,6 +51,7 @@ mark.cat-state_secret{background:#ffcdd2}
 mark.cat-trade_secret{background:#e1bee7}
 mark.cat-personal_data{background:#fff59d}
 mark.act-allow{background:#c8e6c9}
+mark.accepted{outline:1px dashed #555}
 mark.hl.off{background:none;outline:none}
 .hidden{display:none}
 footer{margin:1em;color:#555}
@@ -119,10 +124,12 @@ pub fn document(rec: &DocumentRecord, text: Option<&str>, findings: &[Finding], 
     );
     let fmt = rec.format.as_deref().map(|f| format!(" · {f}")).unwrap_or_default();
     let enc = rec.encoding.as_deref().map(|e| format!(" · {e}")).unwrap_or_default();
+    let gate = rec.gate.as_deref().map(|g| format!(" · {} baselined, {} allow-listed (CI gate: {g})", rec.baselined, rec.allow_listed)).unwrap_or_default();
     let _ = writeln!(
         o,
-        "<div class=\"meta\">{} finding(s){}{} · {} characters · sha256 {}</div>",
+        "<div class=\"meta\">{} finding(s){}{}{} · {} characters · sha256 {}</div>",
         rec.findings.len(),
+        escape(&gate),
         escape(&fmt),
         escape(&enc),
         rec.chars,
@@ -145,9 +152,18 @@ pub fn document(rec: &DocumentRecord, text: Option<&str>, findings: &[Finding], 
             let value = &text[s..e];
             let shown = if reveal { value.to_owned() } else { value.chars().map(|c| if c.is_whitespace() { c } else { mask }).collect() };
             let src = r.source.as_ref().map(|s| format!(" · {s}")).unwrap_or_default();
+            let accepted = match (r.baselined, r.allow_listed) {
+                (true, _) => Some("baseline"),
+                (false, true) => Some("allow-list"),
+                _ => None,
+            };
+            let (cls, data, note) = match accepted {
+                Some(by) => (" accepted", format!(" data-accepted=\"{by}\""), format!(" · {by}: not counted by the CI gate")),
+                None => ("", String::new(), String::new()),
+            };
             let _ = write!(
                 o,
-                "<mark class=\"hl cat-{c} act-{a}\" data-category=\"{c}\" data-kind=\"{k}\" data-rule=\"{rule}\" title=\"{rule} · {k} · {a} · {conf:.2} · line {l}{src}\">{v}</mark>",
+                "<mark class=\"hl cat-{c} act-{a}{cls}\"{data} data-category=\"{c}\" data-kind=\"{k}\" data-rule=\"{rule}\" title=\"{rule} · {k} · {a} · {conf:.2} · line {l}{src}{note}\">{v}</mark>",
                 c = escape(&r.category),
                 a = escape(&r.action),
                 k = escape(&r.kind),

@@ -7,10 +7,17 @@
 //!  "reasons": [{"category", "action", "basis", "summary"}],
 //!  "rules_sha256": "...", "content_sha256": "...", "chars": N, "unreadable": null|"why",
 //!  "audit": {"record_id": "...", "seq": N},
-//!  "format": "docx", "encoding": "gb18030", "baselined": N}
+//!  "format": "docx", "encoding": "gb18030",
+//!  "baselined": N, "allow_listed": N, "gate": "publish|redact|withhold"}
 //! ```
-//! - `format`, `encoding` (text formats), `baselined` (findings accepted by
-//!   `--baseline`, dropped from `findings`): present when known / non-zero.
+//! - `format`, `encoding` (text formats): present when known.
+//! - `baselined`, `allow_listed`: how many of `findings` a `--baseline` entry or
+//!   an `--allow` line covers (present when non-zero); each such finding says so
+//!   with `"baselined": true` / `"allow_listed": true`. They stay in `findings`
+//!   with their action, and `verdict` and `reasons` are the screening's own:
+//!   a baseline changes only what the CI gate counts. `gate`: the verdict the
+//!   exit status counted for this document (the worst action among the findings
+//!   not covered), present when some finding is covered.
 //! - per finding, `source`: where the passage is in the source document —
 //!   `{"page": 3}` (PDF), `{"sheet": "名单", "cell": "B7"}` (xlsx), `{"slide": 2}`
 //!   (pptx), `{"part": "word/header1.xml"}` (docx, or a JSON pointer); absent for
@@ -68,6 +75,16 @@ pub struct FindingRecord {
     /// Baseline fingerprint, when a baseline key is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// A `--baseline` entry covers it: the CI gate does not count it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub baselined: bool,
+    /// An `--allow` line covers it: the CI gate does not count it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_listed: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A finding's place in the source document; exactly the fields that apply are set.
@@ -141,9 +158,15 @@ pub struct DocumentRecord {
     /// The text encoding decoded, for text formats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
-    /// Findings accepted by the baseline (not listed in `findings`).
+    /// Findings covered by the baseline (still listed in `findings`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub baselined: usize,
+    /// Findings covered by the allow-list (still listed in `findings`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub allow_listed: usize,
+    /// The verdict the CI gate counted, when a baseline or allow-list covers a finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -215,6 +238,8 @@ pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) 
                 explanation: f.explanation.clone(),
                 source: None,
                 fingerprint: None,
+                baselined: false,
+                allow_listed: false,
             }
         })
         .collect()
@@ -250,6 +275,25 @@ pub fn document_record(
         format: None,
         encoding: None,
         baselined: 0,
+        allow_listed: 0,
+        gate: None,
+    }
+}
+
+/// Adds what a baseline and an allow-list say (`applied`, computed over the
+/// findings the record was built from): fingerprints, the per-finding flags,
+/// the counts and the gate's verdict. The verdict and the findings' actions
+/// are not touched.
+pub fn add_acceptance(rec: &mut DocumentRecord, applied: &crate::baseline::Applied) {
+    for ((r, a), p) in rec.findings.iter_mut().zip(&applied.accepted).zip(&applied.fingerprints) {
+        r.baselined = a.baselined;
+        r.allow_listed = a.allow_listed;
+        r.fingerprint = p.clone();
+    }
+    rec.baselined = applied.baselined;
+    rec.allow_listed = applied.allow_listed;
+    if applied.accepted.iter().any(|a| a.any()) {
+        rec.gate = Some(applied.gate.as_str().to_owned());
     }
 }
 

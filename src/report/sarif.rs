@@ -13,6 +13,11 @@
 //!   `charLength` (`run.columnKind` is `unicodeCodePoints`: columns count
 //!   characters, like the JSON Lines output). `partialFingerprints["mishen/v1"]`
 //!   is the baseline fingerprint when a key is set.
+//! - A finding a baseline or allow-list covers keeps its level and carries
+//!   `suppressions: [{"kind": "external", "justification": "mishen baseline"}]`
+//!   (or `"mishen allow-list"`; one entry each when both cover it), so code-scanning
+//!   UIs list it as suppressed; `properties.document_verdict` is still the
+//!   screening's verdict.
 //! - An unreadable document is one `error` result of `mishen.unreadable` on the file.
 //!
 //! [`log`] builds the whole log in memory; [`StreamWriter`] writes the same JSON
@@ -23,7 +28,7 @@ use super::jsonl::DocumentRecord;
 use crate::rules::RulePack;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -149,6 +154,15 @@ pub fn results(d: &DocumentRecord, index: &BTreeMap<String, i64>) -> Vec<SarifRe
             .build();
         r.partial_fingerprints = f.fingerprint.as_ref().map(|fp| BTreeMap::from([("mishen/v1".to_owned(), fp.clone())]));
         r.rule_index = index.get(f.rule.as_str()).copied();
+        let by = [(f.baselined, "mishen baseline"), (f.allow_listed, "mishen allow-list")];
+        let suppressions: Vec<Suppression> = by
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, why)| Suppression::builder().kind(serde_json::Value::from("external")).justification(*why).build())
+            .collect();
+        if !suppressions.is_empty() {
+            r.suppressions = Some(suppressions);
+        }
         results.push(r);
     }
     results

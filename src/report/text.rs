@@ -1,5 +1,8 @@
 //! The human table: one line per document, its findings indented under it, and
 //! a summary line. Values are masked; only excerpts from the JSON writer appear.
+//! A finding a baseline or allow-list covers ends in `(baselined)` /
+//! `(allow-listed)`; the document line then shows what the CI gate counted
+//! (`gate publish`), and the summary line counts them.
 
 use super::jsonl::DocumentRecord;
 use std::io::{self, Write};
@@ -11,15 +14,22 @@ pub fn write_document(w: &mut dyn Write, d: &DocumentRecord) -> io::Result<()> {
         "redact" => "REDACT  ",
         _ => "WITHHOLD",
     };
-    writeln!(w, "{mark}  {:>3} finding(s)  {}", d.findings.len(), d.path)?;
+    let gate = d.gate.as_deref().map(|g| format!("  (gate {g}: {} baselined, {} allow-listed)", d.baselined, d.allow_listed)).unwrap_or_default();
+    writeln!(w, "{mark}  {:>3} finding(s)  {}{gate}", d.findings.len(), d.path)?;
     if let Some(u) = &d.unreadable {
         writeln!(w, "          {u}")?;
     }
     for f in &d.findings {
         let src = f.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+        let accepted = match (f.baselined, f.allow_listed) {
+            (true, true) => " (baselined, allow-listed)",
+            (true, false) => " (baselined)",
+            (false, true) => " (allow-listed)",
+            (false, false) => "",
+        };
         writeln!(
             w,
-            "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]{src}",
+            "          {:>4}:{:<4} {:<19} {:<8} {:.2}  {}  [{}]{src}{accepted}",
             f.line, f.column, f.kind, f.action, f.confidence, f.excerpt, f.rule
         )?;
     }
@@ -41,6 +51,10 @@ pub struct Summary {
     pub unreadable: usize,
     /// Findings.
     pub findings: usize,
+    /// Findings a baseline covers (counted in `findings` too).
+    pub baselined: usize,
+    /// Findings an allow-list covers (counted in `findings` too).
+    pub allow_listed: usize,
     /// Input bytes.
     pub bytes: u64,
 }
@@ -56,6 +70,8 @@ impl Summary {
         }
         self.unreadable += usize::from(d.unreadable.is_some());
         self.findings += d.findings.len();
+        self.baselined += d.baselined;
+        self.allow_listed += d.allow_listed;
         self.bytes += bytes;
     }
 
@@ -67,13 +83,18 @@ impl Summary {
             0.0
         };
         format!(
-            "{} document(s): {} publish, {} redact, {} withhold ({} unreadable); {} finding(s); {:.2} s, {:.1} MB/s",
+            "{} document(s): {} publish, {} redact, {} withhold ({} unreadable); {} finding(s){}; {:.2} s, {:.1} MB/s",
             self.documents,
             self.publish,
             self.redact,
             self.withhold,
             self.unreadable,
             self.findings,
+            if self.baselined + self.allow_listed > 0 {
+                format!(" ({} baselined, {} allow-listed: not counted by the gate)", self.baselined, self.allow_listed)
+            } else {
+                String::new()
+            },
             secs,
             mbs
         )
