@@ -392,7 +392,7 @@ fn unreadable_documents_are_withheld_with_a_reason() {
         assert!(d.reasons.iter().any(|r| r.summary.starts_with("unreadable: ")), "{:?}", d.reasons);
     }
     let r = run(mishen().args(["screen", "--format", "jsonl"]).arg(dir.path()));
-    assert_eq!(r.code, 3);
+    assert_eq!(r.code, 4);
 
     // A symbolic link in a tree is reported, not followed and not skipped.
     #[cfg(unix)]
@@ -535,7 +535,7 @@ fn sarif_has_rules_and_physical_locations() {
     write(dir.path(), "a.txt", &text);
     write(dir.path(), "b.pdf", cid_pdf(&[""]));
     let r = run(mishen().args(["screen", "--format", "sarif"]).arg(dir.path()));
-    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.code, 4, "{}", r.stderr);
     let s: Sarif = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(s.version, "2.1.0");
     let run0 = &s.runs[0];
@@ -733,4 +733,56 @@ fn allow_list_passes_the_ci_gate_but_changes_no_verdict() {
     let bad = write(lists.path(), "bad.txt", "nosuchkind: 1\n");
     let r = run(mishen().args(["screen", "--allow"]).arg(&bad).arg(dir.path()));
     assert_eq!(r.code, 2);
+}
+
+// ---------------------------------------------------------------------------
+// CI: default excludes and the unreadable exit code (issue 11).
+// ---------------------------------------------------------------------------
+
+#[test]
+fn tool_and_os_files_are_skipped_by_default_counted_and_listed() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "keep.txt", "通知");
+    write(dir.path(), ".git/config", format!("[user]\n\tphone = {PHONE}\n"));
+    write(dir.path(), "sub/.svn/entries", "x");
+    write(dir.path(), "sub/.hg", "gitdir: elsewhere");
+    write(dir.path(), "sub/.DS_Store", b"\x00\x00\x00\x01Bud1\x00");
+    write(dir.path(), "Thumbs.db", b"\xd0\xcf\x11\xe0");
+    write(dir.path(), "desktop.ini", "[.ShellClassInfo]");
+    write(dir.path(), "~$报告.docx", b"\x0bWang Xiaoyu");
+    write(dir.path(), "drafts/d.txt", "x");
+    write(dir.path(), "pack.zip", zip_of(&[(".DS_Store", b"\x00\x01" as &[u8]), ("a.txt", b"1")]));
+    let r = run(mishen().args(["screen", "--exclude", "drafts"]).arg(dir.path()));
+    let summary = r.stdout.lines().last().unwrap();
+    // An archive member is screened whatever its name: it is published with the archive.
+    assert_eq!(r.code, 4, "{}", r.stdout);
+    assert!(summary.contains("skipped 7 by default excludes") && summary.contains("1 by --exclude"), "{summary}");
+    for name in [".git", ".svn", ".hg", ".DS_Store", "Thumbs.db", "desktop.ini", "~$报告.docx"] {
+        assert!(summary.contains(name), "{name} listed: {summary}");
+    }
+    let r = run(mishen().args(["screen", "--format", "jsonl", "--exclude", "drafts"]).arg(dir.path().join("keep.txt")).arg(dir.path().join("sub")));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("skipped 3 by default excludes"), "the summary goes to stderr: {}", r.stderr);
+    let (r, docs) = jsonl(&["--no-default-excludes".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(r.code, 0);
+    for name in [".git/config", "sub/.svn/entries", "sub/.hg", "sub/.DS_Store", "desktop.ini", "~$报告.docx"] {
+        assert!(docs.iter().any(|d| d.path.ends_with(name)), "{name}: {}", r.stdout);
+    }
+    assert!(docs.iter().any(|d| d.path.ends_with("Thumbs.db") && d.unreadable.is_some()));
+    assert!(!r.stderr.contains("by default excludes"), "{}", r.stderr);
+}
+
+#[test]
+fn unreadable_input_has_its_own_exit_code() {
+    let dir = TempDir::new().unwrap();
+    let scan = write(dir.path(), "scan.jpg", b"\xff\xd8\xff\xe0");
+    let secret = write(dir.path(), "secret.txt", WITHHOLD_DOC);
+    let open = write(dir.path(), "open.txt", redact_doc());
+    let code = |args: &[&Path], fail_on: &str| run(mishen().args(["screen", "--fail-on", fail_on]).args(args)).code;
+    assert_eq!(code(&[&scan], "redact"), 4);
+    assert_eq!(code(&[&scan, &open], "redact"), 4, "unreadable is worse than redact");
+    assert_eq!(code(&[&scan], "withhold"), 4, "unreadable is a withhold verdict");
+    assert_eq!(code(&[&scan, &secret], "redact"), 3, "a classified document wins");
+    assert_eq!(code(&[&open], "withhold"), 0);
+    assert_eq!(code(&[&scan], "never"), 0);
 }

@@ -662,7 +662,7 @@ fn non_text_files_are_withheld_as_unreadable_never_skipped() {
     write(dir.path(), "docs/noext", "申请人联系电话13912345678");
     write(dir.path(), "docs/ok.txt", DOC_PUBLISH);
     let (r, docs) = screen_jsonl(&[os(&dir.path().join("docs"))]);
-    assert_eq!(r.code, 3, "unreadable means withhold: {}", r.stderr);
+    assert_eq!(r.code, 4, "unreadable means withhold, exit 4: {}", r.stderr);
     assert_eq!(
         docs.len(),
         4,
@@ -680,7 +680,7 @@ fn non_text_files_are_withheld_as_unreadable_never_skipped() {
     assert_eq!(doc_for(&docs, "ok.txt").verdict, "publish");
     // A file argument too, not only a directory entry.
     let (r, docs) = screen_jsonl(&[os(&docx)]);
-    assert_eq!(r.code, 3);
+    assert_eq!(r.code, 4);
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].verdict, "withhold");
     assert!(docs[0].content_sha256 == mishen::screen::sha256_hex(&fs::read(&docx).unwrap()));
@@ -695,7 +695,7 @@ fn invalid_utf8_is_withheld_naming_the_byte_offset() {
     bytes.extend_from_slice("，联系电话13912345678。".as_bytes());
     let p = write(dir.path(), "latin.txt", &bytes);
     let (r, docs) = screen_jsonl(&[os(&p)]);
-    assert_eq!(r.code, 3);
+    assert_eq!(r.code, 4);
     let d = &docs[0];
     assert_eq!(d.verdict, "withhold");
     assert!(d.findings.is_empty());
@@ -1090,7 +1090,7 @@ fn oversized_inputs_are_withheld_without_being_read() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "big.txt", doc_redact());
     let (r, docs) = screen_jsonl(&[os("--max-size"), os("16"), p.as_os_str()]);
-    assert_eq!(r.code, 3, "stderr: {}", r.stderr);
+    assert_eq!(r.code, 4, "stderr: {}", r.stderr);
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].verdict, "withhold");
     assert!(docs[0].findings.is_empty());
@@ -1103,7 +1103,7 @@ fn oversized_inputs_are_withheld_without_being_read() {
         .write_stdin(doc_redact())
         .output()
         .unwrap();
-    assert_eq!(r.status.code(), Some(3));
+    assert_eq!(r.status.code(), Some(4));
     let docs = parse_jsonl(std::str::from_utf8(&r.stdout).unwrap());
     assert_eq!(docs[0].verdict, "withhold");
     assert_eq!(docs[0].content_sha256, mishen::screen::sha256_hex(doc_redact().as_bytes()));

@@ -1,5 +1,6 @@
 //! Subcommands: one file each. Exit codes: 0 clean, 1 worst verdict redact,
-//! 3 worst verdict withhold (both subject to `--fail-on`), 2 usage or I/O error.
+//! 3 a document withheld for its content, 4 a document withheld as unreadable
+//! and none for its content (all subject to `--fail-on`), 2 usage or I/O error.
 
 mod audit;
 mod keys;

@@ -3,7 +3,8 @@
 //! ```text
 //! mishen screen [--format text|jsonl|sarif|html] [--redact-to DIR] [--rules DIR]
 //!               [--fail-on redact|withhold|never] [--data-dir DIR] [--max-size BYTES]
-//!               [--exclude GLOB]... [--encoding LABEL] [--threads N] [--reveal]
+//!               [--exclude GLOB]... [--no-default-excludes] [--encoding LABEL]
+//!               [--threads N] [--reveal]
 //!               [--baseline FILE] [--write-baseline FILE] [--baseline-key FILE]
 //!               [--allow FILE]... [--stdin-name NAME] PATH...
 //! ```
@@ -21,6 +22,11 @@
 //! worst action among its findings that no entry covers. A finding that
 //! withholds can never be covered; an entry for one is refused when its file is
 //! read, before any document is screened.
+//!
+//! **Exit status** (`exit_code`): 0 nothing reaches `--fail-on`; 1 redact; 3 a
+//! document withheld for its content; 4 a document withheld as unreadable and
+//! none for its content (so a CI job tells "classified" from "could not read");
+//! 2 an error, which takes precedence.
 //!
 //! With `--data-dir DIR`, every screened document gets one signed audit record
 //! (see `mishen::audit`), appended in one transaction per batch (group commit);
@@ -91,6 +97,9 @@ pub struct ScreenArgs {
     /// Skip paths matching GLOB (repeatable; `.mishenignore` syntax).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Also screen `.git`, `.hg`, `.svn`, `.DS_Store`, `Thumbs.db`, `desktop.ini` and `~$*` in directories.
+    #[arg(long)]
+    no_default_excludes: bool,
     /// Decode text documents with this encoding instead of detecting it (a BOM still wins).
     #[arg(long, value_name = "LABEL")]
     encoding: Option<String>,
@@ -147,7 +156,7 @@ struct Done {
     redact_rel: PathBuf,
     bytes: u64,
     /// What the CI gate counts (the verdict unless a baseline or allow-list covers a finding).
-    gate: Verdict,
+    gate: Gate,
     audit: Option<ScreeningBody>,
     html: Option<String>,
     /// For `--write-baseline`.
@@ -177,6 +186,29 @@ impl InFlight {
     }
 }
 
+/// What the exit status counts for one document, from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Gate {
+    Publish,
+    Redact,
+    /// Withheld because it could not be read (nothing in it was found).
+    Unreadable,
+    /// Withheld for what it contains: a mark, a secret term…
+    Withhold,
+}
+
+impl Gate {
+    /// The gate for a document whose gate verdict is `v`; `unreadable` when it could not be read.
+    fn of(v: Verdict, unreadable: bool) -> Gate {
+        match v {
+            Verdict::Withhold if unreadable => Gate::Unreadable,
+            Verdict::Withhold => Gate::Withhold,
+            Verdict::Redact => Gate::Redact,
+            Verdict::Publish => Gate::Publish,
+        }
+    }
+}
+
 /// Bytes of documents in flight between the walker and the workers.
 const IN_FLIGHT_BYTES: u64 = 64 << 20;
 
@@ -191,7 +223,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
             let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
             let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
             let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal));
-            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, gate: Verdict::Withhold, audit, html, baseline_entries: Vec::new() });
+            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, gate: Gate::Unreadable, audit, html, baseline_entries: Vec::new() });
         }
         Payload::Bytes(b) => {
             let e = ingest::extract(&job.hint, c.encoding.as_deref(), &b, &c.limits);
@@ -226,12 +258,13 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
     let baseline_entries = if c.write_baseline { mishen::baseline::entries(&screening, &applied, s.pack(), &job.display) } else { Vec::new() };
     let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening);
     let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal));
+    let gate = Gate::of(applied.gate, record.unreadable.is_some());
     Ok(Done {
         record,
         redacted,
         redact_rel: job.redact_rel,
         bytes: bytes.len() as u64,
-        gate: applied.gate,
+        gate,
         audit,
         html,
         baseline_entries,
@@ -317,9 +350,13 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         }
         Some(all)
     };
-    if let Some(d) = &a.redact_to {
-        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-    }
+    let output_dir = match &a.redact_to {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+            Some(std::fs::canonicalize(d).with_context(|| format!("cannot resolve {}", d.display()))?)
+        }
+        None => None,
+    };
     let mut log = match &a.data_dir {
         Some(d) => Some(mishen::audit::AuditLog::open(d, &super::actor()).with_context(|| format!("cannot open the audit log in {}", d.display()))?),
         None => None,
@@ -375,7 +412,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         _ => {}
     }
     let mut summary = Summary::default();
-    let mut worst: Option<Verdict> = None;
+    let mut worst: Option<Gate> = None;
     let mut errors: Vec<String> = Vec::new();
     let mut baseline_out: Vec<BaselineEntry> = Vec::new();
     let in_flight = InFlight { used: Mutex::new(0), cv: Condvar::new(), cap: IN_FLIGHT_BYTES };
@@ -390,7 +427,8 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         let in_flight = &in_flight;
         let stop = &stop;
         let (paths, exclude, limits, stdin_name) = (&a.paths, &exclude, &limits, a.stdin_name.as_deref());
-        sc.spawn(move || {
+        let (default_excludes, output_dir) = (!a.no_default_excludes, output_dir.clone());
+        let producer = sc.spawn(move || {
             let mut send = |job: Job| {
                 if stop.load(Ordering::Relaxed) {
                     return false;
@@ -400,7 +438,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 }
                 job_tx.send(job).is_ok()
             };
-            Producer { limits, exclude, stdin_name, seq: 0, send: &mut send }.run(paths);
+            let mut p = Producer { limits, exclude, stdin_name, seq: 0, send: &mut send, default_excludes, output_dir, skipped: walk::Skipped::default() };
+            p.run(paths);
+            p.skipped
         });
         let ctx = &ctx;
         let pool = &pool;
@@ -488,6 +528,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         if !pending.is_empty() {
             anyhow::bail!("internal error: {} result(s) lost", pending.len());
         }
+        let skipped = producer.join().map_err(|_| anyhow::anyhow!("internal error: the directory walk panicked"))?;
+        summary.skipped_by_default = skipped.by_default;
+        summary.excluded = skipped.excluded;
         Ok(())
     });
     progress.finish_and_clear();
@@ -522,18 +565,46 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     Ok(exit_code(worst, a.fail_on))
 }
 
-fn exit_code(worst: Option<Verdict>, fail_on: FailOn) -> i32 {
-    let reached = |v: Verdict| match fail_on {
+/// The exit status (README's exit table): the worst gate reached, 3 withheld
+/// for its content, 4 withheld as unreadable (and nothing withheld for its
+/// content), 1 redact; 0 when nothing reaches `--fail-on`.
+fn exit_code(worst: Option<Gate>, fail_on: FailOn) -> i32 {
+    let reached = |g: Gate| match fail_on {
         FailOn::Never => false,
-        FailOn::Redact => v >= Verdict::Redact,
-        FailOn::Withhold => v >= Verdict::Withhold,
+        FailOn::Redact => g >= Gate::Redact,
+        FailOn::Withhold => g >= Gate::Unreadable,
     };
     match worst {
-        Some(v) if reached(v) => match v {
-            Verdict::Withhold => 3,
-            Verdict::Redact => 1,
-            Verdict::Publish => 0,
+        Some(g) if reached(g) => match g {
+            Gate::Withhold => 3,
+            Gate::Unreadable => 4,
+            Gate::Redact => 1,
+            Gate::Publish => 0,
         },
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_tell_classified_from_unreadable() {
+        let worst = |gs: &[Gate]| gs.iter().copied().max();
+        for (fail_on, gates, code) in [
+            (FailOn::Redact, &[Gate::Publish][..], 0),
+            (FailOn::Redact, &[Gate::Redact, Gate::Publish], 1),
+            (FailOn::Redact, &[Gate::Redact, Gate::Unreadable], 4),
+            (FailOn::Redact, &[Gate::Unreadable, Gate::Withhold], 3),
+            (FailOn::Withhold, &[Gate::Redact], 0),
+            (FailOn::Withhold, &[Gate::Unreadable], 4),
+            (FailOn::Withhold, &[Gate::Withhold, Gate::Unreadable], 3),
+            (FailOn::Never, &[Gate::Withhold], 0),
+        ] {
+            assert_eq!(exit_code(worst(gates), fail_on), code, "{gates:?}");
+        }
+        assert_eq!(Gate::of(Verdict::Withhold, true), Gate::Unreadable);
+        assert_eq!(Gate::of(Verdict::Withhold, false), Gate::Withhold);
     }
 }

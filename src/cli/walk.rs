@@ -8,6 +8,15 @@
 //! anchored (`/build`, `docs/internal/**`). A matched directory is not entered.
 //! `--exclude GLOB` has the same syntax, relative to each directory argument,
 //! and also applies to paths inside archives.
+//!
+//! **Default excludes.** Directory walks skip what tools leave beside the
+//! documents: `.git`, `.hg`, `.svn` (directory or file), `.DS_Store`,
+//! `Thumbs.db` and `desktop.ini` (any case), and Office lock files (`~$*`).
+//! `--no-default-excludes` screens them. They are skipped in directory walks
+//! only: a member of an archive is published with the archive, so it is
+//! screened whatever its name; a path given as an argument is screened too.
+//! The `--redact-to` directory is never walked (it holds this run's output).
+//! Every skip is counted in [`Skipped`] for the summary line.
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mishen::ingest::Limits;
@@ -37,6 +46,25 @@ pub enum Payload {
     Refused { why: String, sha256: String, len: u64 },
     /// An I/O error (exit status 2).
     Error(String),
+}
+
+/// What the walk left out, for the summary line.
+#[derive(Debug, Default)]
+pub struct Skipped {
+    /// Paths skipped by the default excludes (and the `--redact-to` directory);
+    /// a skipped directory is one path.
+    pub by_default: Vec<String>,
+    /// Paths skipped by `--exclude` or a `.mishenignore` (directories and archive members count once each).
+    pub excluded: usize,
+}
+
+/// True for a name the default excludes skip (see the module doc).
+pub fn default_excluded(name: &std::ffi::OsStr) -> bool {
+    let n = name.to_string_lossy();
+    matches!(&*n, ".git" | ".hg" | ".svn" | ".DS_Store")
+        || n.eq_ignore_ascii_case("thumbs.db")
+        || n.eq_ignore_ascii_case("desktop.ini")
+        || n.starts_with("~$")
 }
 
 /// The name of per-directory ignore files.
@@ -75,6 +103,12 @@ pub struct Producer<'a> {
     pub stdin_name: Option<&'a str>,
     pub seq: u64,
     pub send: &'a mut dyn FnMut(Job) -> bool,
+    /// Skip [`default_excluded`] names in directory walks.
+    pub default_excludes: bool,
+    /// The `--redact-to` directory, canonicalized: never walked.
+    pub output_dir: Option<PathBuf>,
+    /// What was skipped so far.
+    pub skipped: Skipped,
 }
 
 impl Producer<'_> {
@@ -122,6 +156,7 @@ impl Producer<'_> {
     fn dir(&mut self, root: &Path) -> bool {
         // Ignore files found so far: (their directory, their patterns).
         let mut ignores: Vec<(PathBuf, GlobSet)> = Vec::new();
+        let canonical_root = self.output_dir.as_ref().and_then(|_| std::fs::canonicalize(root).ok());
         let mut it = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
         loop {
             let e = match it.next() {
@@ -137,10 +172,19 @@ impl Producer<'_> {
             };
             let path = e.path();
             let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-            let skipped = !rel.as_os_str().is_empty()
-                && (self.exclude.is_match(&rel)
-                    || ignores.iter().any(|(base, set)| path.strip_prefix(base).is_ok_and(|r| set.is_match(r))));
-            if skipped {
+            let top = rel.as_os_str().is_empty();
+            let by_default = !top
+                && ((self.default_excludes && default_excluded(e.file_name()))
+                    || (e.file_type().is_dir() && canonical_root.as_ref().is_some_and(|c| Some(c.join(&rel)) == self.output_dir)));
+            let excluded = !top
+                && !by_default
+                && (self.exclude.is_match(&rel) || ignores.iter().any(|(base, set)| path.strip_prefix(base).is_ok_and(|r| set.is_match(r))));
+            if by_default {
+                self.skipped.by_default.push(path.display().to_string());
+            } else if excluded {
+                self.skipped.excluded += 1;
+            }
+            if by_default || excluded {
                 if e.file_type().is_dir() {
                     it.skip_current_dir();
                 }
@@ -221,6 +265,7 @@ impl Producer<'_> {
         };
         let inner = path.strip_prefix(display).unwrap_or(&path).trim_start_matches("!/").to_owned();
         if !inner.is_empty() && exclude.is_match(inner.replace("!/", "/")) {
+            self.skipped.excluded += 1;
             return true;
         }
         let mut r = rel.as_os_str().to_owned();
@@ -288,6 +333,16 @@ mod tests {
             assert!(!g.is_match(no), "{no}");
         }
         assert!(globs(&["!keep".into()], "t").is_err());
+    }
+
+    #[test]
+    fn default_excludes() {
+        for yes in [".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "thumbs.db", "Desktop.ini", "~$报告.docx", "~$x"] {
+            assert!(default_excluded(yes.as_ref()), "{yes}");
+        }
+        for no in [".gitignore", "git", "a.DS_Store", "Thumbs.db.txt", "报告~$.docx", ".github"] {
+            assert!(!default_excluded(no.as_ref()), "{no}");
+        }
     }
 
     #[test]

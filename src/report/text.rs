@@ -37,7 +37,7 @@ pub fn write_document(w: &mut dyn Write, d: &DocumentRecord) -> io::Result<()> {
 }
 
 /// Totals for the summary line.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Summary {
     /// Documents.
     pub documents: usize,
@@ -57,7 +57,14 @@ pub struct Summary {
     pub allow_listed: usize,
     /// Input bytes.
     pub bytes: u64,
+    /// Paths a directory walk skipped by default (`.git`, `.DS_Store`, `~$*`…).
+    pub skipped_by_default: Vec<String>,
+    /// Paths skipped by `--exclude` or `.mishenignore`.
+    pub excluded: usize,
 }
+
+/// How many skipped paths the summary line names.
+const LISTED: usize = 10;
 
 impl Summary {
     /// Counts one document.
@@ -97,6 +104,20 @@ impl Summary {
             },
             secs,
             mbs
-        )
+        ) + &self.skips()
+    }
+
+    /// `; skipped N by default (a/.git, …), M by --exclude`, or nothing.
+    fn skips(&self) -> String {
+        let n = self.skipped_by_default.len();
+        if n + self.excluded == 0 {
+            return String::new();
+        }
+        let mut listed = self.skipped_by_default.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
+        if n > LISTED {
+            listed.push_str(&format!(", … {} more", n - LISTED));
+        }
+        let listed = if n > 0 { format!(" ({listed})") } else { String::new() };
+        format!("; skipped {n} by default excludes{listed}, {} by --exclude/.mishenignore", self.excluded)
     }
 }
