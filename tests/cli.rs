@@ -556,6 +556,7 @@ fn redact_to_mirrors_paths_and_preserves_length() {
         "sub/clean.txt",
         "sub/deeper/deep.md",
         "single.txt",
+        "mishen-manifest.jsonl",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -575,9 +576,9 @@ fn redact_to_skips_unreadable_documents() {
         .arg(input.path()));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
-        fs::read_dir(dest.path()).unwrap().count(),
-        0,
-        "nothing written for unreadable documents"
+        fs::read_dir(dest.path()).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>(),
+        ["mishen-manifest.jsonl"],
+        "nothing written for unreadable documents but the manifest"
     );
 }
 
@@ -1219,7 +1220,7 @@ fn baselines_and_allow_lists_change_the_exit_status_never_the_redaction_or_the_r
         assert_eq!(allowed.code, gate_code, "{}\n{uncovered:#?}", allowed.stderr);
         // The redacted copies are byte-identical (withheld documents: none at all).
         let plain_tree = tree(&dir.path().join(format!("{sub}-plain")));
-        assert_eq!(plain_tree.is_empty(), sub == "withheld");
+        assert_eq!(plain_tree.keys().all(|k| k == "mishen-manifest.jsonl"), sub == "withheld");
         assert_eq!(tree(&dir.path().join(format!("{sub}-baselined"))), plain_tree);
         assert_eq!(tree(&dir.path().join(format!("{sub}-allowed"))), plain_tree);
         // The reports keep verdict, reasons and actions, and flag what is covered.
@@ -1283,4 +1284,77 @@ fn baseline_or_allow_list_entries_for_withholding_findings_are_errors_naming_the
         assert!(r.stderr.contains(&format!("allow.txt:{line}: rule ")) && r.stderr.contains("withholds"), "{}", r.stderr);
         assert!(!r.stderr.contains("机密★"), "names the line, not the value: {}", r.stderr);
     }
+}
+
+// ---------------------------------------------------------------------------
+// --redact-to: collisions, stale copies, the manifest (issue 11).
+// ---------------------------------------------------------------------------
+
+fn manifest(out: &Path) -> Vec<serde_json::Value> {
+    fs::read_to_string(out.join("mishen-manifest.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn redact_to_refuses_two_inputs_with_one_output_path_before_writing_anything() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a/x.txt", doc_redact());
+    write(dir.path(), "a/y.txt", DOC_PUBLISH);
+    write(dir.path(), "b/x.txt", DOC_PUBLISH);
+    write(dir.path(), "c/n.md", DOC_PUBLISH);
+    let out = dir.path().join("out");
+    for args in [vec![dir.path().join("a"), dir.path().join("b")], vec![dir.path().join("a/x.txt"), dir.path().join("b/x.txt")]] {
+        let r = run(mishen().args(["screen", "--redact-to"]).arg(&out).args(&args));
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("a/x.txt and ") && r.stderr.contains("b/x.txt both map to"), "{}", r.stderr);
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing written, not even a staging directory");
+    }
+    // Distinct paths are fine, and the manifest lists every input.
+    let r = run(mishen().args(["screen", "--redact-to"]).arg(&out).arg(dir.path().join("a")).arg(dir.path().join("c")));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let m = manifest(&out);
+    let got: Vec<(&str, &str, &str)> = m.iter().map(|e| (e["verdict"].as_str().unwrap(), e["status"].as_str().unwrap(), e["output"].as_str().unwrap())).collect();
+    assert_eq!(got, [("redact", "written", "x.txt"), ("publish", "written", "y.txt"), ("publish", "written", "n.md")]);
+    assert_eq!(m[0]["output_sha256"], mishen::screen::sha256_hex(&fs::read(out.join("x.txt")).unwrap()));
+}
+
+#[test]
+fn redact_to_removes_the_stale_copy_of_a_document_now_withheld_and_lists_why() {
+    let dir = TempDir::new().unwrap();
+    let doc = write(dir.path(), "in/doc.txt", doc_redact());
+    write(dir.path(), "in/keep.txt", DOC_PUBLISH);
+    write(dir.path(), "in/scan.jpg", b"\xff\xd8\xff");
+    let out = dir.path().join("out");
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(&out).arg(dir.path().join("in")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.join("doc.txt").exists() && out.join("keep.txt").exists());
+    // A stale copy from an older release of a document that is now unreadable.
+    fs::write(out.join("scan.jpg.txt"), "old copy").unwrap();
+    fs::write(&doc, DOC_WITHHOLD).unwrap();
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(&out).arg(dir.path().join("in")).arg(dir.path().join("missing.txt")));
+    assert_eq!(r.code, 2, "the missing path is an error: {}", r.stderr);
+    assert!(!out.join("doc.txt").exists(), "the withheld document's old copy is gone");
+    assert!(!out.join("scan.jpg.txt").exists());
+    assert!(out.join("keep.txt").exists());
+    let m = manifest(&out);
+    let by = |suffix: &str| m.iter().find(|e| e["path"].as_str().unwrap().ends_with(suffix)).unwrap_or_else(|| panic!("{suffix} in {m:?}"));
+    assert_eq!((&by("doc.txt")["status"], &by("doc.txt")["verdict"], &by("doc.txt")["removed_stale"]), (&"withheld".into(), &"withhold".into(), &true.into()));
+    assert!(by("doc.txt").get("output").is_none());
+    assert_eq!(by("scan.jpg")["status"], "unreadable");
+    assert!(by("scan.jpg")["reason"].as_str().unwrap().starts_with("unreadable: "));
+    assert_eq!((&by("missing.txt")["status"], &by("missing.txt")["verdict"]), (&"error".into(), &serde_json::Value::Null));
+    assert_eq!(by("keep.txt")["status"], "written");
+    let text = fs::read_to_string(out.join("mishen-manifest.jsonl")).unwrap();
+    for secret in [PHONE, ID, "机密", "某局", "宁波市"] {
+        assert!(!text.contains(secret), "no document text in the manifest: {secret}");
+    }
+}
+
+#[test]
+fn redact_to_never_writes_outside_its_directory() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let r = mishen().args(["screen", "--stdin-name", "../escaped.txt", "--redact-to"]).arg(&out).arg("-").write_stdin(doc_redact()).output().unwrap();
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!dir.path().join("escaped.txt").exists());
+    assert_eq!(manifest(&out)[0]["status"], "error");
 }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod keys;
+mod redact_to;
 mod review;
 mod rules;
 mod screen;

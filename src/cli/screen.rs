@@ -23,6 +23,9 @@
 //! withholds can never be covered; an entry for one is refused when its file is
 //! read, before any document is screened.
 //!
+//! `--redact-to DIR` is staged and committed by `redact_to.rs` (collisions,
+//! stale copies, the manifest: specified there).
+//!
 //! **Exit status** (`exit_code`): 0 nothing reaches `--fail-on`; 1 redact; 3 a
 //! document withheld for its content; 4 a document withheld as unreadable and
 //! none for its content (so a CI job tells "classified" from "could not read");
@@ -33,6 +36,7 @@
 //! a document's output, with `"audit": {"record_id", "seq"}`, is printed only
 //! after its record is durable. Without it nothing is recorded.
 
+use super::redact_to::{Outcome, RedactDir};
 use super::walk::{self, Job, Payload, Producer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -155,6 +159,8 @@ struct Done {
     redacted: Option<String>,
     redact_rel: PathBuf,
     bytes: u64,
+    /// The document's verdict.
+    verdict: Verdict,
     /// What the CI gate counts (the verdict unless a baseline or allow-list covers a finding).
     gate: Gate,
     audit: Option<ScreeningBody>,
@@ -212,18 +218,25 @@ impl Gate {
 /// Bytes of documents in flight between the walker and the workers.
 const IN_FLIGHT_BYTES: u64 = 64 << 20;
 
-fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
+/// A document that could not be screened (an I/O error): exit status 2.
+struct Failed {
+    display: String,
+    rel: PathBuf,
+    message: String,
+}
+
+fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     let s = c.s;
     let mask = s.pack().policy.mask;
     let (bytes, extracted) = match job.payload {
-        Payload::Error(e) => return Err(e),
+        Payload::Error(message) => return Err(Failed { display: job.display, rel: job.redact_rel, message }),
         Payload::Refused { why, sha256, len } => {
             let mut screening = s.unreadable(&[], &why);
             screening.content_sha256 = sha256;
             let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
             let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
             let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal));
-            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, gate: Gate::Unreadable, audit, html, baseline_entries: Vec::new() });
+            return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, verdict: Verdict::Withhold, gate: Gate::Unreadable, audit, html, baseline_entries: Vec::new() });
         }
         Payload::Bytes(b) => {
             let e = ingest::extract(&job.hint, c.encoding.as_deref(), &b, &c.limits);
@@ -264,6 +277,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, String> {
         redacted,
         redact_rel: job.redact_rel,
         bytes: bytes.len() as u64,
+        verdict,
         gate,
         audit,
         html,
@@ -357,6 +371,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         }
         None => None,
     };
+    let mut redact_dir = a.redact_to.as_deref().map(RedactDir::open).transpose()?;
     let mut log = match &a.data_dir {
         Some(d) => Some(mishen::audit::AuditLog::open(d, &super::actor()).with_context(|| format!("cannot open the audit log in {}", d.display()))?),
         None => None,
@@ -423,7 +438,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     let stop = AtomicBool::new(false);
     let result: anyhow::Result<()> = std::thread::scope(|sc| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads * 2);
-        let (res_tx, res_rx) = mpsc::channel::<(u64, Result<Done, String>)>();
+        let (res_tx, res_rx) = mpsc::channel::<(u64, Result<Done, Failed>)>();
         let in_flight = &in_flight;
         let stop = &stop;
         let (paths, exclude, limits, stdin_name) = (&a.paths, &exclude, &limits, a.stdin_name.as_deref());
@@ -452,9 +467,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                         Payload::Bytes(b) => b.len() as u64,
                         _ => 0,
                     };
-                    let display = job.display.clone();
+                    let (display, rel) = (job.display.clone(), job.redact_rel.clone());
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| screen_job(ctx, job)))
-                        .unwrap_or_else(|_| Err(format!("{display}: internal error while screening")));
+                        .unwrap_or_else(|_| Err(Failed { message: format!("{display}: internal error while screening"), display, rel }));
                     in_flight.release(held);
                     let _ = tx.send((seq, r));
                 });
@@ -463,26 +478,42 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
 
         // Consumer: reorder, record, write.
         let mut next = 0u64;
-        let mut pending: BTreeMap<u64, Result<Done, String>> = BTreeMap::new();
-        let mut batch: Vec<Done> = Vec::new();
-        let mut flush = |batch: &mut Vec<Done>, out: &mut Output<std::io::BufWriter<std::io::StdoutLock<'_>>>| -> anyhow::Result<()> {
+        let mut pending: BTreeMap<u64, Result<Done, Failed>> = BTreeMap::new();
+        let mut batch: Vec<Result<Done, Failed>> = Vec::new();
+        let mut flush = |batch: &mut Vec<Result<Done, Failed>>, out: &mut Output<std::io::BufWriter<std::io::StdoutLock<'_>>>| -> anyhow::Result<()> {
             if let Some(log) = log.as_mut() {
-                let bodies: Vec<Body> = batch.iter().filter_map(|d| d.audit.clone()).map(Body::Screening).collect();
+                let bodies: Vec<Body> = batch.iter().filter_map(|r| r.as_ref().ok()?.audit.clone()).map(Body::Screening).collect();
                 let mut appended = log.append(bodies).context("cannot record the screenings in the audit log")?.into_iter();
-                for d in batch.iter_mut() {
+                for d in batch.iter_mut().filter_map(|r| r.as_mut().ok()) {
                     if d.audit.is_some() {
                         let r = appended.next().context("audit log returned fewer records than appended")?;
                         d.record.audit = Some(AuditRef { record_id: r.id, seq: r.seq });
                     }
                 }
             }
-            for d in batch.drain(..) {
-                if let (Some(dir), Some(red)) = (&a.redact_to, &d.redacted) {
-                    let dest = dir.join(&d.redact_rel);
-                    if let Some(parent) = dest.parent() {
-                        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            for item in batch.drain(..) {
+                let d = match item {
+                    Ok(d) => d,
+                    Err(f) => {
+                        progress.suspend(|| eprintln!("mishen: {}", f.message));
+                        if let Some(rd) = redact_dir.as_mut() {
+                            let _ = rd.add(&f.display, &f.rel, Outcome::Failed(&f.message));
+                        }
+                        errors.push(f.message);
+                        continue;
                     }
-                    std::fs::write(&dest, red).with_context(|| format!("cannot write {}", dest.display()))?;
+                };
+                if let Some(rd) = redact_dir.as_mut() {
+                    let outcome = Outcome::Screened {
+                        verdict: d.verdict,
+                        redacted: d.redacted.as_deref(),
+                        unreadable: d.record.unreadable.as_deref(),
+                        content_sha256: &d.record.content_sha256,
+                    };
+                    if let Err(e) = rd.add(&d.record.path, &d.redact_rel, outcome) {
+                        progress.suspend(|| eprintln!("mishen: {e}"));
+                        errors.push(e);
+                    }
                 }
                 if stdout_tty {
                     // Same terminal as the bar: clear it while the document is printed.
@@ -506,13 +537,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 pending.insert(seq, r);
                 while let Some(r) = pending.remove(&next) {
                     next += 1;
-                    match r {
-                        Ok(d) => batch.push(d),
-                        Err(e) => {
-                            progress.suspend(|| eprintln!("mishen: {e}"));
-                            errors.push(e);
-                        }
-                    }
+                    batch.push(r);
                     if batch.len() >= batch_size {
                         flush(&mut batch, &mut out)?;
                     }
@@ -537,6 +562,9 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     result?;
     if let Some(log) = log {
         log.close().context("cannot write the closing audit checkpoint")?;
+    }
+    if let Some(rd) = redact_dir {
+        rd.commit()?;
     }
     if let Some(f) = &a.write_baseline {
         BaselineFile { version: String::new(), findings: baseline_out }.write(f)?;
