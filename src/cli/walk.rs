@@ -212,6 +212,8 @@ impl Producer<'_> {
                 // Not followed (it may leave the tree), but not skipped silently either.
                 let why = "symbolic link not followed; screen its target directly".to_owned();
                 let p = Payload::Refused { why, sha256: mishen::screen::sha256_hex(b""), len: 0 };
+                // The path its copy would have, so a stale one is removed.
+                let rel = PathBuf::from(redact_rel_for(&rel));
                 if !self.emit(path.display().to_string(), String::new(), rel, p) {
                     return false;
                 }
