@@ -17,6 +17,9 @@ fn body(n: u64) -> ScreeningBody {
             title: Some(format!("关于第{n}批■■同志任职的通知")),
             doc_number: Some("国办发〔2016〕19号".into()),
             keywords: Vec::new(),
+            copy_number: None,
+            marking: None,
+            title_sealed: None,
             content_sha256: hex::encode([n as u8; 32]),
             bytes: 4096,
             chars: 1400,
@@ -39,6 +42,8 @@ fn body(n: u64) -> ScreeningBody {
         }],
         rules_sha256: hex::encode([0xab; 32]),
         engine: "mishen bench".into(),
+        categories: ["state_secret", "trade_secret", "personal_data"].map(String::from).to_vec(),
+        partial: false,
     }
 }
 

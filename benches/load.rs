@@ -235,12 +235,12 @@ fn in_process_audited(docs: &[String], dur: Duration, dir: &Path) -> Row {
     use mishen::audit::record::{Body, DocMeta, screening_body};
     let s = Screener::embedded().expect("rules");
     let log = mishen::audit::AuditLog::open(dir, "bench").expect("log");
-    let key = log.keys().log_key.clone();
+    let key = log.keys().body_keys();
     let writer = mishen::audit::writer::Writer::spawn(log, 256, Some(Duration::from_secs(5)));
     let handle = writer.handle();
     let row = in_process_row("in-process screen + durable audit record, 32 threads".into(), docs, dur, 32, |text| {
         let r = s.screen(text);
-        let body = screening_body(Some(text), text.len() as u64, &r, s.rules_sha256(), &key, &DocMeta::default(), '■');
+        let body = screening_body(Some(text), text.len() as u64, &r, &s, &key, &DocMeta::default());
         handle.append(Body::Screening(body)).expect("append");
     });
     drop(handle);

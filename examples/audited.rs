@@ -12,7 +12,7 @@ fn main() {
     let s = Screener::embedded().unwrap();
     let dir = tempfile::tempdir_in("target").unwrap();
     let log = mishen::audit::AuditLog::open(dir.path(), "bench").unwrap();
-    let key = log.keys().log_key.clone();
+    let key = log.keys().body_keys();
     let w = mishen::audit::writer::Writer::spawn(log, 256, Some(Duration::from_secs(5)));
     let t = Instant::now();
     std::thread::scope(|sc| {
@@ -21,7 +21,7 @@ fn main() {
             sc.spawn(move || {
                 for _ in 0..n / threads {
                     let r = s.screen(text);
-                    let b = screening_body(Some(text), text.len() as u64, &r, s.rules_sha256(), key, &DocMeta::default(), '■');
+                    let b = screening_body(Some(text), text.len() as u64, &r, s, key, &DocMeta::default());
                     h.append(Body::Screening(b)).unwrap();
                 }
             });

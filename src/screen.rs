@@ -96,12 +96,21 @@ impl Screener {
     /// Screens a text. A text over [`MAX_DOCUMENT_BYTES`] is not screened: it is
     /// withheld as unreadable (a document that was not reviewed is never published).
     pub fn screen(&self, text: &str) -> Screening {
+        self.screen_checked(text, &[])
+    }
+
+    /// Screens a text for the `checked` categories only (empty: all). The
+    /// decision is made here, once: it names the categories checked and marks a
+    /// screening that skipped some as partial ([`Decision::partial`]), whose
+    /// `publish` is not a clearance. Findings of unchecked categories are dropped.
+    pub fn screen_checked(&self, text: &str, checked: &[crate::Category]) -> Screening {
         if text.len() > MAX_DOCUMENT_BYTES {
             return self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len()));
         }
         let p = Prepared::new(text, self.engine.pack().policy.header_lines);
-        let findings = self.engine.detect(&p);
-        let decision = verdict::decide(&findings);
+        let mut findings = self.engine.detect(&p);
+        let decision = verdict::decide_checked(&findings, checked);
+        findings.retain(|f| decision.checked.contains(&f.category));
         Screening {
             decision,
             findings,

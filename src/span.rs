@@ -180,3 +180,16 @@ mod tests {
         assert!(a.contains(&Span::new(1, 4)));
     }
 }
+
+/// A caller-supplied string (a media type, an encoding label, a record id) as
+/// it may appear in a log line or an error message: quoted and escaped like
+/// `{:?}`, and cut to its first `max` characters (`…` marks the cut), so that
+/// a hostile caller can neither forge log lines nor flood them.
+pub fn bounded(s: &str, max: usize) -> String {
+    let mut cut: String = s.chars().take(max).collect();
+    let more = cut.len() < s.len();
+    if more {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}

@@ -72,6 +72,12 @@ pub struct Decision {
     pub verdict: Verdict,
     /// Reasons, most severe first.
     pub reasons: Vec<Reason>,
+    /// The categories the rule packs were run for: all of [`Category::ALL`]
+    /// unless the caller asked for fewer.
+    pub checked: Vec<Category>,
+    /// True when not every category was checked: such a `publish` is not a
+    /// clearance (the document was not screened for the others).
+    pub partial: bool,
 }
 
 fn category_basis(c: Category) -> &'static str {
@@ -88,11 +94,23 @@ fn category_basis(c: Category) -> &'static str {
     }
 }
 
-/// Decides. Findings with action `allow` are reported but change nothing.
+/// Decides over every category. Findings with action `allow` are reported but change nothing.
 pub fn decide(findings: &[Finding]) -> Decision {
+    decide_checked(findings, &Category::ALL)
+}
+
+/// Decides for a screening that ran the rules of the `checked` categories only
+/// (findings of other categories are ignored). The `publish` reason names what
+/// was checked, and a partial screening says that it is not a clearance.
+pub fn decide_checked(findings: &[Finding], checked: &[Category]) -> Decision {
+    let mut checked: Vec<Category> = Category::ALL.iter().copied().filter(|c| checked.contains(c)).collect();
+    if checked.is_empty() {
+        checked = Category::ALL.to_vec();
+    }
+    let partial = checked.len() < Category::ALL.len();
     let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> =
         BTreeMap::new();
-    for f in findings.iter().filter(|f| f.action != Action::Allow) {
+    for f in findings.iter().filter(|f| f.action != Action::Allow && checked.contains(&f.category)) {
         let g = groups.entry((f.action, f.category)).or_default();
         *g.0.entry(f.kind).or_default() += 1;
         for part in f.basis.split('；') {
@@ -139,15 +157,29 @@ pub fn decide(findings: &[Finding]) -> Decision {
         })
         .collect();
     if reasons.is_empty() {
+        let names = |cs: &mut dyn Iterator<Item = &Category>| cs.map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+        let summary = if partial {
+            let unchecked = names(&mut Category::ALL.iter().filter(|c| !checked.contains(c)));
+            format!(
+                "partial screening: nothing found in the categories checked ({}); not checked: {unchecked}; this is not a clearance to publish",
+                names(&mut checked.iter())
+            )
+        } else {
+            format!("nothing found by the rule packs in any category ({})", names(&mut checked.iter()))
+        };
         reasons.push(Reason {
             category: "none".into(),
             action: "publish".into(),
             basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
-            summary: "no state secret, trade secret or personal data found by the rule packs"
-                .into(),
+            summary,
         });
+    } else if partial {
+        let unchecked: Vec<&str> = Category::ALL.iter().filter(|c| !checked.contains(c)).map(|c| c.as_str()).collect();
+        for r in &mut reasons {
+            r.summary.push_str(&format!(" (partial screening; not checked: {})", unchecked.join(", ")));
+        }
     }
-    Decision { verdict, reasons }
+    Decision { verdict, reasons, checked, partial }
 }
 
 /// The decision for a document that could not be read: never publish.
@@ -160,5 +192,7 @@ pub fn unreadable(why: &str) -> Decision {
             basis: "《中华人民共和国政府信息公开条例》第十七条（先审查、后公开）: content that was not reviewed is not published".into(),
             summary: format!("unreadable: {why}"),
         }],
+        checked: Category::ALL.to_vec(),
+        partial: false,
     }
 }

@@ -21,7 +21,12 @@ const LOG_KEY: [u8; 32] = [0x24; 32];
 const T0: u64 = 1_793_865_600_000;
 
 fn keys() -> Keys {
-    Keys { signer: Signer::from_seed(SEED), log_key: LogKey::from_bytes(LOG_KEY), origin: "mishen.audit/test".into() }
+    Keys {
+        signer: Signer::from_seed(SEED),
+        log_key: LogKey::from_bytes(LOG_KEY),
+        records_key: Some(mishen::audit::seal::RecordsKey::from_bytes([0x33; 32])),
+        origin: "mishen.audit/test".into(),
+    }
 }
 
 /// Deterministic ids and times: record i gets T0 + i ms and random bits all i.
@@ -45,6 +50,7 @@ fn body(n: u8) -> ScreeningBody {
             content_sha256: hex::encode([n; 32]),
             bytes: 1000 + u64::from(n),
             chars: 400,
+            ..Default::default()
         },
         verdict: "redact".into(),
         reasons: vec![ReasonEntry {
@@ -64,6 +70,8 @@ fn body(n: u8) -> ScreeningBody {
         }],
         rules_sha256: hex::encode([0xab; 32]),
         engine: "mishen 0.1.0".into(),
+        categories: Vec::new(),
+        partial: false,
     }
 }
 
@@ -691,10 +699,10 @@ fn screening_body_holds_fingerprints_not_values() {
     let s = mishen::Screener::embedded().unwrap();
     let text = format!("申请人：{PLANTED_NAME}，联系电话{PLANTED_PHONE}。\n复核人：王建国，联系电话{PLANTED_PHONE}。\n");
     let sc = s.screen(&text);
-    let k1 = LogKey::from_bytes(LOG_KEY);
-    let k2 = LogKey::from_bytes([7; 32]);
-    let b1 = screening_body(Some(&text), text.len() as u64, &sc, s.rules_sha256(), &k1, &DocMeta::default(), '■');
-    let b2 = screening_body(Some(&text), text.len() as u64, &sc, s.rules_sha256(), &k2, &DocMeta::default(), '■');
+    let k1 = mishen::audit::keys::BodyKeys { log_key: LogKey::from_bytes(LOG_KEY), records_key: None };
+    let k2 = mishen::audit::keys::BodyKeys { log_key: LogKey::from_bytes([7; 32]), records_key: None };
+    let b1 = screening_body(Some(&text), text.len() as u64, &sc, &s, &k1, &DocMeta::default());
+    let b2 = screening_body(Some(&text), text.len() as u64, &sc, &s, &k2, &DocMeta::default());
     let phones: Vec<&Fingerprint> = b1.findings.iter().filter(|f| f.kind == "phone").collect();
     assert_eq!(phones.len(), 2);
     assert_eq!(phones[0].value_hmac, phones[1].value_hmac, "equal values match within a log");

@@ -12,9 +12,10 @@
 //! in a debug build) compare the bytes with serde_json_canonicalizer.
 
 use super::record::{
-    AddedFinding, Decision, DocumentInfo, Fingerprint, ReasonEntry, Record, ReviewBody, RotationBody,
+    AddedFinding, Decision, DocumentInfo, Fingerprint, Marking, ReasonEntry, Record, ReviewBody, RotationBody,
     RulesBody, ScreeningBody,
 };
+use super::seal::SealedTitle;
 
 /// Largest integer an IEEE double holds exactly (RFC 8785 writes numbers as doubles).
 const MAX_EXACT: u64 = 1 << 53;
@@ -60,13 +61,24 @@ pub(crate) fn record(r: &Record, out: &mut Vec<u8>) -> Option<usize> {
 }
 
 fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
-    let ScreeningBody { document, verdict, reasons, findings, rules_sha256, engine } = b;
+    let ScreeningBody { document, verdict, reasons, findings, rules_sha256, engine, categories, partial } = b;
     let mut o = Obj::open(out);
+    if !categories.is_empty() {
+        o.key("categories");
+        array(o.out, categories, |c, out| {
+            string(out, c);
+            Some(())
+        })?;
+    }
     o.key("document");
     document_info(document, o.out)?;
     o.str("engine", engine);
     o.key("findings");
     array(o.out, findings, fingerprint)?;
+    if *partial {
+        o.key("partial");
+        o.out.extend_from_slice(b"true");
+    }
     o.key("reasons");
     array(o.out, reasons, |r, out| {
         reason(r, out);
@@ -79,11 +91,14 @@ fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
 }
 
 fn document_info(d: &DocumentInfo, out: &mut Vec<u8>) -> Option<()> {
-    let DocumentInfo { title, doc_number, keywords, content_sha256, bytes, chars } = d;
+    let DocumentInfo { title, title_sealed, doc_number, copy_number, marking, keywords, content_sha256, bytes, chars } = d;
     let mut o = Obj::open(out);
     o.uint("bytes", *bytes)?;
     o.uint("chars", *chars)?;
     o.str("content_sha256", content_sha256);
+    if let Some(n) = copy_number {
+        o.str("copy_number", n);
+    }
     if let Some(n) = doc_number {
         o.str("doc_number", n);
     }
@@ -94,8 +109,27 @@ fn document_info(d: &DocumentInfo, out: &mut Vec<u8>) -> Option<()> {
             Some(())
         })?;
     }
+    if let Some(m) = marking {
+        let Marking { level, period } = m;
+        o.key("marking");
+        let mut m = Obj::open(o.out);
+        m.str("level", level);
+        m.str("period", period);
+        m.close();
+    }
     if let Some(t) = title {
         o.str("title", t);
+    }
+    if let Some(t) = title_sealed {
+        let SealedTitle { alg, key_id, nonce, ciphertext, hmac } = t;
+        o.key("title_sealed");
+        let mut s = Obj::open(o.out);
+        s.str("alg", alg);
+        s.str("ciphertext", ciphertext);
+        s.str("hmac", hmac);
+        s.str("key_id", key_id);
+        s.str("nonce", nonce);
+        s.close();
     }
     o.close();
     Some(())

@@ -6,12 +6,14 @@
 //! | `audit.pub` | the log's FIRST public key (the trust root), SubjectPublicKeyInfo PEM | 0644 |
 //! | `audit.key.next` | during a rotation only: the next signing key | 0600 |
 //! | `log.key` | 32-byte HMAC-SHA256 key for finding fingerprints, hex | 0600 |
+//! | `records.key` | 32-byte XChaCha20-Poly1305 key that seals the titles of withheld documents ([`super::seal`]), hex; delete it to purge them, a new one is made on the next write | 0600 |
 //! | `origin` | the log's origin line, `mishen.audit/<key id>` | 0644 |
 //!
 //! All random bytes come from the operating system (`getrandom`). A secret key file
 //! that group or others can read is refused.
 
 use super::AuditError;
+pub use super::seal::{RECORDS_KEY_FILE, RecordsKey};
 use ed25519_dalek::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding,
 };
@@ -114,6 +116,16 @@ impl LogKey {
     }
 }
 
+/// The keys a screening record body is built with: the fingerprint key and,
+/// if there is one, the records key that seals titles.
+#[derive(Debug, Clone)]
+pub struct BodyKeys {
+    /// Fingerprint key.
+    pub log_key: LogKey,
+    /// Seals titles of withheld documents; without it they are not kept.
+    pub records_key: Option<RecordsKey>,
+}
+
 /// Everything the log needs from the data directory.
 #[derive(Debug)]
 pub struct Keys {
@@ -121,6 +133,10 @@ pub struct Keys {
     pub signer: Signer,
     /// Fingerprint key.
     pub log_key: LogKey,
+    /// The key that seals titles of withheld documents (`None` when
+    /// `records.key` is absent and the keys were opened read-only: a title is
+    /// then not kept at all).
+    pub records_key: Option<RecordsKey>,
     /// Origin line.
     pub origin: String,
 }
@@ -168,6 +184,11 @@ fn read_secret(p: &Path) -> Result<String, AuditError> {
 }
 
 impl Keys {
+    /// The keys for building record bodies.
+    pub fn body_keys(&self) -> BodyKeys {
+        BodyKeys { log_key: self.log_key.clone(), records_key: self.records_key.clone() }
+    }
+
     /// Loads the keys from `dir`, creating the directory (0700) and the keys on first use.
     pub fn open_or_create(dir: &Path) -> Result<Keys, AuditError> {
         if !dir.join(SIGNING_KEY_FILE).exists() {
@@ -187,6 +208,12 @@ impl Keys {
                 create_file(&dir.join(LOG_KEY_FILE), hex::encode(random32()?).as_bytes(), 0o600)?;
             }
             create_file(&dir.join(SIGNING_KEY_FILE), pem.as_bytes(), 0o600)?;
+        }
+        // Made here also for a log that predates it, or whose key was destroyed
+        // to purge the titles sealed under it.
+        let rp = dir.join(RECORDS_KEY_FILE);
+        if !rp.exists() {
+            create_file(&rp, RecordsKey::random()?.to_hex().as_bytes(), 0o600)?;
         }
         Keys::open(dir)
     }
@@ -212,7 +239,13 @@ impl Keys {
         let origin = std::fs::read_to_string(&op).map_err(|e| io(&op, e))?;
         let origin = origin.trim().to_owned();
         check_origin(&origin)?;
-        Ok(Keys { signer, log_key: LogKey(lk), origin })
+        let rp = dir.join(RECORDS_KEY_FILE);
+        let records_key = if rp.exists() {
+            Some(RecordsKey::from_hex(&read_secret(&rp)?).ok_or_else(|| AuditError::Keys(format!("{}: not 32 bytes of hex", rp.display())))?)
+        } else {
+            None
+        };
+        Ok(Keys { signer, log_key: LogKey(lk), records_key, origin })
     }
 
     /// Writes a fresh key to `audit.key.next` (0600) and returns it.

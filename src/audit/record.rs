@@ -6,15 +6,13 @@
 //! document text into it.
 
 use super::AuditError;
-use super::keys::{KeyId, LogKey, Signer};
-use crate::detect::Finding;
-use crate::screen::Screening;
+use super::keys::{BodyKeys, KeyId, LogKey, Signer};
+use crate::screen::{Screener, Screening};
 use crate::span::LineIndex;
 use crate::verdict::Reason;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::sync::LazyLock;
 
 /// The value of every record's `format` field.
 pub const FORMAT: &str = "mishen-audit/1";
@@ -131,21 +129,41 @@ pub struct ScreeningBody {
     pub rules_sha256: String,
     /// [`ENGINE_VERSION`] of the engine that screened.
     pub engine: String,
+    /// The categories the rule packs were run for (absent only in records
+    /// written before the field existed, which checked every category).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// True when not every category was checked: the verdict covers only
+    /// `categories`, and a `publish` is not a clearance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
-/// Identification of the screened document.
+/// Identification of the screened document (built by [`super::meta`]; no
+/// word of a withheld document's body in clear).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentInfo {
-    /// Caller-given, or the first non-blank line with sensitive values masked.
+    /// The title (caller-given or the document's own), screened and every
+    /// finding in it masked; never for a withheld document (see `title_sealed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// 文号 (`国办发〔2016〕19号`), caller-given or extracted.
+    /// The title of a withheld document, sealed under the records key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_sealed: Option<super::seal::SealedTitle>,
+    /// 文号 (`国办发〔2016〕19号`): caller-given, or the header's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc_number: Option<String>,
-    /// When there is no 文号: up to five public keywords (jieba TF-IDF over the
-    /// opening 300 characters with every sensitive value masked; no names, no digits, nothing
-    /// that overlaps a finding's value).
+    /// 份号 (`000027`) from the header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_number: Option<String>,
+    /// The classification marking of the header: level and period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marking: Option<Marking>,
+    /// When there is no 文号 and the document is not withheld: up to five
+    /// public keywords (jieba TF-IDF over the opening 300 characters with every
+    /// sensitive value masked; no names, no digits, nothing that overlaps a
+    /// finding's value, nothing the screener flags on its own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
     /// SHA-256 of the document bytes.
@@ -154,6 +172,17 @@ pub struct DocumentInfo {
     pub bytes: u64,
     /// Length in characters (0 if it could not be read as text).
     pub chars: u64,
+}
+
+/// A 密级标志 as recorded: what a records office needs to find the paper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marking {
+    /// `绝密`, `机密` or `秘密`.
+    pub level: String,
+    /// The 保密期限 as marked (`5年`, `6个月`, `长期`, a date), or, when the
+    /// mark has none, `default` (the statutory default period applies).
+    pub period: String,
 }
 
 /// A reason as recorded.
@@ -466,17 +495,11 @@ pub struct DocMeta {
 }
 
 /// Builds the body of a screening record. `text` is the decoded document (None
-/// if it could not be read); `bytes` its length in bytes.
-pub fn screening_body(
-    text: Option<&str>,
-    bytes: u64,
-    s: &Screening,
-    rules_sha256: &str,
-    key: &LogKey,
-    meta: &DocMeta,
-    mask: char,
-) -> ScreeningBody {
-    screening_body_in(text.map(LineIndex::new).as_ref(), bytes, s, rules_sha256, key, meta, mask)
+/// if it could not be read); `bytes` its length in bytes. The document's
+/// identification is built by [`super::meta::document_info`] (which screens
+/// every string it keeps with `screener`).
+pub fn screening_body(text: Option<&str>, bytes: u64, s: &Screening, screener: &Screener, keys: &BodyKeys, meta: &DocMeta) -> ScreeningBody {
+    screening_body_in(text.map(LineIndex::new).as_ref(), bytes, s, screener, keys, meta)
 }
 
 /// [`screening_body`] over a text already indexed (None if it could not be read).
@@ -484,31 +507,14 @@ pub fn screening_body_in(
     ix: Option<&LineIndex<'_>>,
     bytes: u64,
     s: &Screening,
-    rules_sha256: &str,
-    key: &LogKey,
+    screener: &Screener,
+    keys: &BodyKeys,
     meta: &DocMeta,
-    mask: char,
 ) -> ScreeningBody {
-    let mut document = DocumentInfo {
-        title: meta.title.clone(),
-        doc_number: meta.doc_number.clone(),
-        keywords: Vec::new(),
-        content_sha256: s.content_sha256.clone(),
-        bytes,
-        chars: ix.map_or(0, |ix| ix.chars() as u64),
-    };
-    let mut findings = Vec::new();
+    let document = super::meta::document_info(ix, bytes, s, screener, keys.records_key.as_ref(), meta);
+    let mut findings = Vec::with_capacity(s.findings.len());
     if let Some(ix) = ix {
         let t = ix.text();
-        if document.doc_number.is_none() {
-            document.doc_number = doc_number(t, &s.findings);
-        }
-        if document.title.is_none() {
-            document.title = title(t, &s.findings, mask);
-        }
-        if document.doc_number.is_none() {
-            document.keywords = keywords(t, &s.findings, mask);
-        }
         for f in &s.findings {
             let value = t.get(f.span.start..f.span.end).unwrap_or("");
             findings.push(Fingerprint {
@@ -518,7 +524,7 @@ pub fn screening_body_in(
                 start: ix.position(f.span.start).char_offset as u64,
                 end: ix.position(f.span.end).char_offset as u64,
                 confidence_permille: permille(f.confidence),
-                value_hmac: fingerprint(key, f.kind.as_str(), value),
+                value_hmac: fingerprint(&keys.log_key, f.kind.as_str(), value),
             });
         }
     }
@@ -527,115 +533,15 @@ pub fn screening_body_in(
         verdict: s.decision.verdict.as_str().into(),
         reasons: s.decision.reasons.iter().map(ReasonEntry::from).collect(),
         findings,
-        rules_sha256: rules_sha256.into(),
+        rules_sha256: screener.rules_sha256().into(),
         engine: ENGINE_VERSION.into(),
+        categories: s.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
+        partial: s.decision.partial,
     }
 }
 
 fn permille(c: f64) -> u64 {
     if c.is_finite() { (c.clamp(0.0, 1.0) * 1000.0).round() as u64 } else { 0 }
-}
-
-/// Everything of a 文号 after the issuer: `〔2009〕59号`.
-const DOC_NUMBER_TAIL: &str = r"[〔\[［（(]\s*(?:19|20)\d{2}\s*[〕\]］）)]\s*第?\s*\d{1,5}\s*号";
-/// Most characters of issuer (`\p{Han}{1,16}`) before the tail.
-const ISSUER_CHARS: usize = 16;
-
-static DOC_NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(&format!(r"\p{{Han}}{{1,{ISSUER_CHARS}}}{DOC_NUMBER_TAIL}")).expect("static regex")
-});
-static DOC_NUMBER_TAIL_RE: LazyLock<regex::Regex> =
-    LazyLock::new(|| regex::Regex::new(DOC_NUMBER_TAIL).expect("static regex"));
-
-/// The byte spans of `DOC_NUMBER.find_iter(text)`, found from their tails.
-///
-/// The tail starts with one of a few bracket literals, which the regex engine
-/// finds fast; the whole pattern starts with a Han run and makes it scan every
-/// character (5 us per 4 KB document). A match is a Han run right before a
-/// tail, so each tail is checked with the whole pattern on a window of the
-/// `ISSUER_CHARS` characters before it (not reaching back into the previous
-/// match, where `find_iter` resumes). Tails cannot overlap (an opening
-/// bracket only starts one), so no match is missed; the pattern has no
-/// anchors or look-around, so a window matches as the whole text would.
-fn doc_number_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut resume = 0;
-    DOC_NUMBER_TAIL_RE.find_iter(text).filter_map(move |tail| {
-        let from = crate::span::back_chars(text, tail.start(), ISSUER_CHARS).max(resume);
-        let m = DOC_NUMBER.find(&text[from..tail.end()])?;
-        let span = (from + m.start(), from + m.end());
-        resume = span.1;
-        Some(span)
-    })
-}
-
-/// The first 文号 in the text (`皖政办秘〔2009〕59号`), unless it overlaps a finding.
-pub fn doc_number(text: &str, findings: &[Finding]) -> Option<String> {
-    doc_number_spans(text)
-        .find(|&(s, e)| !findings.iter().any(|f| f.span.start < e && s < f.span.end))
-        .map(|(s, e)| text[s..e].chars().filter(|c| !c.is_whitespace()).collect())
-}
-
-/// The first non-blank line that is not a marking or a 文号, sensitive values
-/// masked, at most 100 characters.
-pub fn title(text: &str, findings: &[Finding], mask: char) -> Option<String> {
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let start = at;
-        at += line.len();
-        let body = line.trim();
-        if body.is_empty() || DOC_NUMBER.is_match(body) {
-            continue;
-        }
-        let end = start + line.len();
-        let marked = findings.iter().any(|f| {
-            f.span.start < end
-                && start < f.span.end
-                && matches!(
-                    f.kind,
-                    crate::Kind::ClassificationMark | crate::Kind::TradeSecretMark
-                )
-        });
-        if marked {
-            continue;
-        }
-        let masked = crate::redact::mask_window(text, findings, start, end, mask);
-        let t: String = masked.trim().chars().take(100).collect();
-        return Some(t);
-    }
-    None
-}
-
-static KEYWORDS: LazyLock<(jieba_rs::Jieba, jieba_rs::TfIdf)> =
-    LazyLock::new(|| (jieba_rs::Jieba::new(), jieba_rs::TfIdf::default()));
-
-/// Characters of text the keyword summary looks at: the title and the opening
-/// paragraph, where a government document states its subject. (jieba's TF-IDF
-/// tags every word: over a whole document it cost as much as screening it, and
-/// over 600 characters a third of a 4 KB screening; on the sample documents
-/// 300 characters give the same kind of summary.)
-const KEYWORD_WINDOW: usize = 300;
-
-/// Up to five public keywords of `text` (see [`DocumentInfo::keywords`]).
-pub fn keywords(text: &str, findings: &[Finding], mask: char) -> Vec<String> {
-    use jieba_rs::KeywordExtract;
-    let end = text.char_indices().nth(KEYWORD_WINDOW).map_or(text.len(), |(b, _)| b);
-    let local: Vec<Finding> = findings.iter().filter(|f| f.span.end <= end).cloned().collect();
-    let masked = crate::redact::mask_values(&text[..end], &local, mask);
-    let values: Vec<&str> = findings.iter().filter_map(|f| text.get(f.span.start..f.span.end)).collect();
-    let pos = ["n", "vn", "nz", "nt", "v", "ns", "l", "i"].map(String::from).to_vec();
-    let (jieba, tfidf) = &*KEYWORDS;
-    tfidf
-        .extract_keywords(jieba, &masked, 12, pos)
-        .into_iter()
-        .map(|k| k.keyword)
-        .filter(|k| {
-            k.chars().count() >= 2
-                && !k.contains(mask)
-                && !k.chars().any(|c| c.is_ascii_digit())
-                && !values.iter().any(|v| v.contains(k.as_str()) || k.contains(v))
-        })
-        .take(5)
-        .collect()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for milliseconds since the Unix epoch.
@@ -689,86 +595,6 @@ mod tests {
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(rfc3339_ms(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
-    }
-
-    #[test]
-    fn doc_numbers() {
-        assert_eq!(doc_number("安徽省人民政府办公厅\n皖政办秘〔2009〕59号\n", &[]).as_deref(), Some("皖政办秘〔2009〕59号"));
-        assert_eq!(doc_number("国办发〔2016〕19号", &[]).as_deref(), Some("国办发〔2016〕19号"));
-        assert_eq!(doc_number("京政发[2018] 第3号", &[]).as_deref(), Some("京政发[2018]第3号"));
-        assert_eq!(doc_number("没有文号", &[]), None);
-    }
-
-    #[test]
-    fn doc_number_spans_are_the_whole_pattern_matches() {
-        let whole = |t: &str| DOC_NUMBER.find_iter(t).map(|m| (m.start(), m.end())).collect::<Vec<_>>();
-        let mut texts: Vec<String> = [
-            "安徽省人民政府办公厅\n皖政办秘〔2009〕59号\n",
-            "国办发〔2016〕19号文〔2017〕3号和京政发[2018] 第3号",
-            "号〔2016〕19号", "〔2016〕19号", "a〔2016〕19号", "（（2016）19号", "甲（（2016）19号",
-            "一二三四五六七八九十一二三四五六七八九十〔2016〕19号",
-            "国办发〔２０１６〕１９号 国办发( 1999 ) 第 12345 号国办发〔2016〕19号〔2016〕20号",
-            "关于印发（2016）的通知（二〇一六）国（2016）1号号（2016）2号",
-        ]
-        .map(String::from)
-        .to_vec();
-        // Every document of the corpus, and windows of them cut anywhere.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/docs");
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            if let Ok(t) = std::fs::read_to_string(e.path()) {
-                texts.push(t);
-            }
-        }
-        // Random runs of 文号 parts (issuer characters, brackets, years, 第, numbers, 号, noise).
-        let parts: [&[&str]; 7] = [
-            &["国", "办", "发", "政", "〇", "", "a", " "],
-            &["〔", "(", "（", "[", "［", "", "「"],
-            &["2016", "1999", "２０１６", "1899", " 2020 ", ""],
-            &["〕", ")", "）", "]", "］", "", "」"],
-            &["第", " ", "", ""],
-            &["19", "12345", "123456", "１", ""],
-            &["号", "号", "", "号号", "\n"],
-        ];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        for _ in 0..8000 {
-            let mut t = String::new();
-            for _ in 0..1 + next(4) {
-                for _ in 0..next(20) {
-                    t.push_str(parts[0][next(parts[0].len())]);
-                }
-                for p in &parts[1..] {
-                    t.push_str(p[next(p.len())]);
-                }
-            }
-            texts.push(t);
-        }
-        let mut found = 0;
-        for t in &texts {
-            let spans: Vec<_> = doc_number_spans(t).collect();
-            assert_eq!(spans, whole(t), "{t:?}");
-            found += spans.len();
-        }
-        assert!(found > 600, "the cases hold {found} matches");
-    }
-
-    #[test]
-    fn titles() {
-        assert_eq!(title("\n\n  关于做好2024年工作的通知\n正文", &[], '■').as_deref(), Some("关于做好2024年工作的通知"));
-        assert_eq!(title("国办发〔2016〕19号\n标题", &[], '■').as_deref(), Some("标题"));
-        assert_eq!(title("  \n", &[], '■'), None);
-    }
-
-    #[test]
-    fn keyword_summary_is_public_words_only() {
-        let k = keywords("关于加强城市生活垃圾分类处理工作的通知\n各区要推进垃圾分类，完善分类收运体系，加强垃圾分类宣传。", &[], '■');
-        assert!(k.iter().any(|w| w.contains("垃圾")), "{k:?}");
-        assert!(k.len() <= 5);
     }
 
     #[test]
@@ -828,6 +654,15 @@ mod tests {
                 document: DocumentInfo {
                     title: Some(format!("关于{t}的通知")),
                     doc_number: Some(format!("国办发〔2016〕19号{t}")),
+                    copy_number: Some(format!("000027{t}")),
+                    marking: Some(Marking { level: format!("机密{t}"), period: "default".into() }),
+                    title_sealed: Some(super::super::seal::SealedTitle {
+                        alg: t.clone(),
+                        key_id: "ab".into(),
+                        nonce: t.clone(),
+                        ciphertext: "x".into(),
+                        hmac: t.clone(),
+                    }),
                     keywords: vec![t.clone(), "垃圾分类".into()],
                     content_sha256: "cd".repeat(32),
                     bytes: 4096,
@@ -844,6 +679,8 @@ mod tests {
                 ],
                 rules_sha256: "12".repeat(32),
                 engine: ENGINE_VERSION.into(),
+                categories: vec!["state_secret".into(), t.clone()],
+                partial: true,
             };
             let bare = ScreeningBody {
                 document: DocumentInfo { content_sha256: t.clone(), ..Default::default() },
@@ -852,6 +689,8 @@ mod tests {
                 findings: Vec::new(),
                 rules_sha256: String::new(),
                 engine: t.clone(),
+                categories: Vec::new(),
+                partial: false,
             };
             let bodies = [
                 Body::Screening(full),

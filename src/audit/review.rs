@@ -9,7 +9,7 @@
 use super::AuditError;
 use super::record::{AddedFinding, Decision, Record, ReviewBody, record_hash};
 use super::store::Store;
-use crate::Verdict;
+use crate::{Screener, Verdict};
 
 /// Longest reviewer identity or role, in characters.
 pub const MAX_FIELD_CHARS: usize = 100;
@@ -51,10 +51,14 @@ fn field(name: &str, v: &str, max: usize) -> Result<String, AuditError> {
 /// Checks `sub` against the screening record it cites in `store` and returns
 /// the review body (with `ref_id`, `ref_seq` and `ref_hash` filled in) and the
 /// final verdict.
-pub fn prepare(store: &dyn Store, sub: &Submission) -> Result<(ReviewBody, Verdict), AuditError> {
+///
+/// The comment is screened like a document and every sensitive value in it
+/// masked before it is stored ([`super::meta::screen_caller_text`]): a
+/// reviewer who quotes a phone number or a name does not put it in the log.
+pub fn prepare(store: &dyn Store, sub: &Submission, screener: &Screener) -> Result<(ReviewBody, Verdict), AuditError> {
     let e = store
         .get_id(&sub.record_id)?
-        .ok_or_else(|| AuditError::NotFound(format!("no record with id {:?}", sub.record_id)))?;
+        .ok_or_else(|| AuditError::NotFound(format!("no record with id {}", crate::span::bounded(&sub.record_id, 64))))?;
     let r = Record::parse(&e.bytes)
         .map_err(|why| AuditError::Store(format!("record {}: {why}", sub.record_id)))?;
     let Some(s) = &r.screening else {
@@ -86,7 +90,7 @@ pub fn prepare(store: &dyn Store, sub: &Submission) -> Result<(ReviewBody, Verdi
             return Err(AuditError::Invalid(format!("added {}:{}-{}: empty span", f.kind, f.start, f.end)));
         }
         if !crate::Kind::ALL.iter().any(|k| k.as_str() == f.kind) {
-            return Err(AuditError::Invalid(format!("added finding of unknown kind {:?}", f.kind)));
+            return Err(AuditError::Invalid(format!("added finding of unknown kind {}", crate::span::bounded(&f.kind, 40))));
         }
         if f.end > s.document.chars {
             return Err(AuditError::Invalid(format!(
@@ -108,7 +112,8 @@ pub fn prepare(store: &dyn Store, sub: &Submission) -> Result<(ReviewBody, Verdi
             .as_deref()
             .filter(|c| !c.trim().is_empty())
             .map(|c| field("comment", c, MAX_COMMENT_CHARS))
-            .transpose()?,
+            .transpose()?
+            .map(|c| super::meta::screen_caller_text(screener, &c, MAX_COMMENT_CHARS).0),
         added: sub.added.clone(),
     };
     Ok((body, verdict))

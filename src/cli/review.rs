@@ -58,7 +58,8 @@ pub fn run(a: ReviewArgs) -> anyhow::Result<i32> {
         comment: a.comment,
         added: a.add,
     };
-    let (body, verdict) = review::prepare(&store, &sub).map_err(|e| match e {
+    let screener = super::screener(None)?;
+    let (body, verdict) = review::prepare(&store, &sub, &screener).map_err(|e| match e {
         AuditError::Invalid(m) => anyhow::anyhow!("{}", m.replace("decision override needs a verdict", "--decision override needs --verdict")),
         e => e.into(),
     })?;

@@ -40,7 +40,7 @@ use super::redact_to::{Outcome, RedactDir};
 use super::walk::{self, Job, Payload, Producer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mishen::audit::keys::LogKey;
+use mishen::audit::keys::BodyKeys;
 use mishen::audit::record::{Body, DocMeta, ScreeningBody, screening_body};
 use mishen::baseline::{AllowList, BaselineEntry, BaselineFile, Fingerprinter};
 use mishen::ingest::{self, Limits};
@@ -150,7 +150,7 @@ struct Ctx<'a> {
 
 /// What `screen_one` needs to build audit record bodies.
 struct AuditCtx {
-    key: LogKey,
+    key: BodyKeys,
     meta: DocMeta,
 }
 
@@ -287,8 +287,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
 
 fn audit_body(ctx: Option<&AuditCtx>, s: &Screener, text: Option<&str>, bytes: u64, screening: &mishen::Screening) -> Option<ScreeningBody> {
     ctx.map(|c| {
-        let mask = s.pack().policy.mask;
-        screening_body(text, bytes, screening, s.rules_sha256(), &c.key, &c.meta, mask)
+        screening_body(text, bytes, screening, s, &c.key, &c.meta)
     })
 }
 
@@ -387,7 +386,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         html: a.format == Format::Html,
         reveal: a.reveal,
         audit: log.as_ref().map(|l| AuditCtx {
-            key: l.keys().log_key.clone(),
+            key: l.keys().body_keys(),
             meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone() },
         }),
         allow,

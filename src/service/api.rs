@@ -171,19 +171,19 @@ fn screen_work(
     let (text, extracted, screening, bytes) = match req.document {
         Some(Document::Text(t)) if !t.is_empty() => {
             let n = t.len() as u64;
-            let screening = screen_text(s, inner, &t);
+            let screening = screen_text(s, inner, &t, &cats);
             (Some(t), None, screening, n)
         }
         Some(Document::Content(b)) if !b.is_empty() => {
             let (text, extracted, mut screening) =
                 match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
                     decode::Decoded::Text(t) => {
-                        let r = screen_text(s, inner, &t);
+                        let r = screen_text(s, inner, &t, &cats);
                         (Some(t), None, r)
                     }
                     decode::Decoded::Extracted(mut e) => {
                         let t = std::mem::take(&mut e.text);
-                        let r = screen_text(s, inner, &t);
+                        let r = screen_text(s, inner, &t, &cats);
                         (Some(t), Some(e), r)
                     }
                     decode::Decoded::Unreadable(why) => (None, None, s.unreadable(&b, &why)),
@@ -194,11 +194,6 @@ fn screen_work(
         }
         _ => return Err(decode::DecodeError::Empty.into()),
     };
-    let mut screening = screening;
-    if !cats.is_empty() && text.is_some() {
-        screening.findings.retain(|f| cats.contains(&f.category));
-        screening.decision = crate::verdict::decide(&screening.findings);
-    }
     let verdict = screening.decision.verdict;
     let policy = &s.pack().policy;
     let fails = match pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) {
@@ -246,7 +241,7 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body_in(ix.as_ref(), bytes, &screening, s.rules_sha256(), &inner.log_key, &meta, policy.mask);
+    let body = screening_body_in(ix.as_ref(), bytes, &screening, s, &inner.log_key, &meta);
     let response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
@@ -260,18 +255,20 @@ fn screen_work(
         fails,
         request_id: rid.to_owned(),
         error: None,
+        categories_checked: screening.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
+        partial: screening.decision.partial,
     };
     Ok(Screened { response, body: Body::Screening(body), verdict })
 }
 
 /// Screens decoded text (and trips the testing aid's panic marker).
-fn screen_text(s: &Screener, inner: &Inner, text: &str) -> crate::Screening {
+fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category]) -> crate::Screening {
     if let Some(m) = inner.panic_marker.as_deref()
         && text.contains(m)
     {
         panic!("injected panic (testing aid)");
     }
-    s.screen(text)
+    s.screen_checked(text, cats)
 }
 
 fn source_pb(l: &crate::ingest::Location) -> pb::Source {
@@ -757,7 +754,8 @@ impl pb::screening_service_server::ScreeningService for Api {
                 comment: Some(q.comment).filter(|c| !c.is_empty()),
                 added: q.added.into_iter().map(|a| AddedFinding { kind: a.kind, start: a.start, end: a.end }).collect(),
             };
-            let (body, verdict) = self.read(move |s| Ok(review::prepare(s as &dyn Store, &sub)?)).await?;
+            let screener = self.inner.screener();
+            let (body, verdict) = self.read(move |s| Ok(review::prepare(s as &dyn Store, &sub, &screener)?)).await?;
             let a = self.inner.writer.append_as(Some(who.actor()), Body::Review(body)).await?;
             Ok(pb::SubmitReviewResponse { audit: Some(receipt(&self.inner, a)), verdict: verdict_pb(verdict).into() })
         }

@@ -21,10 +21,10 @@ pub enum DecodeError {
     #[error("empty document: set `content` or `text`")]
     Empty,
     /// A media type this server does not read.
-    #[error("unsupported media type {0:?} (this server reads {types}, text/html, application/json, application/xml, application/pdf and the docx, xlsx and pptx types)", types = TEXT_MEDIA_TYPES.join(", "))]
+    #[error("unsupported media type {} (this server reads {types}, text/html, application/json, application/xml, application/pdf and the docx, xlsx and pptx types)", crate::span::bounded(.0, 64), types = TEXT_MEDIA_TYPES.join(", "))]
     MediaType(String),
     /// An unknown encoding label.
-    #[error("unknown encoding {0:?} (use a WHATWG label such as utf-8, gb18030, gbk, big5, utf-16le)")]
+    #[error("unknown encoding {} (use a WHATWG label such as utf-8, gb18030, gbk, big5, utf-16le)", crate::span::bounded(.0, 40))]
     Encoding(String),
     /// Decoded, but not text (NUL bytes, control characters).
     #[error("not a text document: {0}")]

@@ -32,7 +32,7 @@ pub use api::Api;
 pub use config::Config;
 
 use crate::Screener;
-use crate::audit::keys::LogKey;
+use crate::audit::keys::BodyKeys;
 use crate::audit::record::{Body, RulesBody};
 use crate::audit::store::SqliteStore;
 use crate::audit::writer::{Writer, WriterHandle};
@@ -161,7 +161,7 @@ pub(crate) struct Inner {
     pub max_concurrency: usize,
     pub max_message_bytes: usize,
     pub writer: WriterHandle,
-    pub log_key: LogKey,
+    pub log_key: BodyKeys,
     /// The signing key in force (a rotation replaces it).
     pub log: RwLock<LogIdentity>,
     /// The audit log's directory (keys live there).
@@ -278,7 +278,7 @@ impl Server {
             key_id: keys.signer.key_id().to_string(),
             origin: keys.origin.clone(),
         };
-        let log_key = keys.log_key.clone();
+        let log_key = keys.body_keys();
         let checkpoint_size = log.checkpoint_size();
         let interval = Duration::from_millis(config.checkpoint_interval_ms.max(1));
         let writer = Writer::spawn(log, WRITER_BATCH, Some(interval));
@@ -298,7 +298,7 @@ impl Server {
             pool.broadcast(|_| {
                 let r = s.screen(WARM_UP);
                 // The keyword extractor of audit titles loads its dictionary lazily.
-                let _ = crate::audit::record::keywords(WARM_UP, &r.findings, '■');
+                let _ = crate::audit::meta::keywords(&s, WARM_UP, &r.findings, '■');
             });
         }
         let listener = tokio::net::TcpListener::bind(config.listen)
