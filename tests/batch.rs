@@ -117,7 +117,7 @@ fn redact_doc() -> String {
 
 const WITHHOLD_DOC: &str = "机密★5年\n某局关于某专项工作部署的通知\n各单位：\n现将有关事项通知如下。\n";
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (n, c) in entries {
