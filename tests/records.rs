@@ -129,11 +129,16 @@ fn the_cli_keeps_no_document_content_in_the_audit_store() {
     assert!(caller.document.title.as_deref().is_some_and(|t| t.starts_with("联系电话：■")), "{:?}", caller.document);
     assert!(caller.document.doc_number.as_deref().is_some_and(|t| t.starts_with("某政发〔2024〕7号")));
 
+    let seq = recs.iter().position(|r| r.screening.as_ref().is_some_and(|s| s.document.title_sealed.is_some())).unwrap();
+    let out = Command::cargo_bin("mishen").unwrap().args(["audit", "show", "--unseal", &seq.to_string(), "--data-dir"]).arg(&data).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("sealed title {SECRET_TITLE}")), "{}", String::from_utf8_lossy(&out.stderr));
     // Destroying the records key purges the titles; the log still verifies.
     std::fs::remove_file(data.join(mishen::audit::keys::RECORDS_KEY_FILE)).unwrap();
     let out = Command::cargo_bin("mishen").unwrap().args(["audit", "verify", "--data-dir"]).arg(&data).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(mishen::audit::keys::Keys::open(&data).unwrap().records_key.is_none());
+    let out = Command::cargo_bin("mishen").unwrap().args(["audit", "show", "--unseal", &seq.to_string(), "--data-dir"]).arg(&data).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("purged"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

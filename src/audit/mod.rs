@@ -25,7 +25,11 @@
 //!  "time":"2026-11-05T08:00:00.000Z",          RFC 3339 UTC, milliseconds
 //!  "type":"screening"|"review"|"key_rotation"|"rules_reload"}
 //!
-//! screening = {"document":{"title"?,"doc_number"?,"content_sha256","bytes","chars"},
+//! screening = {"categories":["state_secret",…],      categories checked (absent in old records: all)
+//!              "document":{"title"?,"title_sealed"?,"doc_number"?,"copy_number"?,
+//!                          "marking"?:{"level","period"},"keywords"?,
+//!                          "content_sha256","bytes","chars"},
+//!              "partial"?:true,                           fewer categories than all were checked
 //!              "verdict":"publish|redact|withhold",
 //!              "reasons":[{"category","action","basis","summary"}],
 //!              "findings":[{"rule","kind","action","start","end",
@@ -44,10 +48,10 @@
 //!   A verifier starts from the log's first key (`audit.pub`, pinned with
 //!   `--public-key`) and follows the rotations; the old private key is deleted.
 //!
-//! - `title`: caller-given, or the first non-blank line that is neither a 文号 nor a
-//!   marking, every sensitive value in it masked (`■`), at most 100 characters.
-//!   `doc_number` (文号): caller-given, or the first `皖政办秘〔2009〕59号` /
-//!   `国办发〔2016〕19号` form in the text.
+//! - `document` holds no document content ([`meta`]): the title and keywords are
+//!   screened on their own and masked; a withheld document has neither, its
+//!   title is `title_sealed` under the records key ([`seal`]); `doc_number` is
+//!   the header's own 文号, `copy_number` the 份号, `marking` the 密级 and 期限.
 //! - `value_hmac` = HMAC-SHA256(log key, `"mishen-finding-v1\0"` || kind || 0x00 ||
 //!   value). The log key is a random 32-byte secret in the data directory: a plain
 //!   hash of an 18-digit ID could be brute-forced, the HMAC cannot without the key,

@@ -47,6 +47,10 @@ pub enum AuditCommand {
     Show {
         /// Record id (UUID) or sequence number.
         id: String,
+        /// Also print the sealed title of a withheld document, opened with the
+        /// records key of DIR (`records.key`; gone once destroyed).
+        #[arg(long)]
+        unseal: bool,
         #[arg(long, value_name = "DIR", env = "MISHEN_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
@@ -164,7 +168,7 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
             })?;
             0
         }
-        AuditCommand::Show { id, data_dir } => {
+        AuditCommand::Show { id, unseal, data_dir } => {
             let store = open_store(&data_dir)?;
             let e = match id.parse::<u64>() {
                 Ok(seq) => store.get_seq(seq)?,
@@ -179,6 +183,14 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
                 (_, Err(w)) => format!("not checked ({w})"),
             };
             writeln!(out, "record hash {}\nsignature {sig}", hex::encode(record_hash(&e.bytes)))?;
+            if unseal {
+                let r = Record::parse(&e.bytes).map_err(|w| anyhow::anyhow!("record {id}: {w}"))?;
+                let Some(d) = r.screening.as_ref().map(|s| &s.document) else { bail!("record {id} is not a screening") };
+                let Some(sealed) = &d.title_sealed else { bail!("record {id} has no sealed title") };
+                let keys = mishen::audit::keys::Keys::open(&data_dir)?;
+                let Some(rk) = keys.records_key else { bail!("no records key in {} (destroyed: its titles are purged)", data_dir.display()) };
+                writeln!(out, "sealed title {}", rk.unseal(sealed, &d.content_sha256)?)?;
+            }
             0
         }
         AuditCommand::List { data_dir, since, verdict } => {
@@ -297,7 +309,12 @@ fn list_line(b: &[u8], since: Option<&str>, verdict: Option<mishen::Verdict>) ->
     let (v, what) = match (&r.screening, &r.review) {
         (Some(s), _) => (
             s.verdict.clone(),
-            s.document.doc_number.clone().or_else(|| s.document.title.clone()).unwrap_or_default(),
+            {
+                let d = &s.document;
+                let what = d.doc_number.clone().or_else(|| d.title.clone()).or_else(|| d.title_sealed.as_ref().map(|_| "(title sealed)".into()));
+                let what = what.unwrap_or_default();
+                if s.partial { format!("{what} [partial: {} only]", s.categories.join(", ")) } else { what }
+            },
         ),
         (_, Some(v)) => (
             v.verdict.clone(),
