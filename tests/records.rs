@@ -223,3 +223,69 @@ async fn the_service_keeps_no_document_content_and_says_when_a_screening_is_part
     done.await.unwrap().unwrap();
     assert_clean(&data);
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdCase {
+    name: String,
+    text: String,
+    title: String,
+    #[serde(default)]
+    doc_number: Option<String>,
+    #[serde(default)]
+    copy_number: Option<String>,
+    #[serde(default)]
+    sealed: bool,
+    #[serde(default)]
+    absent_words: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct IdFile {
+    case: Vec<IdCase>,
+}
+
+#[test]
+fn records_identify_documents_as_the_corpus_says() {
+    use mishen::audit::keys::{BodyKeys, LogKey};
+    use mishen::audit::record::{DocMeta, screening_body};
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/records/identification.toml");
+    let f: IdFile = toml::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    assert!(f.case.len() >= 8);
+    let s = mishen::Screener::embedded().unwrap();
+    let rk = mishen::audit::seal::RecordsKey::from_bytes([5; 32]);
+    let keys = BodyKeys { log_key: LogKey::from_bytes([6; 32]), records_key: Some(rk.clone()) };
+    let mut failures = Vec::new();
+    for c in &f.case {
+        let sc = s.screen(&c.text);
+        let b = screening_body(Some(&c.text), c.text.len() as u64, &sc, &s, &keys, &DocMeta::default());
+        let d = &b.document;
+        let got_title = d.title.clone().unwrap_or_default();
+        let json = serde_json::to_string(&b).unwrap();
+        let mut bad = Vec::new();
+        if got_title != c.title {
+            bad.push(format!("title {got_title:?}, expected {:?}", c.title));
+        }
+        if d.doc_number != c.doc_number {
+            bad.push(format!("文号 {:?}, expected {:?}", d.doc_number, c.doc_number));
+        }
+        if d.copy_number != c.copy_number {
+            bad.push(format!("份号 {:?}, expected {:?}", d.copy_number, c.copy_number));
+        }
+        if d.title_sealed.is_some() != c.sealed {
+            bad.push(format!("sealed {}, expected {}", d.title_sealed.is_some(), c.sealed));
+        }
+        if let Some(t) = &d.title_sealed {
+            assert!(rk.unseal(t, &d.content_sha256).is_ok());
+        }
+        for w in &c.absent_words {
+            if json.contains(w.as_str()) {
+                bad.push(format!("{w:?} is in the record"));
+            }
+        }
+        if !bad.is_empty() {
+            failures.push(format!("{}: {}", c.name, bad.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
