@@ -96,10 +96,22 @@ impl Screener {
     /// Screens a text. A text over [`MAX_DOCUMENT_BYTES`] is not screened: it is
     /// withheld as unreadable (a document that was not reviewed is never published).
     pub fn screen(&self, text: &str) -> Screening {
+        self.screen_with_page_headers(text, &[])
+    }
+
+    /// Screens an extracted document (docx, xlsx, pdf, …): like
+    /// [`Screener::screen`] on its text, with its page-header parts counted as
+    /// header (版头).
+    pub fn screen_extracted(&self, e: &crate::ingest::Extracted) -> Screening {
+        self.screen_with_page_headers(&e.text, &e.page_headers())
+    }
+
+    /// Screens a text whose byte ranges `page_headers` are page-header parts.
+    pub fn screen_with_page_headers(&self, text: &str, page_headers: &[std::ops::Range<usize>]) -> Screening {
         if text.len() > MAX_DOCUMENT_BYTES {
             return self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len()));
         }
-        let p = Prepared::new(text, self.engine.pack().policy.header_lines);
+        let p = Prepared::with_page_headers(text, self.engine.pack().policy.header_lines, page_headers);
         let findings = self.engine.detect(&p);
         let decision = verdict::decide(&findings);
         Screening {

@@ -199,12 +199,24 @@ pub enum Scope {
     /// Anywhere.
     #[default]
     Anywhere,
-    /// Only in the header (版头): the first `header_lines` non-blank lines.
+    /// Only in the header (版头): each page-header part, and the lines and
+    /// cells before the title or the 发文机关标志, at most `header_lines`
+    /// non-blank lines (see [`crate::detect::Prepared`]).
     Header,
-    /// Only at the start of a line (after blanks): markings such as `机密★5年`.
-    /// Cheaper and clearer than `(?m)^` in the pattern, which hides the
-    /// pattern's literal prefix from the regex engine's prefilter.
+    /// Only at the start of a line (after blanks), or at the start of a cell or
+    /// field of a header line (after a tab, `|` or a space): markings such as
+    /// `机密★5年`, also in `000027 | 机密★5年 | 特急`. Cheaper and clearer than
+    /// `(?m)^` in the pattern, which hides the pattern's literal prefix from the
+    /// regex engine's prefilter.
     LineStart,
+    /// Only as a whole cell or field of a header line: the match starts at a
+    /// line or field start and ends at a line or field end (a bare `机密` on
+    /// its own, never a word inside a sentence).
+    HeaderField,
+    /// Only in the title: the first line after the header that reads as a
+    /// title (`关于…的通知`, a line ending in a document type, a Markdown
+    /// heading), and its continuation line.
+    Title,
 }
 
 /// Restricts a regex to windows around literal anchors: for patterns with no
@@ -278,6 +290,10 @@ pub struct RuleSpec {
     /// Run the regex only around these anchors (see [`NearSpec`]).
     #[serde(default)]
     pub near: Option<NearSpec>,
+    /// A sentence appended to every finding's explanation: what the match
+    /// means that the matched text does not say (`no period marked: …`).
+    #[serde(default)]
+    pub explain: Option<String>,
     /// Texts on which the rule must fire.
     #[serde(default)]
     pub examples: Vec<String>,
