@@ -225,7 +225,7 @@ impl AllowList {
 
     /// True when the finding's value is listed (marks never are).
     pub fn allows(&self, f: &Finding, text: &str) -> bool {
-        if matches!(f.kind, Kind::ClassificationMark | Kind::TradeSecretMark) {
+        if matches!(f.kind, Kind::ClassificationMark | Kind::TradeSecretMark | Kind::InternalMarking) {
             return false;
         }
         let v = normalize_value(text.get(f.span.start..f.span.end).unwrap_or(""));

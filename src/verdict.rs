@@ -1,14 +1,16 @@
 //! The decision: a pure function from policy and findings to a verdict with reasons.
 //!
 //! - `withhold` if any finding's action is withhold (classification marks,
-//!   document-level trade-secret marks) or the document could not be read;
+//!   document-level trade-secret marks, internal-use marks) or the document
+//!   could not be read;
 //! - otherwise `redact` if any finding must be redacted;
 //! - otherwise `publish`.
 //!
 //! Every verdict carries its reasons, one per (category, action), each with the
 //! legal basis: 《政府信息公开条例》第十四条 for state secrets, 第十五条 for trade
-//! secrets and personal privacy, 《保守国家秘密法》, and 《个人信息保护法》第二十八条
-//! for sensitive personal data.
+//! secrets and personal privacy, 第十六条 for internal affairs and process
+//! information, 《保守国家秘密法》, and 《个人信息保护法》第二十八条 for sensitive
+//! personal data.
 
 use crate::detect::Finding;
 use crate::rules::model::{Action, Category, Kind};
@@ -85,14 +87,18 @@ fn category_basis(c: Category) -> &'static str {
         Category::PersonalData => {
             "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国个人信息保护法》"
         }
+        Category::InternalAffairs => "《中华人民共和国政府信息公开条例》第十六条",
     }
 }
 
-/// Decides. Findings with action `allow` are reported but change nothing.
+/// Decides. Findings with action `allow` are reported but change nothing; those
+/// of `internal_affairs` (a process draft the policy publishes) still get a
+/// reason of their own, so that a `publish` never reads as "nothing found".
 pub fn decide(findings: &[Finding]) -> Decision {
     let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> =
         BTreeMap::new();
-    for f in findings.iter().filter(|f| f.action != Action::Allow) {
+    let reported = |f: &&Finding| f.action != Action::Allow || f.category == Category::InternalAffairs;
+    for f in findings.iter().filter(reported) {
         let g = groups.entry((f.action, f.category)).or_default();
         *g.0.entry(f.kind).or_default() += 1;
         for part in f.basis.split('；') {
@@ -123,7 +129,7 @@ pub fn decide(findings: &[Finding]) -> Decision {
             let verb = match action {
                 Action::Withhold => "document withheld",
                 Action::Redact => "passages redacted",
-                Action::Allow => "reported",
+                Action::Allow => "reported; the policy permits publishing",
             };
             let basis = if basis.is_empty() {
                 category_basis(cat).to_owned()
@@ -138,14 +144,15 @@ pub fn decide(findings: &[Finding]) -> Decision {
             }
         })
         .collect();
-    if reasons.is_empty() {
-        reasons.push(Reason {
+    if verdict == Verdict::Publish {
+        let none = Reason {
             category: "none".into(),
             action: "publish".into(),
             basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
-            summary: "no state secret, trade secret or personal data found by the rule packs"
+            summary: "no state secret, trade secret, personal data or internal-affairs marking found by the rule packs"
                 .into(),
-        });
+        };
+        reasons.insert(0, none);
     }
     Decision { verdict, reasons }
 }

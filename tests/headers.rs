@@ -1,10 +1,11 @@
 //! Header (版头) markings and internal-affairs findings through the ingest
 //! paths: text, docx (body tables and page-header parts) and xlsx, the library
-//! and the CLI.
+//! and the CLI; the policy raising a process draft; the allow-list refusing an
+//! internal-use mark.
 
 use crate::batch::{docx, xlsx};
 use mishen::ingest::{Limits, extract};
-use mishen::{Kind, Screener, Verdict};
+use mishen::{Action, Kind, Screener, Verdict};
 use std::io::{Cursor, Write};
 use std::sync::LazyLock;
 
@@ -80,6 +81,10 @@ fn a_mark_in_a_docx_page_header_part_is_header() {
     assert_eq!(s.decision.verdict, Verdict::Withhold, "{t:?}");
     assert_eq!(marks(&t, &s), vec![(Kind::ClassificationMark, "机密".into())]);
     assert_eq!(SCREENER.screen(&t).decision.verdict, Verdict::Publish, "without the part boundary it is an agency line");
+    let doc = docx("关于某专项工作的部署意见\n各乡镇人民政府：", Some("内部资料　注意保存"));
+    let (t, s) = screen_file("c.docx", &doc);
+    assert_eq!(marks(&t, &s), vec![(Kind::InternalMarking, "内部资料　注意保存".into())]);
+    assert_eq!(s.decision.verdict, Verdict::Withhold);
     // A page header that mentions secrecy in a sentence is not a mark.
     let doc = docx("关于保密工作的总结\n机密\n", Some("本刊不刊登涉及机密的内容。"));
     assert_eq!(screen_file("c.docx", &doc).1.decision.verdict, Verdict::Publish);
@@ -121,4 +126,33 @@ fn the_cli_withholds_a_docx_header_table_and_a_page_header_mark() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines.iter().all(|l| l.contains(r#""verdict":"withhold""#)), "{stdout}");
+}
+
+#[test]
+fn drafts_publish_with_a_reason_unless_the_policy_raises_them() {
+    let t = "东湖县城市养犬管理规定（征求意见稿）\n第一条 为了规范养犬行为，制定本规定。";
+    let s = SCREENER.screen(t);
+    assert_eq!(s.decision.verdict, Verdict::Publish);
+    assert_eq!(s.findings.len(), 1);
+    assert_eq!((s.findings[0].kind, s.findings[0].action), (Kind::ProcessDraft, Action::Allow));
+    let summaries: Vec<&str> = s.decision.reasons.iter().map(|r| r.summary.as_str()).collect();
+    assert!(summaries.iter().any(|r| r.contains("process_draft ×1")), "{summaries:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = include_str!("../rules/policy.toml").replace("process_draft = \"allow\"", "process_draft = \"withhold\"");
+    std::fs::write(dir.path().join("policy.toml"), policy).unwrap();
+    let strict = Screener::builder().rules_dir(dir.path()).build().unwrap();
+    let s = strict.screen(t);
+    assert_eq!(s.decision.verdict, Verdict::Withhold);
+    assert_eq!(s.decision.reasons[0].category, "internal_affairs");
+    assert!(s.decision.reasons[0].basis.contains("第十六条"), "{:?}", s.decision.reasons);
+}
+
+#[test]
+fn an_internal_marking_cannot_be_allow_listed() {
+    let t = "内部资料\n东湖县机关事务管理局工作简报";
+    let s = SCREENER.screen(t);
+    assert_eq!(s.findings[0].kind, Kind::InternalMarking);
+    let list = mishen::baseline::AllowList::parse("allow.txt", "内部资料\ninternal_marking: 内部资料\n").unwrap();
+    assert!(!list.allows(&s.findings[0], t));
 }

@@ -113,7 +113,7 @@ pub struct Engine {
 /// Priority when two findings overlap: the higher wins.
 fn priority(k: Kind) -> u8 {
     match k {
-        Kind::ClassificationMark | Kind::TradeSecretMark => 9,
+        Kind::ClassificationMark | Kind::TradeSecretMark | Kind::InternalMarking | Kind::ProcessDraft => 9,
         Kind::ResidentId => 8,
         Kind::BankCard => 7,
         Kind::Passport | Kind::OtherId => 6,
