@@ -128,6 +128,25 @@ impl Normalized {
         o as usize + (at - n as usize)
     }
 
+    /// Folded byte offset of original byte offset `at` (the start of the folded
+    /// text that the original character at `at` became, or the next one).
+    pub fn from_original(&self, at: usize) -> usize {
+        if self.breaks.is_empty() {
+            return at.min(self.text.len());
+        }
+        let k = self.breaks.partition_point(|&(_, o)| o as usize <= at);
+        let (n, o) = self.breaks[k.saturating_sub(1)];
+        let mut f = n as usize + at.saturating_sub(o as usize);
+        if let Some(&(next, _)) = self.breaks.get(k) {
+            f = f.min(next as usize);
+        }
+        let mut f = f.min(self.text.len());
+        while !self.text.is_char_boundary(f) {
+            f += 1;
+        }
+        f
+    }
+
     /// Original half-open range of the folded half-open range `[start, end)`.
     ///
     /// The end maps to the end of the original character that produced the

@@ -1,14 +1,16 @@
 //! The decision: a pure function from policy and findings to a verdict with reasons.
 //!
 //! - `withhold` if any finding's action is withhold (classification marks,
-//!   document-level trade-secret marks) or the document could not be read;
+//!   document-level trade-secret marks, internal-use marks) or the document
+//!   could not be read;
 //! - otherwise `redact` if any finding must be redacted;
 //! - otherwise `publish`.
 //!
 //! Every verdict carries its reasons, one per (category, action), each with the
 //! legal basis: 《政府信息公开条例》第十四条 for state secrets, 第十五条 for trade
-//! secrets and personal privacy, 《保守国家秘密法》, and 《个人信息保护法》第二十八条
-//! for sensitive personal data.
+//! secrets and personal privacy, 第十六条 for internal affairs and process
+//! information, 《保守国家秘密法》, and 《个人信息保护法》第二十八条 for sensitive
+//! personal data.
 
 use crate::detect::Finding;
 use crate::rules::model::{Action, Category, Kind};
@@ -91,10 +93,14 @@ fn category_basis(c: Category) -> &'static str {
         Category::PersonalData => {
             "《中华人民共和国政府信息公开条例》第十五条；《中华人民共和国个人信息保护法》"
         }
+        Category::InternalAffairs => "《中华人民共和国政府信息公开条例》第十六条",
     }
 }
 
-/// Decides over every category. Findings with action `allow` are reported but change nothing.
+/// Decides over every category. Findings with action `allow` are reported but
+/// change nothing; those of `internal_affairs` (a process draft the policy
+/// publishes) still get a reason of their own, so that a `publish` never reads
+/// as "nothing found".
 pub fn decide(findings: &[Finding]) -> Decision {
     decide_checked(findings, &Category::ALL)
 }
@@ -110,7 +116,10 @@ pub fn decide_checked(findings: &[Finding], checked: &[Category]) -> Decision {
     let partial = checked.len() < Category::ALL.len();
     let mut groups: BTreeMap<(Action, Category), (BTreeMap<Kind, usize>, Vec<&str>)> =
         BTreeMap::new();
-    for f in findings.iter().filter(|f| f.action != Action::Allow && checked.contains(&f.category)) {
+    let reported = |f: &&Finding| {
+        checked.contains(&f.category) && (f.action != Action::Allow || f.category == Category::InternalAffairs)
+    };
+    for f in findings.iter().filter(reported) {
         let g = groups.entry((f.action, f.category)).or_default();
         *g.0.entry(f.kind).or_default() += 1;
         for part in f.basis.split('；') {
@@ -141,7 +150,7 @@ pub fn decide_checked(findings: &[Finding], checked: &[Category]) -> Decision {
             let verb = match action {
                 Action::Withhold => "document withheld",
                 Action::Redact => "passages redacted",
-                Action::Allow => "reported",
+                Action::Allow => "reported; the policy permits publishing",
             };
             let basis = if basis.is_empty() {
                 category_basis(cat).to_owned()
@@ -156,28 +165,31 @@ pub fn decide_checked(findings: &[Finding], checked: &[Category]) -> Decision {
             }
         })
         .collect();
-    if reasons.is_empty() {
-        let names = |cs: &mut dyn Iterator<Item = &Category>| cs.map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+    let names = |cs: &mut dyn Iterator<Item = &Category>| cs.map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+    let unchecked = names(&mut Category::ALL.iter().filter(|c| !checked.contains(c)));
+    if partial {
+        for r in &mut reasons {
+            r.summary.push_str(&format!(" (partial screening; not checked: {unchecked})"));
+        }
+    }
+    if verdict == Verdict::Publish {
         let summary = if partial {
-            let unchecked = names(&mut Category::ALL.iter().filter(|c| !checked.contains(c)));
             format!(
-                "partial screening: nothing found in the categories checked ({}); not checked: {unchecked}; this is not a clearance to publish",
+                "partial screening: nothing to withhold or redact found in the categories checked ({}); not checked: {unchecked}; this is not a clearance to publish",
                 names(&mut checked.iter())
             )
         } else {
-            format!("nothing found by the rule packs in any category ({})", names(&mut checked.iter()))
+            format!("nothing to withhold or redact found by the rule packs in any category ({})", names(&mut checked.iter()))
         };
-        reasons.push(Reason {
-            category: "none".into(),
-            action: "publish".into(),
-            basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
-            summary,
-        });
-    } else if partial {
-        let unchecked: Vec<&str> = Category::ALL.iter().filter(|c| !checked.contains(c)).map(|c| c.as_str()).collect();
-        for r in &mut reasons {
-            r.summary.push_str(&format!(" (partial screening; not checked: {})", unchecked.join(", ")));
-        }
+        reasons.insert(
+            0,
+            Reason {
+                category: "none".into(),
+                action: "publish".into(),
+                basis: "《中华人民共和国政府信息公开条例》第五条（以公开为常态、不公开为例外）".into(),
+                summary,
+            },
+        );
     }
     Decision { verdict, reasons, checked, partial }
 }

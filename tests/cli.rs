@@ -228,7 +228,7 @@ fn jsonl_one_object_per_document_with_every_field() {
             "{f:#?}"
         );
         assert!(
-            ["state_secret", "trade_secret", "personal_data"].contains(&f.category.as_str()),
+            ["state_secret", "trade_secret", "personal_data", "internal_affairs"].contains(&f.category.as_str()),
             "{f:#?}"
         );
         assert!(

@@ -162,7 +162,9 @@ fn implied_action(e: &Expected) -> &str {
     match e.action.as_deref() {
         Some(a) => a,
         None => match e.kind.as_str() {
-            "classification_mark" | "trade_secret_mark" | "secret_term" => "withhold",
+            "classification_mark" | "trade_secret_mark" | "secret_term" | "internal_marking" => "withhold",
+            // A process draft is reported and published unless the policy raises it.
+            "process_draft" => "allow",
             _ => "redact",
         },
     }

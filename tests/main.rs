@@ -5,5 +5,6 @@ mod batch;
 mod cli;
 mod corpus;
 mod engine;
+mod headers;
 mod records;
 mod service;

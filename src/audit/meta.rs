@@ -324,10 +324,13 @@ mod tests {
     fn the_header_gives_copy_number_doc_number_and_title() {
         let gw = "000027\n机密★5年\n特急\n某某省人民政府文件\n某政发〔2024〕7号\n关于调整部署的通知\n各市人民政府：\n根据国发〔2020〕1号文件精神……\n";
         assert_eq!(header(gw), (Some("000027".into()), Some("某政发〔2024〕7号".into()), Some("关于调整部署的通知".into())));
-        let one = "０００２７８　　特急\n某政发〔2024〕8号　　签发人：王某\n关于做好工作的通知\n正文。";
+        let one = "０００２７８　　机密★5年　　特急\n某政发〔2024〕8号　　签发人：王某\n关于做好工作的通知\n正文。";
         assert_eq!(header(one), (Some("000278".into()), Some("某政发〔2024〕8号".into()), Some("关于做好工作的通知".into())));
         let table = "000027 | 机密★5年 | 特急\n关于做好工作的通知\n正文";
         assert_eq!(header(table).0.as_deref(), Some("000027"));
+        assert_eq!(header(table).2.as_deref(), Some("关于做好工作的通知"));
+        let internal = "内部资料　注意保存\n某某局工作简报\n正文。";
+        assert_eq!(header(internal).2.as_deref(), Some("某某局工作简报"));
         let labels = "标题: 某某镇老年协会清算公告\n发布时间: 2026-08-25\n文号: \n发布机构: 某某管理局\n==== 正文 ====\n某某协会根据国发〔2020〕1号规定……";
         assert_eq!(header(labels), (None, None, Some("某某镇老年协会清算公告".into())));
         let labeled_number = "标题：关于公布名单的通知\n文号：某综实〔2021〕12号\n正文";

@@ -245,7 +245,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     };
     let (extracted, mut screening) = match extracted {
         Ok(e) => {
-            let sc = s.screen(&e.text);
+            let sc = s.screen_extracted(&e);
             (Some(e), sc)
         }
         Err(u) => (None, s.unreadable(&bytes, &u.to_string())),

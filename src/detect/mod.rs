@@ -6,6 +6,7 @@
 //! back to the original text and resolves overlaps.
 
 pub mod columns;
+pub mod header;
 pub mod names;
 pub mod numbers;
 pub mod validate;
@@ -27,31 +28,35 @@ pub struct Prepared<'a> {
     pub original: &'a str,
     /// The folded text and its offset map.
     pub norm: Normalized,
-    /// Normalized byte offset where the header (版头) ends.
+    /// Normalized byte offset where the header (版头) ends: one past its last byte.
     pub header_end: usize,
+    /// The header and title, in normalized offsets (see [`header`]).
+    pub header: header::Header,
 }
 
 impl<'a> Prepared<'a> {
-    /// Normalizes `original`; the header is its first `header_lines` non-blank lines.
+    /// Normalizes `original`; the header is the lines and cells before its
+    /// title or 发文机关标志, at most `header_lines` non-blank lines (see [`header`]).
     pub fn new(original: &'a str, header_lines: usize) -> Prepared<'a> {
+        Prepared::with_page_headers(original, header_lines, &[])
+    }
+
+    /// Like [`Prepared::new`], with the byte ranges of `original` that are
+    /// page-header parts (`word/header1.xml`): they are header, whole.
+    pub fn with_page_headers(original: &'a str, header_lines: usize, parts: &[std::ops::Range<usize>]) -> Prepared<'a> {
         let norm = Normalized::new(original);
-        let mut header_end = norm.text.len();
-        let mut seen = 0;
-        let mut at = 0;
-        for line in norm.text.split_inclusive('\n') {
-            at += line.len();
-            if !line.trim().is_empty() {
-                seen += 1;
-                if seen >= header_lines {
-                    header_end = at;
-                    break;
-                }
-            }
-        }
+        let mut ranges: Vec<std::ops::Range<usize>> = parts
+            .iter()
+            .map(|r| norm.from_original(r.start)..norm.from_original(r.end))
+            .filter(|r| r.start < r.end)
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        let header = header::locate(&norm.text, header_lines, ranges);
         Prepared {
             original,
+            header_end: header.end(),
             norm,
-            header_end,
+            header,
         }
     }
 }
@@ -108,7 +113,7 @@ pub struct Engine {
 /// Priority when two findings overlap: the higher wins.
 fn priority(k: Kind) -> u8 {
     match k {
-        Kind::ClassificationMark | Kind::TradeSecretMark => 9,
+        Kind::ClassificationMark | Kind::TradeSecretMark | Kind::InternalMarking | Kind::ProcessDraft => 9,
         Kind::ResidentId => 8,
         Kind::BankCard => 7,
         Kind::Passport | Kind::OtherId => 6,
@@ -211,7 +216,11 @@ impl Engine {
             if let Matcher::Regex(re, validator) = &r.matcher {
                 // Header rules only look at the header; near-anchored rules only
                 // at windows around their anchors.
-                let hay_end = if r.scope == Scope::Header { p.header_end } else { text.len() };
+                let hay_end = match r.scope {
+                    Scope::Header | Scope::HeaderField => p.header_end,
+                    Scope::Title => p.header.title.as_ref().map_or(0, |t| t.end),
+                    _ => text.len(),
+                };
                 match r.near {
                     None => regex_candidates(text, 0, hay_end, re, *validator, ri, r.confidence, out),
                     Some(window) => {
@@ -289,9 +298,12 @@ impl Engine {
         let mut found: Vec<(u8, Finding)> = Vec::with_capacity(cands.len());
         for c in cands {
             let r = &self.pack.rules[c.rule];
+            let in_header = || p.header.contains(c.start);
             match r.scope {
-                Scope::Header if c.start >= p.header_end => continue,
-                Scope::LineStart if !at_line_start(text, c.start) => continue,
+                Scope::Header if !in_header() => continue,
+                Scope::LineStart if !(at_line_start(text, c.start) || (in_header() && at_field_start(text, c.start))) => continue,
+                Scope::HeaderField if !(in_header() && at_field_start(text, c.start) && at_field_end(text, c.end)) => continue,
+                Scope::Title if !p.header.in_title(c.start) => continue,
                 _ => {}
             }
             let mut conf = c.confidence;
@@ -332,6 +344,9 @@ impl Engine {
                 if role == Role::Official && action == Action::Redact {
                     action = policy.official_person_name;
                 }
+            }
+            if let Some(note) = &r.spec.explain {
+                let _ = write!(why, "; {note}");
             }
             let _ = write!(why, "; score {conf:.2} (threshold {:.2})", policy.threshold(r.kind));
             let span = p.norm.span_to_original(c.start, c.end, p.original);
@@ -458,6 +473,16 @@ fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, valid
 /// True when only blanks stand between the previous line break and `at`.
 fn at_line_start(text: &str, at: usize) -> bool {
     text[..at].chars().rev().take_while(|&c| c != '\n').all(|c| c == ' ' || c == '\t')
+}
+
+/// True at a line start or after a header field separator (tab, `|`, blank).
+fn at_field_start(text: &str, at: usize) -> bool {
+    text[..at].chars().next_back().is_none_or(|c| c == '\n' || header::is_separator(c))
+}
+
+/// True at a line end or before a header field separator.
+fn at_field_end(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_none_or(|c| c == '\n' || header::is_separator(c))
 }
 
 /// True when an ASCII term is glued to ASCII alphanumerics (a part of a longer word).

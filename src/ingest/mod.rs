@@ -185,6 +185,17 @@ impl Extracted {
         let i = self.segments.partition_point(|s| s.end <= at);
         self.segments.get(i).filter(|s| s.start <= at).map(|s| &s.location)
     }
+
+    /// The byte ranges of [`Extracted::text`] that come from page-header parts
+    /// (`word/header1.xml`, …): the detector counts them as header (版头), where
+    /// a classification mark stands.
+    pub fn page_headers(&self) -> Vec<std::ops::Range<usize>> {
+        self.segments
+            .iter()
+            .filter(|s| matches!(&s.location, Location::Part(p) if p.starts_with("word/header")))
+            .map(|s| s.start..s.end)
+            .collect()
+    }
 }
 
 /// Why a document cannot be screened. The message never holds document text.

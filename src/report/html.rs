@@ -85,7 +85,7 @@ pub fn header(w: &mut dyn Write, reveal: bool) -> io::Result<()> {
         let _ = write!(filters, r#"<label><input type="checkbox" checked data-verdict="{v}"> {v}</label>"#);
     }
     filters.push_str(" | ");
-    for c in ["state_secret", "trade_secret", "personal_data", "unreadable", "none"] {
+    for c in ["state_secret", "trade_secret", "personal_data", "internal_affairs", "unreadable", "none"] {
         let _ = write!(filters, r#"<label><input type="checkbox" checked data-category="{c}"> {c}</label>"#);
     }
     let note = if reveal { "values shown (--reveal)" } else { "values masked" };

@@ -39,6 +39,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/personal_data.toml"),
     ),
     (
+        "internal_affairs.toml",
+        include_str!("../../rules/internal_affairs.toml"),
+    ),
+    (
         "lexicons/area_codes.txt",
         include_str!("../../rules/lexicons/area_codes.txt"),
     ),

@@ -15,6 +15,10 @@ pub enum Category {
     TradeSecret,
     /// 个人信息 / 个人隐私.
     PersonalData,
+    /// 内部事务信息 and 过程性信息 (《政府信息公开条例》第十六条): internal
+    /// markings (`内部资料`) and process drafts (`征求意见稿`), which an agency
+    /// may decline to publish.
+    InternalAffairs,
 }
 
 /// The closed set of finding kinds (the CLI and gRPC contracts name them).
@@ -48,11 +52,15 @@ pub enum Kind {
     TenderSecret,
     /// Formula, process parameter, source code or customer list with values.
     TradeSecretTerm,
+    /// Internal-use marking in the header (`内部资料`, `内部文件　注意保存`, `内部使用`).
+    InternalMarking,
+    /// Process draft named in the header or title (`讨论稿`, `送审稿`, `（征求意见稿）`).
+    ProcessDraft,
 }
 
 impl Kind {
     /// All kinds, in contract order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::PersonName,
         Kind::ResidentId,
         Kind::Phone,
@@ -66,6 +74,8 @@ impl Kind {
         Kind::TradeSecretMark,
         Kind::TenderSecret,
         Kind::TradeSecretTerm,
+        Kind::InternalMarking,
+        Kind::ProcessDraft,
     ];
 
     /// The snake_case name used in every output.
@@ -84,19 +94,28 @@ impl Kind {
             Kind::TradeSecretMark => "trade_secret_mark",
             Kind::TenderSecret => "tender_secret",
             Kind::TradeSecretTerm => "trade_secret_term",
+            Kind::InternalMarking => "internal_marking",
+            Kind::ProcessDraft => "process_draft",
         }
     }
 
     /// Whether the matched value itself is sensitive (and so masked in excerpts).
     /// A marking such as `机密★5年` is not: it is the reason, not the secret.
     pub fn value_is_sensitive(self) -> bool {
-        !matches!(self, Kind::ClassificationMark | Kind::TradeSecretMark)
+        !self.is_marking()
+    }
+
+    /// Whether the kind is a document-level marking (`机密★5年`, `商业秘密`,
+    /// `内部资料`, `（征求意见稿）`): it states what the document is, and is
+    /// never redacted away from it nor dropped for an overlapping value.
+    pub fn is_marking(self) -> bool {
+        matches!(self, Kind::ClassificationMark | Kind::TradeSecretMark | Kind::InternalMarking | Kind::ProcessDraft)
     }
 }
 
 impl Category {
     /// All categories, in contract order.
-    pub const ALL: [Category; 3] = [Category::StateSecret, Category::TradeSecret, Category::PersonalData];
+    pub const ALL: [Category; 4] = [Category::StateSecret, Category::TradeSecret, Category::PersonalData, Category::InternalAffairs];
 
     /// The snake_case name used in every output.
     pub fn as_str(self) -> &'static str {
@@ -104,6 +123,7 @@ impl Category {
             Category::StateSecret => "state_secret",
             Category::TradeSecret => "trade_secret",
             Category::PersonalData => "personal_data",
+            Category::InternalAffairs => "internal_affairs",
         }
     }
 }
@@ -199,12 +219,24 @@ pub enum Scope {
     /// Anywhere.
     #[default]
     Anywhere,
-    /// Only in the header (版头): the first `header_lines` non-blank lines.
+    /// Only in the header (版头): each page-header part, and the lines and
+    /// cells before the title or the 发文机关标志, at most `header_lines`
+    /// non-blank lines (see [`crate::detect::Prepared`]).
     Header,
-    /// Only at the start of a line (after blanks): markings such as `机密★5年`.
-    /// Cheaper and clearer than `(?m)^` in the pattern, which hides the
-    /// pattern's literal prefix from the regex engine's prefilter.
+    /// Only at the start of a line (after blanks), or at the start of a cell or
+    /// field of a header line (after a tab, `|` or a space): markings such as
+    /// `机密★5年`, also in `000027 | 机密★5年 | 特急`. Cheaper and clearer than
+    /// `(?m)^` in the pattern, which hides the pattern's literal prefix from the
+    /// regex engine's prefilter.
     LineStart,
+    /// Only as a whole cell or field of a header line: the match starts at a
+    /// line or field start and ends at a line or field end (a bare `机密` on
+    /// its own, never a word inside a sentence).
+    HeaderField,
+    /// Only in the title: the first line after the header that reads as a
+    /// title (`关于…的通知`, a line ending in a document type, a Markdown
+    /// heading), and its continuation line.
+    Title,
 }
 
 /// Restricts a regex to windows around literal anchors: for patterns with no
@@ -278,6 +310,10 @@ pub struct RuleSpec {
     /// Run the regex only around these anchors (see [`NearSpec`]).
     #[serde(default)]
     pub near: Option<NearSpec>,
+    /// A sentence appended to every finding's explanation: what the match
+    /// means that the matched text does not say (`no period marked: …`).
+    #[serde(default)]
+    pub explain: Option<String>,
     /// Texts on which the rule must fire.
     #[serde(default)]
     pub examples: Vec<String>,
