@@ -33,18 +33,57 @@ pub fn mask_values(text: &str, findings: &[Finding], mask: char) -> String {
 }
 
 /// `text[start..end]` with every sensitive value that overlaps it masked (for
-/// excerpts and titles shown outside the document).
+/// excerpts and titles shown outside the document). For many windows over one
+/// text, build a [`ValueWindows`] once instead: this call indexes `findings`.
 pub fn mask_window(text: &str, findings: &[Finding], start: usize, end: usize, mask: char) -> String {
-    let local: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.span.start < end && start < f.span.end)
-        .map(|f| {
-            let mut g = f.clone();
-            g.span = crate::Span::new(f.span.start.clamp(start, end) - start, f.span.end.clamp(start, end) - start);
-            g
-        })
-        .collect();
-    mask_values(&text[start..end], &local, mask)
+    ValueWindows::new(findings).mask(text, start, end, mask)
+}
+
+/// The sensitive values of one list of findings, indexed for masking windows
+/// of the text ([`mask_window`] for each finding's excerpt): sorted by position
+/// with the running maximum of their ends, so that a window costs a binary
+/// search plus the values it overlaps, not a pass over every finding.
+pub struct ValueWindows {
+    /// `(start, end)` of every sensitive value, sorted.
+    spans: Vec<(usize, usize)>,
+    /// `reach[i]`: the largest end among `spans[..=i]` (non-decreasing).
+    reach: Vec<usize>,
+}
+
+impl ValueWindows {
+    /// Indexes the sensitive values among `findings` (in any order).
+    pub fn new(findings: &[Finding]) -> ValueWindows {
+        let mut spans: Vec<(usize, usize)> = findings
+            .iter()
+            .filter(|f| f.kind.value_is_sensitive())
+            .map(|f| (f.span.start, f.span.end))
+            .collect();
+        spans.sort_unstable();
+        let reach = spans
+            .iter()
+            .scan(0, |m, &(_, e)| {
+                *m = e.max(*m);
+                Some(*m)
+            })
+            .collect();
+        ValueWindows { spans, reach }
+    }
+
+    /// `text[start..end]` with every indexed value that overlaps it masked.
+    pub fn mask(&self, text: &str, start: usize, end: usize, mask: char) -> String {
+        // Values before `lo` all end at or before `start`; from `hi` on they
+        // start at or after `end`.
+        let lo = self.reach.partition_point(|&r| r <= start);
+        let hi = self.spans.partition_point(|&(s, _)| s < end);
+        let mut local: Vec<(usize, usize, PartialMask)> = self.spans[lo..hi.max(lo)]
+            .iter()
+            .filter(|&&(s, e)| s < end && start < e)
+            .map(|&(s, e)| (s.clamp(start, end) - start, e.clamp(start, end) - start, PartialMask::Full))
+            .collect();
+        // Clamped spans may tie differently: sort them again (they are few).
+        local.sort_unstable_by_key(|s| (s.0, s.1));
+        mask_spans(&text[start..end], local, mask)
+    }
 }
 
 fn mask_where(
@@ -59,10 +98,15 @@ fn mask_where(
         .filter(|f| pick(f))
         .map(|f| (f.span.start, f.span.end, style(f)))
         .collect();
+    spans.sort_unstable_by_key(|s| (s.0, s.1));
+    mask_spans(text, spans, mask)
+}
+
+/// `text` with the spans masked; `spans` sorted by `(start, end)`.
+fn mask_spans(text: &str, spans: Vec<(usize, usize, PartialMask)>, mask: char) -> String {
     if spans.is_empty() {
         return text.to_owned();
     }
-    spans.sort_unstable_by_key(|s| (s.0, s.1));
     let mut out = String::with_capacity(text.len() + text.len() / 2);
     let mut at = 0;
     for (s, e, st) in spans {

@@ -215,10 +215,10 @@ pub fn finding_records(text: &str, findings: &[Finding], mask: char) -> Vec<Find
 /// shared with the audit record's spans).
 pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) -> Vec<FindingRecord> {
     let text = ix.text();
+    let values = crate::redact::ValueWindows::new(findings);
     findings
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
+        .map(|f| {
             let s = ix.position(f.span.start);
             let e = ix.position(f.span.end);
             FindingRecord {
@@ -234,7 +234,7 @@ pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) 
                 confidence: f.confidence,
                 action: f.action.as_str().into(),
                 basis: f.basis.to_string(),
-                excerpt: super::excerpt(text, findings, i, mask, 10),
+                excerpt: super::excerpt_in(text, &values, f, mask, 10),
                 explanation: f.explanation.clone(),
                 source: None,
                 fingerprint: None,
