@@ -710,7 +710,10 @@ impl NameDetector {
                 }
             }
         }
+        // The distinct names in order of first finding (a set beside the list:
+        // a roster has as many names as findings).
         let mut names: Vec<(&str, f64)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         for h in hits.iter().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
             // An ordinary dictionary word is not spread, whatever the one
@@ -719,7 +722,7 @@ impl NameDetector {
             let n = name.chars().count();
             // A two-character surname found before a title (桥本首相) is spread.
             let word = tok.has_word(name) && (n == 2 || !tok.dict_tag(name).starts_with("nr")) && !self.compound.contains(name);
-            if n >= 2 && !word && !name.contains(char::is_whitespace) && !names.iter().any(|(n, _)| *n == name) {
+            if n >= 2 && !word && !name.contains(char::is_whitespace) && seen.insert(name) {
                 names.push((name, h.score));
             }
         }
@@ -793,18 +796,20 @@ impl NameDetector {
         // every occurrence private (the safe side: 拟招聘沈某等同志 and 沈某，女 in
         // the list are one person), otherwise an official's title anywhere makes
         // the occurrences without context official (焦裕禄同志… 像焦裕禄那样).
-        let mut roles: Vec<(&str, Role)> = Vec::new();
+        let mut roles: HashMap<&str, Role> = HashMap::default();
         for h in hits.iter().filter(|h| h.score >= min_score && h.role != Role::Unknown) {
             let name = &text[h.start..h.end];
-            match roles.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, r)) if h.role == Role::Private => *r = Role::Private,
+            match roles.get_mut(name) {
+                Some(r) if h.role == Role::Private => *r = Role::Private,
                 Some(_) => {}
-                None => roles.push((name, h.role)),
+                None => {
+                    roles.insert(name, h.role);
+                }
             }
         }
         for h in hits.iter_mut().filter(|h| h.score >= min_score) {
             let name = &text[h.start..h.end];
-            if let Some(&(_, r)) = roles.iter().find(|(n, _)| *n == name)
+            if let Some(&r) = roles.get(name)
                 && r != h.role && (r == Role::Private || h.role == Role::Unknown) {
                     h.role = r;
                     h.why.push_str(if r == Role::Private { "; private person elsewhere in the document" } else { "; official elsewhere in the document" });
@@ -1478,8 +1483,10 @@ impl NameDetector {
         // 马钢集团, 雅戈尔制衣, 浦航租赁: an organization's name, not a person.
         let after = text[e..].trim_start_matches(['(', ' ']);
         // 妮维雅(上海)公司: a place in parentheses between the name and the suffix.
-        let after = match after.find(')') {
-            Some(i) if text[e..].starts_with('(') && i <= 18 => &after[i + 1..],
+        // Only the first 19 bytes can hold that `)`: never search the rest of the text.
+        let close = after.as_bytes()[..after.len().min(19)].iter().position(|&b| b == b')');
+        let after = match close {
+            Some(i) if text[e..].starts_with('(') => &after[i + 1..],
             _ => after,
         };
         if self.org_suffix(after).is_some() {
