@@ -69,27 +69,39 @@ pub struct Position {
 /// Maps byte offsets of one text to character offsets, lines and columns.
 ///
 /// Built once per document in O(n); each lookup is a binary search over line
-/// starts plus a count of the characters between the line start and the offset.
+/// starts and over checkpoints (every [`CHECKPOINT_BYTES`] bytes) plus a count
+/// of the characters since the nearer of the two, so a lookup costs at most a
+/// checkpoint's worth of characters even on a document that is one long line.
 pub struct LineIndex<'t> {
     text: &'t str,
     /// (byte offset, char offset) of each line start.
     lines: Vec<(usize, usize)>,
+    /// (byte offset, char offset) of the first character boundary at or after
+    /// each multiple of [`CHECKPOINT_BYTES`].
+    marks: Vec<(usize, usize)>,
     /// Characters in the whole text.
     chars: usize,
 }
+
+/// Bytes between two checkpoints of a [`LineIndex`].
+pub const CHECKPOINT_BYTES: usize = 4096;
 
 impl<'t> LineIndex<'t> {
     /// Indexes `text`.
     pub fn new(text: &'t str) -> LineIndex<'t> {
         let mut lines = vec![(0, 0)];
+        let mut marks = vec![(0, 0)];
         let mut chars = 0;
         for (i, c) in text.char_indices() {
+            if i >= marks.len() * CHECKPOINT_BYTES {
+                marks.push((i, chars));
+            }
             chars += 1;
             if c == '\n' {
                 lines.push((i + 1, chars));
             }
         }
-        LineIndex { text, lines, chars }
+        LineIndex { text, lines, marks, chars }
     }
 
     /// The text indexed.
@@ -105,16 +117,15 @@ impl<'t> LineIndex<'t> {
     /// Position of byte offset `at`, which must be a character boundary.
     pub fn position(&self, at: usize) -> Position {
         let at = at.min(self.text.len());
-        let line = match self.lines.binary_search_by(|&(b, _)| b.cmp(&at)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
+        let line = self.lines.partition_point(|&(b, _)| b <= at) - 1;
         let (lb, lc) = self.lines[line];
-        let col = self.text[lb..at].chars().count();
+        let (mb, mc) = self.marks[self.marks.partition_point(|&(b, _)| b <= at) - 1];
+        let (from, from_c) = if mb > lb { (mb, mc) } else { (lb, lc) };
+        let char_offset = from_c + self.text[from..at].chars().count();
         Position {
-            char_offset: lc + col,
+            char_offset,
             line: line + 1,
-            column: col + 1,
+            column: char_offset - lc + 1,
         }
     }
 }
@@ -169,6 +180,24 @@ mod tests {
                     col += 1;
                 }
             }
+        }
+    }
+
+    #[test]
+    fn checkpoints_on_one_long_line() {
+        let t: String = "甲a乙\u{1F600}".repeat(3 * CHECKPOINT_BYTES) + "\n尾";
+        let ix = LineIndex::new(&t);
+        assert!(ix.marks.len() > 10);
+        let mut k = 0;
+        for (at, c) in t.char_indices() {
+            let p = ix.position(at);
+            assert_eq!(p.char_offset, k);
+            if c == '尾' {
+                assert_eq!((p.line, p.column), (2, 1));
+            } else {
+                assert_eq!((p.line, p.column), (1, k + 1));
+            }
+            k += 1;
         }
     }
 
