@@ -86,16 +86,22 @@ fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// A mark finding (classification or trade-secret marking) overlapping `start..end`.
-fn marked(findings: &[Finding], start: usize, end: usize) -> bool {
-    findings.iter().any(|f| {
-        f.span.start < end && start < f.span.end && f.action == Action::Withhold && !f.kind.value_is_sensitive()
-    })
+/// A mark finding (classification or trade-secret marking) overlapping
+/// `start..end`; `marks` are the document's mark findings ([`mark_findings`]).
+fn marked(marks: &[&Finding], start: usize, end: usize) -> bool {
+    marks.iter().any(|f| f.span.start < end && start < f.span.end)
+}
+
+/// The mark findings among `findings`: a handful, where the findings of a
+/// roster are many and the header's cells are checked one by one.
+fn mark_findings(findings: &[Finding]) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.action == Action::Withhold && !f.kind.value_is_sensitive()).collect()
 }
 
 impl Header {
     /// Reads the header of `text` (see the module documentation).
     pub fn read(text: &str, findings: &[Finding]) -> Header {
+        let marks = mark_findings(findings);
         let mut h = Header::default();
         let mut at = 0;
         let mut seen = 0;
@@ -164,12 +170,12 @@ impl Header {
                     // The rest of a 文号 line is its 签发人.
                     break;
                 }
-                if HEADER_WORDS.contains(&cell) || marked(findings, start + cs, start + cs + cell.len()) {
+                if HEADER_WORDS.contains(&cell) || marked(&marks, start + cs, start + cs + cell.len()) {
                     continue;
                 }
                 rest = true;
             }
-            if !rest || marked(findings, start, end) {
+            if !rest || marked(&marks, start, end) {
                 continue;
             }
             if !body.chars().any(is_han) {
