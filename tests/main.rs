@@ -4,6 +4,7 @@ mod audit;
 mod batch;
 mod cli;
 mod corpus;
+mod dense;
 mod engine;
 mod headers;
 mod records;
