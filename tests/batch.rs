@@ -786,3 +786,26 @@ fn unreadable_input_has_its_own_exit_code() {
     assert_eq!(code(&[&open], "withhold"), 0);
     assert_eq!(code(&[&scan], "never"), 0);
 }
+
+#[test]
+fn xml_that_needs_a_dtd_is_unreadable_never_screened_as_what_is_left() {
+    let dir = TempDir::new().unwrap();
+    let smuggled = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY m "机密★5年">]><w:document {W}><w:body><w:p><w:r><w:t>&m;</w:t></w:r></w:p><w:p><w:r><w:t>关于某事的通知</w:t></w:r></w:p></w:body></w:document>"#
+    );
+    write(dir.path(), "smuggled.docx", zip_of(&[("word/document.xml", smuggled.as_bytes())]));
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>"#;
+    write(dir.path(), "laughs.xml", laughs);
+    write(dir.path(), "external.xml", r#"<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://example.invalid/r.dtd"><r>正文</r>"#);
+    write(dir.path(), "undeclared.xml", "<r>&secret;正文</r>");
+    write(dir.path(), "plain.xml", "<r><t>为做好政府信息公开工作，现将有关事项通知如下。</t></r>");
+    let (r, docs) = jsonl(&[dir.path().as_os_str()]);
+    assert!(r.stderr.contains("4 unreadable"), "{}", r.stderr);
+    for name in ["smuggled.docx", "laughs.xml", "external.xml", "undeclared.xml"] {
+        let d = doc(&docs, name);
+        assert_eq!(d.verdict, "withhold", "{name}");
+        let why = d.unreadable.clone().unwrap_or_else(|| panic!("{name} readable"));
+        assert!(why.contains("DTD"), "{name}: {why}");
+    }
+    assert_eq!(doc(&docs, "plain.xml").verdict, "publish");
+}

@@ -84,7 +84,12 @@ pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unr
     } else {
         text::decode(bytes, declared.or(own.as_deref()))?
     };
-    let flat = |t: &str| -> Option<String> {
+    // A document that declares a DTD, or refers to an entity only a DTD could
+    // define, cannot be read as its author meant without expanding entities
+    // (which is how content is smuggled past a screener, or a billion laughs
+    // explodes): it is unreadable, never screened as what is left.
+    let mut needs_dtd: Option<&'static str> = None;
+    let mut flat = |t: &str| -> Option<String> {
         let mut r = Reader::from_str(t);
         let mut out = String::new();
         loop {
@@ -107,8 +112,18 @@ pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unr
                 Event::CData(x) => out.push_str(&x),
                 Event::GeneralRef(g) => match g.resolve_char_ref() {
                     Ok(Some(c)) => out.push(c),
-                    _ => out.push_str(quick_xml::escape::resolve_xml_entity(&g)?),
+                    _ => match quick_xml::escape::resolve_xml_entity(&g) {
+                        Some(v) => out.push_str(v),
+                        None => {
+                            needs_dtd = Some("refers to an entity that only a DTD could define");
+                            return None;
+                        }
+                    },
                 },
+                Event::DocType(dt) if { let d: &str = dt.as_ref(); ["ENTITY", "SYSTEM", "PUBLIC"].iter().any(|k| d.contains(k)) } => {
+                    needs_dtd = Some("declares a DTD with entities or an external subset");
+                    return None;
+                }
                 Event::End(_) if !out.ends_with('\n') => out.push('\n'),
                 Event::Eof => break,
                 _ => {}
@@ -116,7 +131,11 @@ pub(super) fn xml(bytes: &[u8], declared: Option<&str>) -> Result<Extracted, Unr
         }
         Some(out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n"))
     };
-    let text = flat(&d.text).unwrap_or(d.text);
+    let flattened = flat(&d.text);
+    if let Some(why) = needs_dtd {
+        return Err(Unreadable::corrupt(Format::Xml, format!("the XML {why}; entities are not expanded, so it cannot be screened")));
+    }
+    let text = flattened.unwrap_or(d.text);
     Ok(Extracted { text, format: Format::Xml, encoding: Some(d.encoding), segments: Vec::new() })
 }
 

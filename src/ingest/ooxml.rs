@@ -53,6 +53,12 @@ impl<'a> Package<'a> {
     fn part(&mut self, name: &str) -> Result<Option<String>, Unreadable> {
         let Some(buf) = self.raw(name)? else { return Ok(None) };
         let d = super::text::decode(&buf, None).map_err(|_| Unreadable::corrupt(self.format, format!("part {name} is not UTF-8 XML")))?;
+        // OOXML packages (ISO/IEC 29500-2, OPC) forbid DTD declarations: a part
+        // that declares one would be read only by expanding its entities, whose
+        // content the screener would never see.
+        if d.text.contains("<!DOCTYPE") {
+            return Err(Unreadable::corrupt(self.format, format!("part {name} declares a DTD, which OOXML forbids (its entities would not be screened)")));
+        }
         Ok(Some(d.text))
     }
 
