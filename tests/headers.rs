@@ -158,3 +158,21 @@ fn an_internal_marking_cannot_be_allow_listed() {
         assert!(e.contains("allow.txt:1"), "{e}");
     }
 }
+
+#[test]
+fn a_mark_in_a_pptx_master_is_header() {
+    let sld = |t: &str| format!(r#"<p:sld xmlns:a="a" xmlns:p="p"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#);
+    let master = |t: &str| format!(r#"<p:sldMaster xmlns:a="a" xmlns:p="p"><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="ftr"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sldMaster>"#);
+    let deck = |m: &str, part: &str| {
+        let slide = sld("关于某专项工作的部署意见");
+        let m = master(m);
+        crate::batch::zip_of(&[("ppt/presentation.xml", b"<p:presentation xmlns:p=\"p\"/>".as_slice()), (part, m.as_bytes()), ("ppt/slides/slide1.xml", slide.as_bytes())])
+    };
+    for part in ["ppt/slideMasters/slideMaster1.xml", "ppt/notesMasters/notesMaster1.xml", "ppt/handoutMasters/handoutMaster1.xml"] {
+        let (t, s) = screen_file("e.pptx", &deck("机密★5年", part));
+        assert_eq!(s.decision.verdict, Verdict::Withhold, "{part}: {t:?}");
+        assert_eq!(marks(&t, &s), vec![(Kind::ClassificationMark, "机密★5年".into())]);
+    }
+    let (_, s) = screen_file("e.pptx", &deck("本刊不刊登涉及机密的内容。", "ppt/slideMasters/slideMaster1.xml"));
+    assert_eq!(s.decision.verdict, Verdict::Publish, "a sentence in a master is not a mark");
+}

@@ -187,12 +187,12 @@ impl Extracted {
     }
 
     /// The byte ranges of [`Extracted::text`] that come from page-header parts
-    /// (`word/header1.xml`, …): the detector counts them as header (版头), where
+    /// ([`PAGE_HEADER_PARTS`]): the detector counts them as header (版头), where
     /// a classification mark stands.
     pub fn page_headers(&self) -> Vec<std::ops::Range<usize>> {
         self.segments
             .iter()
-            .filter(|s| matches!(&s.location, Location::Part(p) if p.starts_with("word/header")))
+            .filter(|s| matches!(&s.location, Location::Part(p) if PAGE_HEADER_PARTS.iter().any(|h| p.starts_with(h))))
             .map(|s| s.start..s.end)
             .collect()
     }
@@ -258,6 +258,12 @@ impl Unreadable {
         Unreadable::Corrupt { format: format.as_str(), detail: detail.into() }
     }
 }
+
+/// Package parts that are page headers: a docx's `word/header*.xml`, and a
+/// pptx's slide, notes and handout masters (whose header and footer
+/// placeholders print on every page).
+pub const PAGE_HEADER_PARTS: &[&str] =
+    &["word/header", "ppt/slideMasters/", "ppt/notesMasters/", "ppt/handoutMasters/"];
 
 /// Resource limits for reading one input (a file, standard input or an archive).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -278,6 +278,16 @@ pub(super) fn pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
     }
     let mut text = String::new();
     let mut segs = Vec::new();
+    // Masters first: their header and footer placeholders are the deck's page
+    // header, where a marking stands (see [`super::PAGE_HEADER_PARTS`]).
+    for prefix in ["ppt/slideMasters/slideMaster", "ppt/notesMasters/notesMaster", "ppt/handoutMasters/handoutMaster"] {
+        for (_, name) in numbered(&names, prefix) {
+            if let Some(xml) = p.part(&name)? {
+                let t = flow_text(&xml, Format::Pptx, &name)?;
+                push_segment(&mut text, &mut segs, &t, Location::Part(name));
+            }
+        }
+    }
     for (n, name) in slides {
         if let Some(xml) = p.part(&name)? {
             let t = flow_text(&xml, Format::Pptx, &name)?;
