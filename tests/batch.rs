@@ -809,3 +809,25 @@ fn xml_that_needs_a_dtd_is_unreadable_never_screened_as_what_is_left() {
     }
     assert_eq!(doc(&docs, "plain.xml").verdict, "publish");
 }
+
+#[test]
+fn an_archive_entry_cut_short_is_unreadable_never_screened_on_what_is_left() {
+    let dir = TempDir::new().unwrap();
+    // The mark is at the end: what is left of the entry would be `publish`.
+    let text = format!("关于开展工作的通知\n{}\n机密★5年\n", "正文内容。".repeat(2000));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(text.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "a.txt", text.as_bytes()).unwrap();
+    let full = b.into_inner().unwrap();
+    write(dir.path(), "cut.tar", &full[..6000]);
+    let (r, docs) = jsonl(&[dir.path().join("cut.tar").as_os_str()]);
+    assert!(!docs.is_empty(), "{}", r.stderr);
+    for d in &docs {
+        assert_eq!(d.verdict, "withhold", "{}: {:?}", d.path, d.reasons);
+    }
+    let entry = doc(&docs, "cut.tar!/a.txt");
+    assert!(entry.unreadable.as_deref().is_some_and(|w| w.contains("damaged")), "{:?}", entry.unreadable);
+}

@@ -209,8 +209,15 @@ impl<E> Walker<'_, E> {
                 continue;
             }
             let cap = entry_cap(self.limits, f.compressed_size());
+            let declared = f.size();
             let mut bytes = Vec::new();
-            let read = (&mut f).take(cap.saturating_add(1)).read_to_end(&mut bytes);
+            let read = (&mut f).take(cap.saturating_add(1)).read_to_end(&mut bytes).and_then(|n| {
+                if (n as u64) < declared.min(cap.saturating_add(1)) {
+                    Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("entry cut short: {n} of {declared} bytes")))
+                } else {
+                    Ok(n)
+                }
+            });
             drop(f);
             if let Err(Stop(why)) = self.count(bytes.len() as u64) {
                 return self.refuse(path, why, Vec::new());
@@ -267,8 +274,18 @@ impl<E> Walker<'_, E> {
                 continue;
             }
             let cap = self.limits.max_entry_bytes;
+            let declared = entry.size();
             let mut bytes = Vec::new();
             let read = (&mut entry).take(cap.saturating_add(1)).read_to_end(&mut bytes);
+            // The tar reader ends an entry quietly where the stream ends: an
+            // entry cut short is never screened on the part that is left.
+            let read = read.and_then(|n| {
+                if (n as u64) < declared.min(cap.saturating_add(1)) {
+                    Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("entry cut short: {n} of {declared} bytes")))
+                } else {
+                    Ok(n)
+                }
+            });
             if let Err(Stop(why)) = self.count(bytes.len() as u64) {
                 return self.refuse(path, why, Vec::new());
             }
