@@ -1,5 +1,5 @@
 //! Screening time of finding-dense documents: a roster of names, mobile numbers
-//! and resident IDs, where every line holds one or two findings.
+//! and resident IDs (`tests/support/roster.rs`), where every line holds one or two findings.
 //!
 //! ```text
 //! cargo bench --bench finding_dense
@@ -17,37 +17,8 @@ use mishen::report::jsonl::document_record;
 use std::hint::black_box;
 use std::time::Duration;
 
-/// A deterministic roster of about `bytes` bytes.
-fn roster(bytes: usize) -> String {
-    const NAMES: [&str; 8] = ["王小明", "李华", "张伟", "刘芳", "陈静", "杨洋", "赵磊", "黄丽"];
-    const PREFIXES: [&str; 6] = ["139", "138", "150", "186", "188", "177"];
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let mut seed: u64 = 7;
-    let mut next = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
-    let mut out = String::with_capacity(bytes + 64);
-    let mut i = 0;
-    while out.len() < bytes {
-        match i % 3 {
-            0 => {
-                let name = NAMES[next(8) as usize];
-                let phone = format!("{}{:08}", PREFIXES[next(6) as usize], next(100_000_000));
-                out.push_str(&format!("联系人{name}，联系电话：{phone}。\n"));
-            }
-            1 => {
-                let body = format!("110101{:04}{:02}{:02}{:03}", 1950 + next(50), 1 + next(12), 1 + next(28), next(1000));
-                let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
-                let check = b"10X98765432"[(sum % 11) as usize] as char;
-                out.push_str(&format!("身份证号码：{body}{check}\n"));
-            }
-            _ => out.push_str(&format!("联系电话：{}{:08}\n", PREFIXES[next(6) as usize], next(100_000_000))),
-        }
-        i += 1;
-    }
-    out
-}
+#[path = "../tests/support/roster.rs"]
+mod roster;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -63,7 +34,7 @@ fn main() {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(5));
     for &(bytes, label) in sizes {
-        let text = roster(bytes);
+        let (text, _) = roster::roster(bytes);
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(label, |b| {
             b.iter(|| {

@@ -8,4 +8,6 @@ mod dense;
 mod engine;
 mod headers;
 mod records;
+#[path = "support/roster.rs"]
+mod roster;
 mod service;
