@@ -63,13 +63,7 @@ pub(crate) fn record(r: &Record, out: &mut Vec<u8>) -> Option<usize> {
 fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
     let ScreeningBody { document, verdict, reasons, findings, rules_sha256, engine, categories, partial } = b;
     let mut o = Obj::open(out);
-    if !categories.is_empty() {
-        o.key("categories");
-        array(o.out, categories, |c, out| {
-            string(out, c);
-            Some(())
-        })?;
-    }
+    o.strs_unless_empty("categories", categories)?;
     o.key("document");
     document_info(document, o.out)?;
     o.str("engine", engine);
@@ -102,13 +96,7 @@ fn document_info(d: &DocumentInfo, out: &mut Vec<u8>) -> Option<()> {
     if let Some(n) = doc_number {
         o.str("doc_number", n);
     }
-    if !keywords.is_empty() {
-        o.key("keywords");
-        array(o.out, keywords, |k, out| {
-            string(out, k);
-            Some(())
-        })?;
-    }
+    o.strs_unless_empty("keywords", keywords)?;
     if let Some(m) = marking {
         let Marking { level, period } = m;
         o.key("marking");
@@ -265,6 +253,18 @@ impl<'a> Obj<'a> {
     fn str(&mut self, k: &'static str, v: &str) {
         self.key(k);
         string(self.out, v);
+    }
+
+    /// An array of strings, left out when empty (`skip_serializing_if = "Vec::is_empty"`).
+    fn strs_unless_empty(&mut self, k: &'static str, v: &[String]) -> Option<()> {
+        if v.is_empty() {
+            return Some(());
+        }
+        self.key(k);
+        array(self.out, v, |s, out| {
+            string(out, s);
+            Some(())
+        })
     }
 
     fn uint(&mut self, k: &'static str, v: u64) -> Option<()> {
