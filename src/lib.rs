@@ -26,6 +26,7 @@
 
 pub mod audit;
 pub mod baseline;
+pub mod budget;
 pub mod detect;
 pub mod ingest;
 pub mod normalize;
@@ -38,6 +39,7 @@ pub mod span;
 pub mod tokenize;
 pub mod verdict;
 
+pub use budget::{Budget, Stopped};
 pub use detect::Finding;
 pub use rules::RulePack;
 pub use rules::model::{Action, Category, Kind};

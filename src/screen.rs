@@ -4,6 +4,7 @@
 //! Build one `Screener` at start-up (dictionary, automata, regexes) and share it:
 //! it is `Send + Sync` and cheap to clone.
 
+use crate::budget::{Budget, Stopped};
 use crate::detect::{Engine, Finding, Prepared};
 use crate::redact;
 use crate::rules::{RuleError, RulePack};
@@ -122,18 +123,37 @@ impl Screener {
     /// partial ([`Decision::partial`]), whose `publish` is not a clearance.
     /// Findings of unchecked categories are dropped.
     pub fn screen_full(&self, text: &str, page_headers: &[std::ops::Range<usize>], checked: &[crate::Category]) -> Screening {
+        match self.screen_full_within(text, page_headers, checked, &Budget::unlimited()) {
+            Ok(s) => s,
+            Err(Stopped) => unreachable!("an unlimited budget never stops"),
+        }
+    }
+
+    /// [`Screener::screen_full`] within `budget`: once the deadline passes or
+    /// the flag is set, `Err(Stopped)` — no verdict, never a partial one.
+    /// Checked between the steps and every few thousand characters or
+    /// candidates inside the long ones (normalization and hashing run whole:
+    /// they go at about 1 GB/s).
+    pub fn screen_full_within(
+        &self,
+        text: &str,
+        page_headers: &[std::ops::Range<usize>],
+        checked: &[crate::Category],
+        budget: &Budget,
+    ) -> Result<Screening, Stopped> {
+        budget.check()?;
         if text.len() > MAX_DOCUMENT_BYTES {
-            return self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len()));
+            return Ok(self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len())));
         }
         let p = Prepared::with_page_headers(text, self.engine.pack().policy.header_lines, page_headers);
-        let mut findings = self.engine.detect(&p);
+        budget.check()?;
+        let mut findings = self.engine.detect_within(&p, budget)?;
         let decision = verdict::decide_checked(&findings, checked);
         findings.retain(|f| decision.checked.contains(&f.category));
-        Screening {
-            decision,
-            findings,
-            content_sha256: sha256_hex(text.as_bytes()),
-        }
+        budget.check()?;
+        let content_sha256 = sha256_hex(text.as_bytes());
+        budget.check()?;
+        Ok(Screening { decision, findings, content_sha256 })
     }
 
     /// Screens raw bytes that should be UTF-8 text. Invalid UTF-8 is never
@@ -170,4 +190,30 @@ pub const MAX_DOCUMENT_BYTES: usize = 1 << 30;
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    const TEXT: &str = "联系人张伟，联系电话：13800138000。\n身份证号码：110101199003071233\n";
+
+    #[test]
+    fn an_exhausted_budget_stops_screening_without_a_verdict() {
+        let s = Screener::embedded().unwrap();
+        let past = Budget::unlimited().with_deadline(Instant::now() - Duration::from_millis(1));
+        assert_eq!(s.screen_full_within(TEXT, &[], &[], &past).unwrap_err(), Stopped);
+        let flag = Arc::new(AtomicBool::new(true));
+        let cancelled = Budget::unlimited().with_flag(flag);
+        assert_eq!(s.screen_full_within(TEXT, &[], &[], &cancelled).unwrap_err(), Stopped);
+        // Time left: the same screening as without a budget.
+        let later = Budget::unlimited().with_deadline(Instant::now() + Duration::from_secs(3600));
+        let within = s.screen_full_within(TEXT, &[], &[], &later).unwrap();
+        let plain = s.screen(TEXT);
+        assert_eq!(within.findings, plain.findings);
+        assert_eq!(within.decision.verdict, plain.decision.verdict);
+        assert_eq!(plain.decision.verdict, crate::Verdict::Redact);
+    }
 }

@@ -511,11 +511,31 @@ pub fn screening_body_in(
     keys: &BodyKeys,
     meta: &DocMeta,
 ) -> ScreeningBody {
+    match screening_body_within(ix, bytes, s, screener, keys, meta, &crate::Budget::unlimited()) {
+        Ok(b) => b,
+        Err(crate::Stopped) => unreachable!("an unlimited budget never stops"),
+    }
+}
+
+/// [`screening_body_in`] within `budget` (checked every thousand findings).
+#[allow(clippy::too_many_arguments)]
+pub fn screening_body_within(
+    ix: Option<&LineIndex<'_>>,
+    bytes: u64,
+    s: &Screening,
+    screener: &Screener,
+    keys: &BodyKeys,
+    meta: &DocMeta,
+    budget: &crate::Budget,
+) -> Result<ScreeningBody, crate::Stopped> {
     let document = super::meta::document_info(ix, bytes, s, screener, keys.records_key.as_ref(), meta);
+    budget.check()?;
     let mut findings = Vec::with_capacity(s.findings.len());
     if let Some(ix) = ix {
         let t = ix.text();
-        for f in &s.findings {
+        let mut meter = budget.meter_every(1024);
+        for (n, f) in s.findings.iter().enumerate() {
+            meter.at(n)?;
             let value = t.get(f.span.start..f.span.end).unwrap_or("");
             findings.push(Fingerprint {
                 rule: f.rule.to_string(),
@@ -528,7 +548,7 @@ pub fn screening_body_in(
             });
         }
     }
-    ScreeningBody {
+    Ok(ScreeningBody {
         document,
         verdict: s.decision.verdict.as_str().into(),
         reasons: s.decision.reasons.iter().map(ReasonEntry::from).collect(),
@@ -537,7 +557,7 @@ pub fn screening_body_in(
         engine: ENGINE_VERSION.into(),
         categories: s.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
         partial: s.decision.partial,
-    }
+    })
 }
 
 fn permille(c: f64) -> u64 {

@@ -11,6 +11,7 @@ pub mod names;
 pub mod numbers;
 pub mod validate;
 
+use crate::budget::{Budget, Stopped};
 use crate::normalize::Normalized;
 use crate::rules::model::{Action, Builtin, Category, Kind, Scope, Validator};
 use crate::rules::{Matcher, RulePack};
@@ -168,19 +169,38 @@ impl Engine {
 
     /// Runs every rule over `p` and returns findings sorted by position.
     pub fn detect(&self, p: &Prepared) -> Vec<Finding> {
+        match self.detect_within(p, &Budget::unlimited()) {
+            Ok(f) => f,
+            Err(Stopped) => unreachable!("an unlimited budget never stops"),
+        }
+    }
+
+    /// [`Engine::detect`] within `budget`: `Err(Stopped)` once it runs out.
+    pub fn detect_within(&self, p: &Prepared, budget: &Budget) -> Result<Vec<Finding>, Stopped> {
         let mut cands = Vec::new();
-        self.candidates(p, &mut cands);
-        self.finish(p, cands)
+        self.candidates_within(p, &mut cands, budget)?;
+        self.finish_within(p, cands, budget)
     }
 
     /// Raw candidates of every detector (before scope, context and threshold).
     pub fn candidates(&self, p: &Prepared, out: &mut Vec<Candidate>) {
+        if self.candidates_within(p, out, &Budget::unlimited()).is_err() {
+            unreachable!("an unlimited budget never stops");
+        }
+    }
+
+    /// [`Engine::candidates`] within `budget`, checked every few thousand
+    /// bytes of text or matches in each detector.
+    pub fn candidates_within(&self, p: &Prepared, out: &mut Vec<Candidate>, budget: &Budget) -> Result<(), Stopped> {
         let text = p.norm.text.as_str();
         let rules = &self.pack.rules;
+        budget.check()?;
         // Terms: one automaton for every keyword and lexicon rule.
         if let Some(ac) = &self.pack.terms {
+            let mut meter = budget.meter();
             for m in ac.find_iter(text) {
                 let (s, e) = (m.start(), m.end());
+                meter.at(s)?;
                 if ascii_glued(text, s, e) {
                     continue;
                 }
@@ -197,16 +217,21 @@ impl Engine {
         }
         // Anchors of near-windowed rules: one pass for all of them.
         let mut anchors: Vec<Vec<(usize, usize)>> = Vec::new();
+        budget.check()?;
         if let Some(ps) = &self.pack.near_packed {
             anchors.resize(rules.len(), Vec::new());
+            let mut meter = budget.meter();
             for m in ps.find_iter(text.as_bytes()) {
+                meter.at(m.start())?;
                 for &ri in &self.pack.near_rules[m.pattern().as_usize()] {
                     anchors[ri as usize].push((m.start(), m.end()));
                 }
             }
         } else if let Some(ac) = &self.pack.near_terms {
             anchors.resize(rules.len(), Vec::new());
+            let mut meter = budget.meter();
             for m in ac.find_iter(text) {
+                meter.at(m.start())?;
                 for &ri in &self.pack.near_rules[m.pattern().as_usize()] {
                     anchors[ri as usize].push((m.start(), m.end()));
                 }
@@ -221,18 +246,21 @@ impl Engine {
                     Scope::Title => p.header.title.as_ref().map_or(0, |t| t.end),
                     _ => text.len(),
                 };
+                budget.check()?;
                 match r.near {
-                    None => regex_candidates(text, 0, hay_end, re, *validator, ri, r.confidence, out),
+                    None => regex_candidates(text, 0, hay_end, re, *validator, ri, r.confidence, out, budget)?,
                     Some(window) => {
                         let mut covered = 0;
+                        let mut meter = budget.meter();
                         for &(ms, me) in anchors.get(ri).map_or(&[][..], Vec::as_slice) {
+                            meter.at(ms)?;
                             if ms < covered || me > hay_end {
                                 continue;
                             }
                             let ws = back_chars(text, ms, window).max(covered);
                             let we = fwd_chars(text, me, window).min(hay_end);
                             let before = out.len();
-                            regex_candidates(text, ws, we, re, *validator, ri, r.confidence, out);
+                            regex_candidates(text, ws, we, re, *validator, ri, r.confidence, out, &Budget::unlimited())?;
                             // Windows may overlap their predecessor: keep each match once.
                             covered = out[before..].iter().map(|c| c.end).max().unwrap_or(ws).max(me);
                         }
@@ -241,7 +269,8 @@ impl Engine {
             }
         }
         if self.has_numbers {
-            let (nums, _near) = numbers::scan(text, &self.pack.builtin.phone);
+            budget.check()?;
+            let (nums, _near) = numbers::scan_within(text, &self.pack.builtin.phone, budget)?;
             for n in nums {
                 let want = match n.kind {
                     NumKind::ResidentId => Builtin::ResidentId,
@@ -263,6 +292,7 @@ impl Engine {
             }
         }
         if self.has_columns {
+            budget.check()?;
             let hits = columns::detect(text);
             for (ri, r) in builtin_rules(rules, Builtin::IdColumn) {
                 out.extend(hits.iter().map(|h| Candidate {
@@ -276,8 +306,10 @@ impl Engine {
             }
         }
         if self.has_names {
-            let mut hits = self.names.detect(&self.tokenizer, text);
-            self.names.propagate(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName));
+            budget.check()?;
+            let mut hits = self.names.detect_within(&self.tokenizer, text, budget)?;
+            budget.check()?;
+            self.names.propagate_within(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName), budget)?;
             for (ri, _) in builtin_rules(rules, Builtin::PersonName) {
                 out.extend(hits.iter().map(|h| Candidate {
                     rule: ri,
@@ -289,14 +321,25 @@ impl Engine {
                 }));
             }
         }
+        budget.check()
     }
 
     /// Scope, context, threshold, offsets back to the original, overlaps.
     pub fn finish(&self, p: &Prepared, cands: Vec<Candidate>) -> Vec<Finding> {
+        match self.finish_within(p, cands, &Budget::unlimited()) {
+            Ok(f) => f,
+            Err(Stopped) => unreachable!("an unlimited budget never stops"),
+        }
+    }
+
+    /// [`Engine::finish`] within `budget`, checked every few thousand candidates.
+    pub fn finish_within(&self, p: &Prepared, cands: Vec<Candidate>, budget: &Budget) -> Result<Vec<Finding>, Stopped> {
         let text = p.norm.text.as_str();
         let policy = &self.pack.policy;
         let mut found: Vec<(u8, Finding)> = Vec::with_capacity(cands.len());
-        for c in cands {
+        let mut meter = budget.meter_every(1024);
+        for (n, c) in cands.into_iter().enumerate() {
+            meter.at(n)?;
             let r = &self.pack.rules[c.rule];
             let in_header = || p.header.contains(c.start);
             match r.scope {
@@ -364,7 +407,10 @@ impl Engine {
                 },
             ));
         }
-        resolve_overlaps(found)
+        budget.check()?;
+        let kept = resolve_overlaps(found);
+        budget.check()?;
+        Ok(kept)
     }
 }
 
@@ -436,12 +482,14 @@ fn resolve_overlaps(mut found: Vec<(u8, Finding)>) -> Vec<Finding> {
 
 /// Runs one regex over `text[from..to]`; offsets are into `text`.
 #[allow(clippy::too_many_arguments)]
-fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, validator: Option<Validator>, rule: usize, confidence: f64, out: &mut Vec<Candidate>) {
+fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, validator: Option<Validator>, rule: usize, confidence: f64, out: &mut Vec<Candidate>, budget: &Budget) -> Result<(), Stopped> {
+    let mut meter = budget.meter();
     let v_idx = re.capture_names().position(|n| n == Some("v"));
     let x_idx = re.capture_names().position(|n| n == Some("x"));
     let hay = &text[..to];
     let mut at = from;
     while at <= hay.len() {
+        meter.at(at)?;
         // The lazy DFA finds the match; the slower capture engine only runs on it.
         let Some(found) = re.find_at(hay, at) else { break };
         let Some(c) = re.captures_at(&hay[..found.end()], found.start()) else { break };
@@ -468,6 +516,7 @@ fn regex_candidates(text: &str, from: usize, to: usize, re: &regex::Regex, valid
         }
         out.push(Candidate { rule, start: m.start(), end: m.end(), confidence, detail, role: None });
     }
+    Ok(())
 }
 
 /// True when only blanks stand between the previous line break and `at`.

@@ -29,6 +29,7 @@
 //! boundaries; the policy threshold for `person_name` decides.
 
 use crate::span::{back_chars, fwd_chars};
+use crate::budget::{Budget, Stopped};
 use crate::tokenize::{Token, Tokenizer};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::HashSet as StdHashSet;
@@ -692,6 +693,14 @@ impl NameDetector {
     /// a name wherever else it occurs in the document, even where the other
     /// occurrence has no context of its own (亨特，亨特魁梧; 7、李涛轩 / 李涛轩，男).
     pub fn propagate(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>, min_score: f64) {
+        if self.propagate_within(tok, text, hits, min_score, &Budget::unlimited()).is_err() {
+            unreachable!("an unlimited budget never stops");
+        }
+    }
+
+    /// [`NameDetector::propagate`] within `budget`: on `Err(Stopped)`, `hits`
+    /// is left in no particular state.
+    pub fn propagate_within(&self, tok: &Tokenizer, text: &str, hits: &mut Vec<NameHit>, min_score: f64, budget: &Budget) -> Result<(), Stopped> {
         // A held-back name (江|宏伟) that the document uses more than once, each
         // time shaped like a name, is the person the text is about.
         let held: Vec<usize> = (0..hits.len()).filter(|&i| hits[i].held).collect();
@@ -727,8 +736,9 @@ impl NameDetector {
             }
         }
         if names.is_empty() {
-            return;
+            return Ok(());
         }
+        budget.check()?;
         // Leftmost-longest occurrences of the names. A handful of short
         // patterns per document: a packed (SIMD) searcher builds in a fraction
         // of the time of an automaton (which was an eighth of a screening).
@@ -745,9 +755,10 @@ impl NameDetector {
                 .build(names.iter().map(|(n, _)| n))
             {
                 Ok(ac) => ac.find_iter(text).collect(),
-                Err(_) => return,
+                Err(_) => return Ok(()),
             },
         };
+        budget.check()?;
         // A name the document also uses as an organization's (罗威|汽车公司, then
         // 罗威是…) is that organization's: a weak finding of it is dropped, and
         // it is not spread.
@@ -771,8 +782,10 @@ impl NameDetector {
             taken[..k].iter().rev().take_while(|&&(ts, _)| ts + 64 > s).any(|&(_, te)| te > s)
         };
         let mut added = Vec::new();
+        let mut meter = budget.meter();
         for m in matches {
             let (s, e) = (m.start(), m.end());
+            meter.at(s)?;
             if org[m.pattern().as_usize()] || overlaps(&taken, s, e) {
                 continue;
             }
@@ -791,6 +804,7 @@ impl NameDetector {
             hits.retain(|h| h.score >= min_score || !overlaps(&spans, h.start, h.end));
         }
         hits.extend(added);
+        budget.check()?;
         hits.sort_by_key(|h| h.start);
         // One name, one role across the document: a private person anywhere makes
         // every occurrence private (the safe side: 拟招聘沈某等同志 and 沈某，女 in
@@ -815,6 +829,7 @@ impl NameDetector {
                     h.why.push_str(if r == Role::Private { "; private person elsewhere in the document" } else { "; official elsewhere in the document" });
                 }
         }
+        Ok(())
     }
 
     /// True when the text right after a one-character given name could continue
@@ -1063,6 +1078,16 @@ impl NameDetector {
 
     /// Finds names in normalized `text`.
     pub fn detect(&self, tok: &Tokenizer, text: &str) -> Vec<NameHit> {
+        match self.detect_within(tok, text, &Budget::unlimited()) {
+            Ok(h) => h,
+            Err(Stopped) => unreachable!("an unlimited budget never stops"),
+        }
+    }
+
+    /// [`NameDetector::detect`] within `budget` (checked every few thousand
+    /// bytes, at clause ends).
+    pub fn detect_within(&self, tok: &Tokenizer, text: &str, budget: &Budget) -> Result<Vec<NameHit>, Stopped> {
+        let mut meter = budget.meter();
         let mut hits = Vec::new();
         let mut tokens: Vec<Token> = Vec::new();
         let mut anchors: Vec<usize> = Vec::new();
@@ -1126,6 +1151,7 @@ impl NameDetector {
                 continue;
             }
             prev = None;
+            meter.at(i)?;
             // Tag a window around each anchor (merged when they touch), not the
             // whole clause: the tagger is the expensive step.
             let clause = &text[start..i];
@@ -1144,9 +1170,14 @@ impl NameDetector {
             anchors.clear();
             start = i + c.len_utf8();
         }
+        budget.check()?;
         hits.extend(bare.into_iter().filter_map(|at| self.bare_surname_hit(tok, text, at)));
+        budget.check()?;
         self.doctrine_hits(tok, text, &mut hits);
-        for (rs, re) in runs {
+        budget.check()?;
+        let mut meter = budget.meter_every(1024);
+        for (n, (rs, re)) in runs.into_iter().enumerate() {
+            meter.at(n)?;
             if let Some(h) = self.score(tok, text, rs, re, Signal::Translit, true) {
                 hits.push(h);
             }
@@ -1175,9 +1206,9 @@ impl NameDetector {
                 cluster.push(h);
             }
             kept.sort_by_key(|h| h.start);
-            return kept;
+            return Ok(kept);
         }
-        hits
+        Ok(hits)
     }
 
     fn hypotheses(

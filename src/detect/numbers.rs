@@ -11,6 +11,7 @@
 //! ID never yields a phone number. A run touching letters, a decimal point, `@`
 //! or a unit of quantity (`13800000000元`, `…号`) yields nothing.
 
+use crate::budget::{Budget, Stopped};
 use super::validate::{Validation, luhn, phone::PhoneTables, resident_id};
 
 /// What a numeric candidate validated as.
@@ -116,12 +117,22 @@ fn touches_right(text: &str, at: usize) -> bool {
 
 /// Scans normalized text for identifier-like numbers.
 pub fn scan(text: &str, tables: &PhoneTables) -> (Vec<NumberCandidate>, Vec<NearMiss>) {
+    match scan_within(text, tables, &Budget::unlimited()) {
+        Ok(r) => r,
+        Err(Stopped) => unreachable!("an unlimited budget never stops"),
+    }
+}
+
+/// [`scan`] within `budget` (checked every few thousand bytes).
+pub fn scan_within(text: &str, tables: &PhoneTables, budget: &Budget) -> Result<(Vec<NumberCandidate>, Vec<NearMiss>), Stopped> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut near = Vec::new();
     let mut i = 0;
     let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut meter = budget.meter();
     while i < b.len() {
+        meter.at(i)?;
         if !b[i].is_ascii_digit() {
             i += 1;
             continue;
@@ -149,7 +160,7 @@ pub fn scan(text: &str, tables: &PhoneTables) -> (Vec<NumberCandidate>, Vec<Near
         }
         classify_run(text, &groups, tables, &mut out, &mut near);
     }
-    (out, near)
+    Ok((out, near))
 }
 
 fn collect(b: &[u8], groups: &[(usize, usize)], buf: &mut Vec<u8>) {

@@ -214,11 +214,21 @@ pub fn finding_records(text: &str, findings: &[Finding], mask: char) -> Vec<Find
 /// [`finding_records`] over a text already indexed (one index per document,
 /// shared with the audit record's spans).
 pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) -> Vec<FindingRecord> {
+    match finding_records_within(ix, findings, mask, &crate::Budget::unlimited()) {
+        Ok(v) => v,
+        Err(crate::Stopped) => unreachable!("an unlimited budget never stops"),
+    }
+}
+
+/// [`finding_records_in`] within `budget` (checked every thousand findings).
+pub fn finding_records_within(ix: &LineIndex<'_>, findings: &[Finding], mask: char, budget: &crate::Budget) -> Result<Vec<FindingRecord>, crate::Stopped> {
     let text = ix.text();
     let values = crate::redact::ValueWindows::new(findings);
-    findings
-        .iter()
-        .map(|f| {
+    let mut meter = budget.meter_every(1024);
+    let mut out = Vec::with_capacity(findings.len());
+    for (n, f) in findings.iter().enumerate() {
+        meter.at(n)?;
+        out.push({
             let s = ix.position(f.span.start);
             let e = ix.position(f.span.end);
             FindingRecord {
@@ -241,8 +251,9 @@ pub fn finding_records_in(ix: &LineIndex<'_>, findings: &[Finding], mask: char) 
                 baselined: false,
                 allow_listed: false,
             }
-        })
-        .collect()
+        });
+    }
+    Ok(out)
 }
 
 /// Builds the record of one document.
