@@ -1047,3 +1047,78 @@ async fn a_stream_waits_for_slots_instead_of_failing() {
     assert!(got.iter().all(|r| r.error.is_none() && r.verdict() == pb::Verdict::Redact));
     srv.shutdown().await;
 }
+
+/// The value of an unlabelled or labelled counter line in a metrics page (0 if absent).
+fn metric(page: &str, name: &str) -> u64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
+        .map_or(0, |v| v as u64)
+}
+
+/// A roster that keeps the one engine thread of a debug build busy for well
+/// over 10 s when nothing stops it (about 2 s per MB end to end; ~0.2 s per MB
+/// optimized: there the `engine_stopped` counter is what fails without cancellation).
+fn busy_roster() -> String {
+    crate::roster::roster(8 << 20).0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_past_its_deadline_is_stopped_and_frees_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.workers = 1;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let big = busy_roster();
+    let mut r = tonic::Request::new(text_req(&big));
+    r.set_timeout(Duration::from_millis(1500));
+    let e = c.screen(r).await.expect_err("past its deadline");
+    // The server answers DEADLINE_EXCEEDED a little before the deadline; on a
+    // loaded machine the caller's own timer may fire first (CANCELLED).
+    assert!(matches!(e.code(), Code::DeadlineExceeded | Code::Cancelled), "{e:?}");
+    // Right after: served by the same (only) engine thread, well within a
+    // bound far below what the big document would have taken.
+    let mut r = tonic::Request::new(text_req(PERSONAL));
+    r.set_timeout(Duration::from_secs(10));
+    let ok = c.screen(r).await.expect("the engine is free again").into_inner();
+    assert_eq!(ok.verdict(), pb::Verdict::Redact);
+    assert_eq!(ok.audit.unwrap().seq, 0, "no record for the stopped document");
+    let m = http_get(srv.admin.unwrap(), "/metrics").await;
+    assert_eq!(metric(&m, "mishen_engine_stopped_total{at=\"screening\"}"), 1, "{m}");
+    let note = srv.shutdown().await;
+    assert_eq!(note.lines().nth(1), Some("1"), "one record in the log: {note}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_goes_away_stops_its_screening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.workers = 1;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let admin = srv.admin.unwrap();
+    let c = client(srv.addr).await;
+    let big = busy_roster();
+    // No deadline: only the caller's going away can stop it.
+    let gone = {
+        let mut c = c.clone();
+        tokio::spawn(async move { c.screen(text_req(&big)).await })
+    };
+    for i in 0..2000 {
+        if http_get(admin, "/metrics").await.contains("mishen_in_flight 1") {
+            break;
+        }
+        assert!(i < 1999, "the big document never went in flight");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    gone.abort();
+    let mut r = tonic::Request::new(text_req(PERSONAL));
+    r.set_timeout(Duration::from_secs(10));
+    let ok = c.clone().screen(r).await.expect("the engine is free again").into_inner();
+    assert_eq!(ok.verdict(), pb::Verdict::Redact);
+    assert_eq!(ok.audit.unwrap().seq, 0, "no record for the abandoned document");
+    let m = http_get(admin, "/metrics").await;
+    let stopped = metric(&m, "mishen_engine_stopped_total{at=\"screening\"}") + metric(&m, "mishen_engine_stopped_total{at=\"queued\"}");
+    assert_eq!(stopped, 1, "{m}");
+    let note = srv.shutdown().await;
+    assert_eq!(note.lines().nth(1), Some("1"), "one record in the log: {note}");
+}

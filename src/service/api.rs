@@ -4,17 +4,17 @@ use super::auth::{Identity, Method};
 use super::pb;
 use super::{Inner, ServiceError, decode};
 use crate::audit::Appended;
-use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body_in};
+use crate::audit::record::{AddedFinding, Body, DocMeta, Record, screening_body_within};
 use crate::audit::review::{self, Submission};
 use crate::audit::store::Store;
-use crate::report::jsonl::finding_records_in;
+use crate::report::jsonl::finding_records_within;
 use crate::span::LineIndex;
 use crate::rules::model::Category;
-use crate::{Screener, Verdict};
+use crate::{Budget, Screener, Verdict};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
@@ -158,6 +158,7 @@ fn screen_work(
     inner: &Inner,
     req: pb::ScreenRequest,
     rid: &str,
+    budget: &Budget,
 ) -> Result<Screened, ServiceError> {
     use pb::screen_request::Document;
     let options = req.options.unwrap_or_default();
@@ -171,18 +172,18 @@ fn screen_work(
     let (text, extracted, screening, bytes) = match req.document {
         Some(Document::Text(t)) if !t.is_empty() => {
             let n = t.len() as u64;
-            let screening = screen_text(s, inner, &t, &cats);
+            let screening = screen_text(s, inner, &t, &cats, budget)?;
             (Some(t), None, screening, n)
         }
         Some(Document::Content(b)) if !b.is_empty() => {
             let (text, extracted, mut screening) =
                 match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
                     decode::Decoded::Text(t) => {
-                        let r = screen_text(s, inner, &t, &cats);
+                        let r = screen_text(s, inner, &t, &cats, budget)?;
                         (Some(t), None, r)
                     }
                     decode::Decoded::Extracted(mut e) => {
-                        let r = screen_text_in(s, inner, &e.text, &e.page_headers(), &cats);
+                        let r = screen_text_in(s, inner, &e.text, &e.page_headers(), &cats, budget)?;
                         let t = std::mem::take(&mut e.text);
                         (Some(t), Some(e), r)
                     }
@@ -201,14 +202,20 @@ fn screen_work(
         pb::FailOn::Withhold => verdict >= Verdict::Withhold,
         pb::FailOn::Redact | pb::FailOn::Unspecified => verdict >= Verdict::Redact,
     };
+    budget.check()?;
     let redacted_text = match &text {
         Some(t) if options.return_redacted_text && verdict != Verdict::Withhold => Some(s.redact(t, &screening)),
         _ => None,
     };
+    budget.check()?;
     // One index of the text for the response's and the record's spans.
     let ix = text.as_deref().map(LineIndex::new);
-    let findings = ix.as_ref().map_or_else(Vec::new, |ix| {
-        finding_records_in(ix, &screening.findings, policy.mask)
+    let records = match &ix {
+        Some(ix) => finding_records_within(ix, &screening.findings, policy.mask, budget)?,
+        None => Vec::new(),
+    };
+    let findings = {
+        records
             .into_iter()
             .zip(&screening.findings)
             .map(|(f, raw)| pb::Finding {
@@ -228,8 +235,9 @@ fn screen_work(
                 excerpt: f.excerpt,
                 explanation: f.explanation,
             })
-            .collect()
-    });
+            .collect::<Vec<_>>()
+    };
+    budget.check()?;
     let reasons = screening
         .decision
         .reasons
@@ -241,7 +249,7 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body_in(ix.as_ref(), bytes, &screening, s, &inner.log_key, &meta);
+    let body = screening_body_within(ix.as_ref(), bytes, &screening, s, &inner.log_key, &meta, budget)?;
     let response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
@@ -261,19 +269,26 @@ fn screen_work(
     Ok(Screened { response, body: Body::Screening(body), verdict })
 }
 
-/// Screens decoded text (and trips the testing aid's panic marker).
-fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category]) -> crate::Screening {
-    screen_text_in(s, inner, text, &[], cats)
+/// Screens decoded text within `budget` (and trips the testing aid's panic marker).
+fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category], budget: &Budget) -> Result<crate::Screening, ServiceError> {
+    screen_text_in(s, inner, text, &[], cats, budget)
 }
 
 /// [`screen_text`] with the page-header parts of an extracted document.
-fn screen_text_in(s: &Screener, inner: &Inner, text: &str, page_headers: &[std::ops::Range<usize>], cats: &[Category]) -> crate::Screening {
+fn screen_text_in(
+    s: &Screener,
+    inner: &Inner,
+    text: &str,
+    page_headers: &[std::ops::Range<usize>],
+    cats: &[Category],
+    budget: &Budget,
+) -> Result<crate::Screening, ServiceError> {
     if let Some(m) = inner.panic_marker.as_deref()
         && text.contains(m)
     {
         panic!("injected panic (testing aid)");
     }
-    s.screen_full(text, page_headers, cats)
+    Ok(s.screen_full_within(text, page_headers, cats, budget)?)
 }
 
 fn source_pb(l: &crate::ingest::Location) -> pb::Source {
@@ -322,6 +337,11 @@ async fn screen_one(
     // this request ending (deadline, cancellation) while it is still queued.
     let slot = Arc::new(Slot(std::sync::Mutex::new(Some(permit))));
     let _slot = SlotGuard(slot.clone());
+    // Set when this request ends for any reason (answered, deadline, caller
+    // gone, stream reset: the future is dropped): the engine stops screening
+    // a document no one waits for, within a few thousand characters.
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(cancelled.clone());
     let (tx, rx) = oneshot::channel::<Result<Done, ServiceError>>();
     let s = inner.screener();
     let job_inner = inner.clone();
@@ -330,15 +350,23 @@ async fn screen_one(
     inner.pool.spawn(move || {
         // Past the deadline, or the caller gone: skip the work (and the record).
         if tx.is_closed() {
+            job_inner.metrics.stopped("queued");
             return;
         }
         let r = if Instant::now() >= std_deadline {
+            job_inner.metrics.stopped("queued");
             Err(ServiceError::Deadline(0))
         } else {
-            std::panic::catch_unwind(AssertUnwindSafe(|| screen_work(&s, &job_inner, req, &job_rid)))
+            let budget = Budget::unlimited().with_deadline(std_deadline).with_flag(cancelled);
+            std::panic::catch_unwind(AssertUnwindSafe(|| screen_work(&s, &job_inner, req, &job_rid, &budget)))
                 .unwrap_or_else(|_| {
                     tracing::error!(request_id = %job_rid, "panic while screening; the request fails with INTERNAL");
                     Err(ServiceError::Internal(job_rid.clone()))
+                })
+                .inspect_err(|e| {
+                    if matches!(e, ServiceError::Stopped) {
+                        job_inner.metrics.stopped("screening");
+                    }
                 })
         };
         // The permit bounds the documents being screened, not those being recorded.
@@ -365,7 +393,7 @@ async fn screen_one(
         .map_err(over)?
         .map_err(|_| ServiceError::Internal(rid.clone()))?
         .map_err(|e| match e {
-            ServiceError::Deadline(_) => ServiceError::Deadline(started.elapsed().as_millis()),
+            ServiceError::Deadline(_) | ServiceError::Stopped => ServiceError::Deadline(started.elapsed().as_millis()),
             e => e,
         })?;
     let appended = appended.map_err(|e| ServiceError::AuditUnavailable(e.to_string()))?;
@@ -392,6 +420,14 @@ struct SlotGuard(Arc<Slot>);
 impl Drop for SlotGuard {
     fn drop(&mut self) {
         self.0.release();
+    }
+}
+
+/// Sets a request's cancellation flag when its task ends (or is dropped).
+struct CancelOnDrop(Arc<AtomicBool>);
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -597,7 +633,10 @@ impl pb::screening_service_server::ScreeningService for Api {
                                 tokio::spawn(async move { (Err(ServiceError::Overloaded(m)), 0.0) })
                             }
                         };
-                        if job_tx.send(h).await.is_err() {
+                        // The writer gone (the caller reset the stream): the
+                        // document's task is stopped, not left to run.
+                        if let Err(e) = job_tx.send(h).await {
+                            e.0.abort();
                             break;
                         }
                     }
@@ -639,6 +678,12 @@ impl pb::screening_service_server::ScreeningService for Api {
                 };
                 docs += 1;
                 if out_tx.send(Ok(item)).await.is_err() {
+                    // The caller is gone: stop the documents still in flight
+                    // (dropping their tasks cancels their screening).
+                    job_rx.close();
+                    while let Ok(h) = job_rx.try_recv() {
+                        h.abort();
+                    }
                     break;
                 }
             }

@@ -6,6 +6,11 @@
 //! - `mishen_audit_append_duration_seconds`: time until a record is durable;
 //! - `mishen_in_flight`: documents being screened;
 //! - `mishen_rejected_total{reason}`: load shedding and deadline expiry;
+//! - `mishen_engine_stopped_total{at}`: documents the engine gave up on because
+//!   their deadline passed or their caller went away: `queued` (skipped before
+//!   screening started) or `screening` (stopped part-way, the thread freed);
+//! - `mishen_inflight_bytes`: request bytes admitted and not yet answered (the
+//!   `max_inflight_bytes` budget);
 //! - `mishen_rules_reloads_total{result}`.
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -39,6 +44,11 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AtLabel {
+    at: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
 }
@@ -53,6 +63,8 @@ pub struct Metrics {
     audit_append: Histogram,
     in_flight: Gauge,
     rejected: Family<ReasonLabel, Counter>,
+    stopped: Family<AtLabel, Counter>,
+    inflight_bytes: Gauge,
     reloads: Family<ResultLabel, Counter>,
 }
 
@@ -83,9 +95,13 @@ impl Metrics {
         registry.register("in_flight", "Documents being screened", in_flight.clone());
         let rejected = Family::<ReasonLabel, Counter>::default();
         registry.register("rejected", "Requests refused (overload, deadline)", rejected.clone());
+        let stopped = Family::<AtLabel, Counter>::default();
+        registry.register("engine_stopped", "Documents given up on (deadline passed, caller gone): queued or part-way through screening", stopped.clone());
+        let inflight_bytes = Gauge::default();
+        registry.register("inflight_bytes", "Request bytes admitted and not yet answered", inflight_bytes.clone());
         let reloads = Family::<ResultLabel, Counter>::default();
         registry.register("rules_reloads", "Rule reloads", reloads.clone());
-        Arc::new(Metrics { registry, requests, latency, verdicts, audit_append, in_flight, rejected, reloads })
+        Arc::new(Metrics { registry, requests, latency, verdicts, audit_append, in_flight, rejected, stopped, inflight_bytes, reloads })
     }
 
     /// One finished RPC.
@@ -112,6 +128,16 @@ impl Metrics {
     /// One refused request.
     pub fn rejected(&self, reason: &'static str) {
         self.rejected.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// One document given up on: `queued` or `screening`.
+    pub fn stopped(&self, at: &'static str) {
+        self.stopped.get_or_create(&AtLabel { at }).inc();
+    }
+
+    /// The gauge of request bytes in flight.
+    pub fn inflight_bytes(&self) -> &Gauge {
+        &self.inflight_bytes
     }
 
     /// One rule reload.

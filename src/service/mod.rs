@@ -102,6 +102,10 @@ pub enum ServiceError {
     /// The deadline passed.
     #[error("deadline exceeded after {0} ms")]
     Deadline(u128),
+    /// The engine stopped screening part-way (the deadline passed or the
+    /// caller went away); answered as [`ServiceError::Deadline`].
+    #[error("deadline exceeded: screening stopped")]
+    Stopped,
     /// The audit log cannot record: no verdict without its record.
     #[error("audit log unavailable: {0}")]
     AuditUnavailable(String),
@@ -125,11 +129,17 @@ impl ServiceError {
             ServiceError::Decode(_) | ServiceError::Invalid(_) => Status::invalid_argument(m),
             ServiceError::NotFound(_) => Status::not_found(m),
             ServiceError::Overloaded(_) | ServiceError::QuotaExceeded(..) => Status::resource_exhausted(m),
-            ServiceError::Deadline(_) => Status::deadline_exceeded(m),
+            ServiceError::Deadline(_) | ServiceError::Stopped => Status::deadline_exceeded(m),
             ServiceError::AuditUnavailable(_) | ServiceError::ShuttingDown => Status::unavailable(m),
             ServiceError::Rules(_) => Status::failed_precondition(m),
             ServiceError::Internal(_) => Status::internal(m),
         }
+    }
+}
+
+impl From<crate::Stopped> for ServiceError {
+    fn from(_: crate::Stopped) -> Self {
+        ServiceError::Stopped
     }
 }
 
