@@ -1122,3 +1122,61 @@ async fn a_caller_that_goes_away_stops_its_screening() {
     let note = srv.shutdown().await;
     assert_eq!(note.lines().nth(1), Some("1"), "one record in the log: {note}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bytes_in_flight_are_bounded_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.workers = 1;
+    cfg.max_message_bytes = 4 << 20;
+    cfg.max_inflight_bytes = 8 << 20;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let admin = srv.admin.unwrap();
+    let c = client(srv.addr).await;
+    // ~3.75 MB each (over a second of screening in a debug build): two fit in
+    // the budget, a third does not. No findings, no redacted text: small responses.
+    let big = PUBLIC.repeat((15 << 18) / PUBLIC.len());
+    let quiet = |t: &str| {
+        let mut q = text_req(t);
+        q.options.as_mut().unwrap().return_redacted_text = false;
+        q
+    };
+    let send = |c: &ScreeningServiceClient<Channel>| {
+        let mut c = c.clone();
+        let q = quiet(&big);
+        tokio::spawn(async move { c.screen(q).await })
+    };
+    let (a, b) = (send(&c), send(&c));
+    // Both admitted (decoded, their bytes reserved until they are answered);
+    // the second waits behind the first on the one engine thread.
+    for i in 0..2000 {
+        if http_get(admin, "/metrics").await.contains("mishen_in_flight 2") {
+            break;
+        }
+        assert!(i < 1999, "the two big documents never went in flight");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let e = c.clone().screen(quiet(&big)).await.expect_err("over the byte budget");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("max_inflight_bytes"), "{}", e.message());
+    for h in [a, b] {
+        assert_eq!(h.await.unwrap().expect("admitted").into_inner().verdict(), pb::Verdict::Publish);
+    }
+    // The server is fine, and the budget is whole again.
+    assert_eq!(c.clone().screen(text_req(PERSONAL)).await.unwrap().into_inner().verdict(), pb::Verdict::Redact);
+    let m = http_get(admin, "/metrics").await;
+    assert_eq!(metric(&m, "mishen_rejected_total{reason=\"inflight_bytes\"}"), 1, "{m}");
+    assert_eq!(metric(&m, "mishen_inflight_bytes"), 0, "{m}");
+    // A stream of three such documents is paced by the budget, not refused.
+    let docs: Vec<pb::ScreenRequest> = (0..3).map(|_| quiet(&big)).collect();
+    let mut out = c.clone().screen_stream(tokio_stream::iter(docs)).await.unwrap().into_inner();
+    let mut verdicts = Vec::new();
+    while let Some(r) = out.message().await.expect("stream item") {
+        assert!(r.error.is_none(), "{:?}", r.error);
+        verdicts.push(r.verdict());
+    }
+    assert_eq!(verdicts, [pb::Verdict::Publish; 3]);
+    let m = http_get(admin, "/metrics").await;
+    assert_eq!(metric(&m, "mishen_rejected_total{reason=\"inflight_bytes\"}"), 1, "{m}");
+    srv.shutdown().await;
+}

@@ -575,6 +575,8 @@ impl pb::screening_service_server::ScreeningService for Api {
         let arrived = req.extensions().get::<super::Arrived>().map_or_else(tokio::time::Instant::now, |a| a.0);
         let stream_deadline =
             grpc_timeout(req.metadata()).map(|d| arrived + effective_timeout(Some(d), Duration::MAX));
+        // Each message's reserved bytes (`max_inflight_bytes`) go with its document.
+        let grants = req.extensions().get::<super::inflight::CallGrants>().cloned();
         let mut input = req.into_inner();
         let inner = self.inner.clone();
         let (out_tx, out_rx) = mpsc::channel::<Result<pb::ScreenResponse, Status>>(STREAM_WINDOW);
@@ -598,6 +600,7 @@ impl pb::screening_service_server::ScreeningService for Api {
                 };
                 match next {
                     Ok(Some(doc)) => {
+                        let grant = grants.as_ref().and_then(|g| g.take());
                         let item_rid = format!("{reader_rid}.{n}");
                         n += 1;
                         let mut deadline = tokio::time::Instant::now() + reader_inner.timeout;
@@ -622,7 +625,7 @@ impl pb::screening_service_server::ScreeningService for Api {
                                 let t = Instant::now();
                                 tokio::spawn(async move {
                                     let r = f.await;
-                                    drop(quota);
+                                    drop((quota, grant));
                                     (r, t.elapsed().as_secs_f64())
                                 })
                             }

@@ -9,6 +9,7 @@
 //! rules = "/etc/mishen/rules"         # overlay for the embedded packs (reloadable)
 //! max_message_bytes = 33554432        # 32 MiB
 //! max_concurrency = 64                # documents in flight; beyond: RESOURCE_EXHAUSTED
+//! max_inflight_bytes = 0              # request bytes in flight (0: 4 × max_message_bytes); beyond: RESOURCE_EXHAUSTED
 //! request_timeout_ms = 30000          # per request, also capped by the caller's deadline
 //! checkpoint_interval_ms = 5000       # signed checkpoint at most this long after a record
 //! workers = 0                         # engine threads (0: one per core)
@@ -59,6 +60,12 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Documents screened at once; more are refused with `RESOURCE_EXHAUSTED`.
     pub max_concurrency: usize,
+    /// Request message bytes admitted and not yet answered, across all calls
+    /// (reserved as each message's length prefix arrives, before its bytes are
+    /// buffered); a unary call beyond it is refused with `RESOURCE_EXHAUSTED`,
+    /// a stream waits. 0: [`Config::inflight_bytes`] picks 4 × `max_message_bytes`.
+    /// At least `max_message_bytes` when set.
+    pub max_inflight_bytes: usize,
     /// Longest time a request may take, milliseconds.
     pub request_timeout_ms: u64,
     /// Longest time between a record and the checkpoint covering it, milliseconds.
@@ -126,6 +133,7 @@ impl Default for Config {
             rules: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_concurrency: 64,
+            max_inflight_bytes: 0,
             request_timeout_ms: 30_000,
             checkpoint_interval_ms: 5_000,
             workers: 0,
@@ -195,6 +203,12 @@ impl Config {
         if self.max_message_bytes < 1024 {
             return Err(ConfigError("max_message_bytes must be at least 1024".into()));
         }
+        if self.max_inflight_bytes != 0 && self.max_inflight_bytes < self.max_message_bytes {
+            return Err(ConfigError(format!(
+                "max_inflight_bytes ({}) must be at least max_message_bytes ({}), or 0 for the default",
+                self.max_inflight_bytes, self.max_message_bytes
+            )));
+        }
         if self.request_timeout_ms == 0 {
             return Err(ConfigError("request_timeout_ms must be at least 1".into()));
         }
@@ -224,6 +238,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The in-flight byte budget in force: `max_inflight_bytes`, or 4 ×
+    /// `max_message_bytes` when it is 0.
+    pub fn inflight_bytes(&self) -> usize {
+        match self.max_inflight_bytes {
+            0 => self.max_message_bytes.saturating_mul(4),
+            n => n,
+        }
     }
 
     /// The request timeout.
@@ -257,6 +280,18 @@ mod tests {
         let e = with_token("max_concurrency = 0").unwrap_err();
         assert!(e.0.contains("max_concurrency must be at least 1"), "{}", e.0);
         assert!(with_token("max_concurency = 4").is_err(), "a misspelt key is refused");
+    }
+
+    #[test]
+    fn the_inflight_byte_budget_holds_at_least_one_message() {
+        let c = Config::default();
+        assert_eq!(c.inflight_bytes(), 4 * DEFAULT_MAX_MESSAGE_BYTES);
+        let c = Config { max_message_bytes: 1 << 20, max_inflight_bytes: 1 << 19, ..Config::default() };
+        let e = c.validate().unwrap_err();
+        assert!(e.0.contains("max_inflight_bytes"), "{}", e.0);
+        let c = Config { max_message_bytes: 1 << 20, max_inflight_bytes: 1 << 20, ..Config::default() };
+        assert!(c.validate().is_ok());
+        assert_eq!(c.inflight_bytes(), 1 << 20);
     }
 
     #[test]

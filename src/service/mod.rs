@@ -8,6 +8,11 @@
 //! answered. A verdict is never returned before its audit record is durable.
 //!
 //! Overload and failure, in one place ([`ServiceError`] → status):
+//! - at most `max_inflight_bytes` of request messages admitted and not yet
+//!   answered, reserved as each message's length prefix arrives
+//!   ([`inflight`]): a unary call beyond it is refused with
+//!   `RESOURCE_EXHAUSTED` before its message is buffered, a stream stops
+//!   reading until bytes are released;
 //! - at most `max_concurrency` documents in flight; a unary call beyond that is
 //!   refused at once with `RESOURCE_EXHAUSTED` (load shedding), a stream waits
 //!   for its turn up to the request timeout;
@@ -26,6 +31,7 @@ mod api;
 pub mod auth;
 pub mod config;
 pub mod decode;
+mod inflight;
 pub mod metrics;
 
 pub use api::Api;
@@ -390,6 +396,12 @@ impl Server {
         // Runs when the headers arrive, before the message is read: deadlines
         // count from there, as the caller's and the transport's timers do.
         let api = stamp_arrival(api);
+        // Outermost: request bytes are reserved as each message's prefix
+        // arrives, before tonic buffers the message (`max_inflight_bytes`).
+        let api = inflight::Metered::new(
+            api,
+            inflight::InflightBytes::new(config.inflight_bytes(), config.max_message_bytes, inner.metrics.clone()),
+        );
 
         let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
         if inner.auth.enabled() {
