@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Documents screened at once; more are refused with RESOURCE_EXHAUSTED [default: 64].
     #[arg(long, value_name = "N", env = "MISHEN_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
+    /// Request bytes in flight; beyond: RESOURCE_EXHAUSTED (unary), a wait (streams)
+    /// [default: 0, meaning 4 × --max-message-bytes].
+    #[arg(long, value_name = "BYTES", env = "MISHEN_MAX_INFLIGHT_BYTES")]
+    max_inflight_bytes: Option<usize>,
     /// Per-request timeout in milliseconds [default: 30000].
     #[arg(long, value_name = "MS", env = "MISHEN_REQUEST_TIMEOUT_MS")]
     request_timeout_ms: Option<u64>,
@@ -78,6 +82,9 @@ fn resolve(a: ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(v) = a.max_concurrency {
         c.max_concurrency = v;
+    }
+    if let Some(v) = a.max_inflight_bytes {
+        c.max_inflight_bytes = v;
     }
     if let Some(v) = a.request_timeout_ms {
         c.request_timeout_ms = v;
