@@ -44,6 +44,7 @@ fn body(n: u64) -> ScreeningBody {
         engine: "mishen bench".into(),
         categories: ["state_secret", "trade_secret", "personal_data"].map(String::from).to_vec(),
         partial: false,
+        response_truncated: false,
     }
 }
 

@@ -72,6 +72,7 @@ fn body(n: u8) -> ScreeningBody {
         engine: "mishen 0.1.0".into(),
         categories: Vec::new(),
         partial: false,
+        response_truncated: false,
     }
 }
 

@@ -1180,3 +1180,59 @@ async fn request_bytes_in_flight_are_bounded_before_decoding() {
     assert_eq!(metric(&m, "mishen_rejected_total{reason=\"inflight_bytes\"}"), 1, "{m}");
     srv.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_fit_the_message_limit_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    let limit = 128 << 10;
+    cfg.max_message_bytes = limit;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let mut c = client(srv.addr).await;
+    let screener = mishen::Screener::embedded().unwrap();
+
+    // A few findings in a long text: with its redacted text the response is
+    // over the limit, without it well under: the text is left out, and the
+    // response and the record say so.
+    let mut doc = crate::roster::roster(4 << 10).0;
+    while doc.len() < limit - (8 << 10) {
+        doc.push_str(PUBLIC);
+    }
+    let r = c.screen(text_req(&doc)).await.expect("a response that fits").into_inner();
+    assert!(r.truncated, "the redacted text is left out");
+    assert!(r.redacted_text.is_none());
+    assert!(r.truncated_reason.contains("message limit"), "{}", r.truncated_reason);
+    assert_eq!(r.findings.len(), screener.screen(&doc).findings.len(), "every finding is kept");
+    assert_eq!(r.verdict(), pb::Verdict::Redact);
+    let a = r.audit.expect("receipt");
+    assert_eq!(a.seq, 0);
+    let rec = Record::parse(&a.canonical).unwrap();
+    assert!(rec.screening.unwrap().response_truncated, "the record says the response was truncated");
+    // Without the redacted text asked for, nothing is truncated.
+    let mut q = text_req(&doc);
+    q.options.as_mut().unwrap().return_redacted_text = false;
+    let r = c.screen(q).await.unwrap().into_inner();
+    assert!(!r.truncated && r.truncated_reason.is_empty());
+    assert!(!Record::parse(&r.audit.unwrap().canonical).unwrap().screening.unwrap().response_truncated);
+
+    // A roster whose findings alone are over the limit: refused before its
+    // record, saying why (no document text).
+    let roster = crate::roster::roster(limit - (8 << 10)).0;
+    let e = c.screen(text_req(&roster)).await.expect_err("findings over the limit");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("message limit") && e.message().contains("nothing was recorded"), "{}", e.message());
+    assert!(!e.message().contains("联系") && !e.message().contains("139"), "{}", e.message());
+    // In a stream: an in-band error, and the stream goes on.
+    let docs = vec![text_req(&roster), text_req(PERSONAL)];
+    let mut out = c.screen_stream(tokio_stream::iter(docs)).await.unwrap().into_inner();
+    let first = out.message().await.unwrap().unwrap();
+    assert_eq!(first.error.as_ref().map(|e| e.code), Some(Code::ResourceExhausted as i32), "{:?}", first.error);
+    let second = out.message().await.unwrap().unwrap();
+    assert_eq!(second.verdict(), pb::Verdict::Redact);
+    assert_eq!(second.audit.unwrap().seq, 2, "nothing was recorded for the refused roster");
+    while out.message().await.unwrap().is_some() {}
+    let cp = checkpoint_covering(&mut c, 2).await.expect("a checkpoint");
+    assert_eq!(cp.size, 3, "three records: two truncation checks, one stream document");
+    let note = srv.shutdown().await;
+    assert_eq!(note.lines().nth(1), Some("3"), "{note}");
+}

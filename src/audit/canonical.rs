@@ -60,8 +60,16 @@ pub(crate) fn record(r: &Record, out: &mut Vec<u8>) -> Option<usize> {
     Some(sig_at)
 }
 
+/// The length of `b`'s canonical bytes (as written inside a record); None if
+/// a number is beyond 2^53.
+pub(crate) fn screening_body_len(b: &ScreeningBody) -> Option<usize> {
+    let mut out = Vec::with_capacity(256 + b.findings.len() * 192);
+    screening_body(b, &mut out)?;
+    Some(out.len())
+}
+
 fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
-    let ScreeningBody { document, verdict, reasons, findings, rules_sha256, engine, categories, partial } = b;
+    let ScreeningBody { document, verdict, reasons, findings, rules_sha256, engine, categories, partial, response_truncated } = b;
     let mut o = Obj::open(out);
     o.strs_unless_empty("categories", categories)?;
     o.key("document");
@@ -78,6 +86,10 @@ fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
         reason(r, out);
         Some(())
     })?;
+    if *response_truncated {
+        o.key("response_truncated");
+        o.out.extend_from_slice(b"true");
+    }
     o.str("rules_sha256", rules_sha256);
     o.str("verdict", verdict);
     o.close();

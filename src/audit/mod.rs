@@ -32,6 +32,8 @@
 //!              "partial"?:true,                           fewer categories than all were checked
 //!              "verdict":"publish|redact|withhold",
 //!              "reasons":[{"category","action","basis","summary"}],
+//!              "response_truncated"?:true,                the gRPC response left out the redacted
+//!                                                         text (over the message limit); findings complete
 //!              "findings":[{"rule","kind","action","start","end",
 //!                           "confidence_permille","value_hmac"}],
 //!              "rules_sha256","engine"}

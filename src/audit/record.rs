@@ -137,6 +137,11 @@ pub struct ScreeningBody {
     /// `categories`, and a `publish` is not a clearance.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// True when the response this record answered left out the redacted
+    /// text, which would have made it larger than the server's message limit
+    /// (the findings were complete). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub response_truncated: bool,
 }
 
 /// Identification of the screened document (built by [`super::meta`]; no
@@ -197,6 +202,17 @@ pub struct ReasonEntry {
     pub basis: String,
     /// Kinds and counts (never values).
     pub summary: String,
+}
+
+impl ScreeningBody {
+    /// The length of this body's canonical bytes inside its record: the record
+    /// is this plus its header fields (actor, ids, hashes, time, signature:
+    /// a few hundred bytes).
+    pub fn canonical_len(&self) -> usize {
+        super::canonical::screening_body_len(self)
+            .or_else(|| serde_json_canonicalizer::to_vec(self).ok().map(|v| v.len()))
+            .unwrap_or(usize::MAX)
+    }
 }
 
 impl From<&Reason> for ReasonEntry {
@@ -557,6 +573,7 @@ pub fn screening_body_within(
         engine: ENGINE_VERSION.into(),
         categories: s.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
         partial: s.decision.partial,
+        response_truncated: false,
     })
 }
 
@@ -701,6 +718,7 @@ mod tests {
                 engine: ENGINE_VERSION.into(),
                 categories: vec!["state_secret".into(), t.clone()],
                 partial: true,
+                response_truncated: true,
             };
             let bare = ScreeningBody {
                 document: DocumentInfo { content_sha256: t.clone(), ..Default::default() },
@@ -711,6 +729,7 @@ mod tests {
                 engine: t.clone(),
                 categories: Vec::new(),
                 partial: false,
+                response_truncated: false,
             };
             let bodies = [
                 Body::Screening(full),

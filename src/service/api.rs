@@ -249,8 +249,8 @@ fn screen_work(
             summary: r.summary.clone(),
         })
         .collect();
-    let body = screening_body_within(ix.as_ref(), bytes, &screening, s, &inner.log_key, &meta, budget)?;
-    let response = pb::ScreenResponse {
+    let mut body = screening_body_within(ix.as_ref(), bytes, &screening, s, &inner.log_key, &meta, budget)?;
+    let mut response = pb::ScreenResponse {
         document_id: req.document_id,
         verdict: verdict_pb(verdict).into(),
         reasons,
@@ -265,8 +265,46 @@ fn screen_work(
         error: None,
         categories_checked: screening.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
         partial: screening.decision.partial,
+        truncated: false,
+        truncated_reason: String::new(),
     };
+    fit_response(inner, &mut response, &mut body)?;
     Ok(Screened { response, body: Body::Screening(body), verdict })
+}
+
+/// Bytes a response's receipt adds besides the record body: the record's
+/// header fields (actor, ids, hashes, time, signature) and the receipt's own.
+const RECEIPT_OVERHEAD: usize = 2048;
+
+/// Makes the response fit the server's message limit, with its receipt (the
+/// signed record's canonical bytes), before anything is recorded: a record is
+/// never committed for a response that cannot be sent. Over the limit, the
+/// redacted text goes (`truncated`, and `response_truncated` in the record);
+/// if the findings alone are over it, the request fails.
+fn fit_response(inner: &Inner, response: &mut pb::ScreenResponse, body: &mut crate::audit::record::ScreeningBody) -> Result<(), ServiceError> {
+    use prost::Message as _;
+    let limit = inner.max_message_bytes;
+    let origin = inner.log.read().map_or(0, |l| l.origin.len());
+    let size = |r: &pb::ScreenResponse, b: &crate::audit::record::ScreeningBody| {
+        r.encoded_len().saturating_add(b.canonical_len()).saturating_add(RECEIPT_OVERHEAD + origin)
+    };
+    let full = size(response, body);
+    if full <= limit {
+        return Ok(());
+    }
+    if response.redacted_text.take().is_some() {
+        response.truncated = true;
+        response.truncated_reason = format!(
+            "redacted text left out: the response would be {full} bytes, over the server's message limit of {limit} bytes; \
+             the {} findings are complete",
+            response.findings.len()
+        );
+        body.response_truncated = true;
+        if size(response, body) <= limit {
+            return Ok(());
+        }
+    }
+    Err(ServiceError::ResponseTooLarge { bytes: size(response, body), limit, findings: response.findings.len() })
 }
 
 /// Screens decoded text within `budget` (and trips the testing aid's panic marker).

@@ -112,6 +112,20 @@ pub enum ServiceError {
     /// caller went away); answered as [`ServiceError::Deadline`].
     #[error("deadline exceeded: screening stopped")]
     Stopped,
+    /// The response, without its redacted text, would exceed the message
+    /// limit; nothing was recorded.
+    #[error(
+        "response of {bytes} bytes ({findings} findings and the audit receipt) exceeds the server's message limit of {limit} bytes; \
+         nothing was recorded: screen the document in parts"
+    )]
+    ResponseTooLarge {
+        /// Encoded size of the response with its receipt.
+        bytes: usize,
+        /// The server's message limit.
+        limit: usize,
+        /// Findings it holds.
+        findings: usize,
+    },
     /// The audit log cannot record: no verdict without its record.
     #[error("audit log unavailable: {0}")]
     AuditUnavailable(String),
@@ -134,7 +148,9 @@ impl ServiceError {
         match self {
             ServiceError::Decode(_) | ServiceError::Invalid(_) => Status::invalid_argument(m),
             ServiceError::NotFound(_) => Status::not_found(m),
-            ServiceError::Overloaded(_) | ServiceError::QuotaExceeded(..) => Status::resource_exhausted(m),
+            ServiceError::Overloaded(_) | ServiceError::QuotaExceeded(..) | ServiceError::ResponseTooLarge { .. } => {
+                Status::resource_exhausted(m)
+            }
             ServiceError::Deadline(_) | ServiceError::Stopped => Status::deadline_exceeded(m),
             ServiceError::AuditUnavailable(_) | ServiceError::ShuttingDown => Status::unavailable(m),
             ServiceError::Rules(_) => Status::failed_precondition(m),
