@@ -19,6 +19,10 @@
 //! screens it ([`CallGrants::take`]) and released when that document is done.
 //! `max_inflight_bytes >= max_message_bytes` (checked at start-up), so every
 //! message the server accepts fits once the others are done.
+//!
+//! A message must arrive whole within `request_timeout_ms` of its prefix
+//! (else `DEADLINE_EXCEEDED`): a client trickling bytes cannot hold a
+//! reservation for longer than any request may take.
 
 use super::metrics::Metrics;
 use bytes::{Buf, Bytes};
@@ -30,6 +34,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::Notify;
 use tonic::body::Body;
 use tonic::server::NamedService;
@@ -106,11 +111,13 @@ impl CallGrants {
 pub(crate) struct Metered<S> {
     inner: S,
     pool: Arc<InflightBytes>,
+    upload_timeout: Duration,
 }
 
 impl<S> Metered<S> {
-    pub(crate) fn new(inner: S, pool: Arc<InflightBytes>) -> Metered<S> {
-        Metered { inner, pool }
+    /// `upload_timeout`: the longest a message may take to arrive after its prefix.
+    pub(crate) fn new(inner: S, pool: Arc<InflightBytes>, upload_timeout: Duration) -> Metered<S> {
+        Metered { inner, pool, upload_timeout }
     }
 }
 
@@ -139,18 +146,7 @@ where
         // Streams wait for bytes (as they wait for engine slots); unary calls are shed.
         let wait = parts.uri.path().ends_with("/ScreenStream");
         parts.extensions.insert(grants.clone());
-        let body = Body::new(MeteredBody {
-            inner: body,
-            pool: self.pool.clone(),
-            grants: grants.clone(),
-            wait,
-            prefix: [0; 5],
-            have: 0,
-            remaining: 0,
-            blocked: None,
-            frame: None,
-            waiting: None,
-        });
+        let body = Body::new(MeteredBody::new(body, self.pool.clone(), grants.clone(), wait, self.upload_timeout));
         let fut = self.inner.call(http::Request::from_parts(parts, body));
         Box::pin(async move {
             let resp = fut.await?;
@@ -203,18 +199,44 @@ struct MeteredBody {
     /// The data frame being scanned, and how far.
     frame: Option<(Bytes, usize)>,
     waiting: Option<Pin<Box<tokio::sync::futures::OwnedNotified>>>,
+    upload_timeout: Duration,
+    /// Armed while a reserved message is arriving.
+    upload_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl MeteredBody {
+    fn new(inner: Body, pool: Arc<InflightBytes>, grants: CallGrants, wait: bool, upload_timeout: Duration) -> MeteredBody {
+        MeteredBody {
+            inner,
+            pool,
+            grants,
+            wait,
+            prefix: [0; 5],
+            have: 0,
+            remaining: 0,
+            blocked: None,
+            frame: None,
+            waiting: None,
+            upload_timeout,
+            upload_deadline: None,
+        }
+    }
+
+    /// The reservation for a message is in: its bytes may come.
+    fn reserved(&mut self, g: Grant, declared: usize) {
+        self.grants.push(g);
+        self.blocked = None;
+        self.remaining = declared;
+        self.upload_deadline = Some(Box::pin(tokio::time::sleep(self.upload_timeout)));
+    }
+
     /// Scans `data[at..]` for message prefixes and reserves each message's
     /// length. `Err(at)`: blocked at `at` on a reservation (`self.blocked`).
     fn scan(&mut self, data: &Bytes, mut at: usize) -> Result<(), usize> {
         loop {
             if let Some((n, declared)) = self.blocked {
                 let Some(g) = self.pool.try_reserve(n) else { return Err(at) };
-                self.grants.push(g);
-                self.blocked = None;
-                self.remaining = declared;
+                self.reserved(g, declared);
             }
             if at >= data.len() {
                 return Ok(());
@@ -223,6 +245,9 @@ impl MeteredBody {
                 let k = self.remaining.min(data.len() - at);
                 self.remaining -= k;
                 at += k;
+                if self.remaining == 0 {
+                    self.upload_deadline = None;
+                }
                 continue;
             }
             let k = (5 - self.have).min(data.len() - at);
@@ -265,9 +290,7 @@ impl http_body::Body for MeteredBody {
                         if let Some((n, declared)) = this.blocked
                             && let Some(g) = this.pool.try_reserve(n)
                         {
-                            this.grants.push(g);
-                            this.blocked = None;
-                            this.remaining = declared;
+                            this.reserved(g, declared);
                             this.waiting = None;
                             continue;
                         }
@@ -293,6 +316,18 @@ impl http_body::Body for MeteredBody {
                     Ok(d) => this.frame = Some((d, 0)),
                     Err(f) => return Poll::Ready(Some(Ok(f))),
                 },
+                Poll::Pending => {
+                    if let Some(d) = this.upload_deadline.as_mut()
+                        && d.as_mut().poll(cx).is_ready()
+                    {
+                        this.upload_deadline = None;
+                        return Poll::Ready(Some(Err(tonic::Status::deadline_exceeded(format!(
+                            "request message not received within {} ms of its start (request_timeout_ms)",
+                            this.upload_timeout.as_millis()
+                        )))));
+                    }
+                    return Poll::Pending;
+                }
                 other => return other,
             }
         }
@@ -304,5 +339,127 @@ impl http_body::Body for MeteredBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body as _;
+    use tokio::sync::mpsc;
+
+    /// A request body fed by hand, frame by frame.
+    struct Fed(mpsc::UnboundedReceiver<Bytes>);
+    impl http_body::Body for Fed {
+        type Data = Bytes;
+        type Error = tonic::Status;
+        fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
+            self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    fn body(pool: &Arc<InflightBytes>, wait: bool, timeout: Duration) -> (mpsc::UnboundedSender<Bytes>, MeteredBody, CallGrants) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let grants = CallGrants::default();
+        (tx, MeteredBody::new(Body::new(Fed(rx)), pool.clone(), grants.clone(), wait, timeout), grants)
+    }
+
+    async fn next(b: &mut MeteredBody) -> Result<Bytes, tonic::Status> {
+        let f = std::future::poll_fn(|cx| Pin::new(&mut *b).poll_frame(cx)).await.expect("a frame")?;
+        Ok(f.into_data().expect("data"))
+    }
+
+    fn prefix(n: u32) -> Vec<u8> {
+        let mut p = vec![0];
+        p.extend(n.to_be_bytes());
+        p
+    }
+
+    fn used(p: &InflightBytes) -> usize {
+        p.used.load(Ordering::Acquire)
+    }
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    #[tokio::test]
+    async fn each_message_is_reserved_as_its_prefix_arrives_even_split_across_frames() {
+        let pool = InflightBytes::new(100, 50, Metrics::new());
+        let (tx, mut b, grants) = body(&pool, false, LONG);
+        let p1 = prefix(10);
+        tx.send(Bytes::copy_from_slice(&p1[..3])).unwrap();
+        assert_eq!(next(&mut b).await.unwrap().len(), 3);
+        assert_eq!(used(&pool), 0, "half a prefix reserves nothing");
+        let mut f = p1[3..].to_vec();
+        f.extend([7; 10]);
+        f.extend(prefix(20));
+        f.extend([7; 5]);
+        tx.send(f.into()).unwrap();
+        next(&mut b).await.unwrap();
+        assert_eq!(used(&pool), 30, "both messages, the second before its bytes");
+        // Longer than the largest message: no more than that is reserved, and
+        // its bytes are not read as prefixes.
+        let mut f = vec![7; 15];
+        f.extend(prefix(80));
+        f.extend([0; 80]);
+        tx.send(f.into()).unwrap();
+        next(&mut b).await.unwrap();
+        assert_eq!(used(&pool), 80);
+        let (g1, g2) = (grants.take().unwrap(), grants.take().unwrap());
+        assert_eq!((g1.n, g2.n), (10, 20));
+        drop((g1, g2));
+        assert_eq!(used(&pool), 50);
+        drop((b, grants));
+        assert_eq!(used(&pool), 0, "the rest goes with the call");
+    }
+
+    #[tokio::test]
+    async fn a_unary_message_over_the_budget_is_refused() {
+        let pool = InflightBytes::new(30, 30, Metrics::new());
+        let held = pool.try_reserve(20).unwrap();
+        let (tx, mut b, _grants) = body(&pool, false, LONG);
+        tx.send(prefix(15).into()).unwrap();
+        let e = next(&mut b).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted);
+        assert!(e.message().contains("max_inflight_bytes"), "{}", e.message());
+        assert_eq!(used(&pool), 20);
+        drop(held);
+        assert_eq!(used(&pool), 0);
+    }
+
+    #[tokio::test]
+    async fn a_stream_waits_for_bytes_to_be_released() {
+        let pool = InflightBytes::new(30, 30, Metrics::new());
+        let held = pool.try_reserve(20).unwrap();
+        let (tx, mut b, grants) = body(&pool, true, LONG);
+        let mut f = prefix(15);
+        f.extend([1; 15]);
+        tx.send(f.into()).unwrap();
+        // Nothing is released: it waits (for as long as one cares to look).
+        assert!(tokio::time::timeout(Duration::from_millis(50), next(&mut b)).await.is_err(), "waits");
+        drop(held);
+        assert_eq!(next(&mut b).await.unwrap().len(), 20);
+        assert_eq!(used(&pool), 15);
+        drop(grants.take());
+        assert_eq!(used(&pool), 0);
+    }
+
+    #[tokio::test]
+    async fn a_message_trickling_in_past_the_timeout_fails() {
+        let pool = InflightBytes::new(100, 100, Metrics::new());
+        let (tx, mut b, _grants) = body(&pool, false, Duration::from_millis(30));
+        let mut f = prefix(10);
+        f.extend([1; 2]);
+        tx.send(f.into()).unwrap();
+        next(&mut b).await.unwrap();
+        let e = next(&mut b).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::DeadlineExceeded, "{e:?}");
+        // A whole message disarms the timer: the next frame is simply awaited.
+        let (tx, mut b, _grants) = body(&pool, false, Duration::from_millis(30));
+        let mut f = prefix(2);
+        f.extend([1; 2]);
+        tx.send(f.into()).unwrap();
+        next(&mut b).await.unwrap();
+        assert!(tokio::time::timeout(Duration::from_millis(100), next(&mut b)).await.is_err(), "no timeout between messages");
+        drop(tx);
     }
 }

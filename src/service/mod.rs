@@ -115,8 +115,8 @@ pub enum ServiceError {
     /// The response, without its redacted text, would exceed the message
     /// limit; nothing was recorded.
     #[error(
-        "response of {bytes} bytes ({findings} findings and the audit receipt) exceeds the server's message limit of {limit} bytes; \
-         nothing was recorded: screen the document in parts"
+        "the response ({findings} findings and the audit receipt) would take about {bytes} bytes, over the server's message limit \
+         of {limit} bytes; nothing was recorded: screen the document in parts"
     )]
     ResponseTooLarge {
         /// Encoded size of the response with its receipt.
@@ -417,6 +417,7 @@ impl Server {
         let api = inflight::Metered::new(
             api,
             inflight::InflightBytes::new(config.inflight_bytes(), config.max_message_bytes, inner.metrics.clone()),
+            config.request_timeout(),
         );
 
         let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
