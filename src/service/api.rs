@@ -195,6 +195,13 @@ fn screen_work(
         }
         _ => return Err(decode::DecodeError::Empty.into()),
     };
+    // Findings alone over the message limit: refused now, before their
+    // records, excerpts and HMACs are built (a finding-dense document's
+    // working set is tens of times its size).
+    let at_least = response_lower_bound(&screening);
+    if at_least > inner.max_message_bytes {
+        return Err(ServiceError::ResponseTooLarge { bytes: at_least, limit: inner.max_message_bytes, findings: screening.findings.len() });
+    }
     let verdict = screening.decision.verdict;
     let policy = &s.pack().policy;
     let fails = match pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) {
@@ -270,6 +277,25 @@ fn screen_work(
     };
     fit_response(inner, &mut response, &mut body)?;
     Ok(Screened { response, body: Body::Screening(body), verdict })
+}
+
+/// A lower bound of the encoded response of `screening`: each finding's
+/// strings and fields in the response, and its fingerprint (with its 64-hex
+/// HMAC) in the record of the receipt.
+fn response_lower_bound(screening: &crate::Screening) -> usize {
+    screening
+        .findings
+        .iter()
+        .map(|f| {
+            let names = f.rule.len() + f.kind.as_str().len();
+            // Response: rule, category, kind, basis, explanation (+ tags and
+            // lengths); spans, line, column, confidence, action: ≥ 20 bytes.
+            let response = names + f.category.as_str().len() + f.basis.len() + f.explanation.len() + 32;
+            // Record: {"action","confidence_permille","end","kind","rule","start","value_hmac"}.
+            let record = names + 64 + 100;
+            response + record
+        })
+        .sum()
 }
 
 /// Bytes a response's receipt adds besides the record body: the record's
