@@ -132,11 +132,12 @@ pub fn scan_within(text: &str, tables: &PhoneTables, budget: &Budget) -> Result<
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut meter = budget.meter();
     while i < b.len() {
-        meter.at(i)?;
         if !b[i].is_ascii_digit() {
             i += 1;
             continue;
         }
+        // At the start of each digit run, not per byte.
+        meter.at(i)?;
         groups.clear();
         loop {
             let gs = i;
