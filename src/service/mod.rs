@@ -18,7 +18,12 @@
 //!   for its turn up to the request timeout;
 //! - every request ends by the earlier of the caller's deadline (`grpc-timeout`)
 //!   and `request_timeout_ms`, with `DEADLINE_EXCEEDED`; work still queued then
-//!   is skipped;
+//!   is skipped, and work in progress stops within a few thousand characters
+//!   ([`crate::Budget`]: the deadline, and a flag set when the request ends for
+//!   any reason, caller gone or stream reset included), with no record;
+//! - a response is sized before its record is appended: over
+//!   `max_message_bytes` its redacted text is left out (`truncated`), and if
+//!   the findings alone are over it the call fails with `RESOURCE_EXHAUSTED`;
 //! - a panic while screening one document becomes `INTERNAL` for that request;
 //!   the pool and the server go on;
 //! - the audit store failing is `UNAVAILABLE`, and no verdict is sent.
