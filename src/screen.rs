@@ -4,7 +4,7 @@
 //! Build one `Screener` at start-up (dictionary, automata, regexes) and share it:
 //! it is `Send + Sync` and cheap to clone.
 
-use crate::detect::{Engine, Finding, Prepared};
+use crate::detect::{Engine, Finding, Layout, Prepared};
 use crate::redact;
 use crate::rules::{RuleError, RulePack};
 use crate::verdict::{self, Decision};
@@ -96,36 +96,37 @@ impl Screener {
     /// Screens a text. A text over [`MAX_DOCUMENT_BYTES`] is not screened: it is
     /// withheld as unreadable (a document that was not reviewed is never published).
     pub fn screen(&self, text: &str) -> Screening {
-        self.screen_full(text, &[], &[])
+        self.screen_full(text, &Layout::default(), &[])
     }
 
     /// Screens an extracted document (docx, xlsx, pdf, …): like
     /// [`Screener::screen`] on its text, with its page-header parts counted as
-    /// header (版头).
+    /// header (版头) and its structured leaves as text blocks ([`Layout`]).
     pub fn screen_extracted(&self, e: &crate::ingest::Extracted) -> Screening {
-        self.screen_full(&e.text, &e.page_headers(), &[])
+        self.screen_full(&e.text, &e.layout(), &[])
     }
 
     /// Screens a text whose byte ranges `page_headers` are page-header parts.
     pub fn screen_with_page_headers(&self, text: &str, page_headers: &[std::ops::Range<usize>]) -> Screening {
-        self.screen_full(text, page_headers, &[])
+        self.screen_full(text, &Layout::with_page_headers(page_headers), &[])
     }
 
     /// Screens a text for the `checked` categories only (empty: all).
     pub fn screen_checked(&self, text: &str, checked: &[crate::Category]) -> Screening {
-        self.screen_full(text, &[], checked)
+        self.screen_full(text, &Layout::default(), checked)
     }
 
-    /// The one screening path: a text with its page-header parts, for the
+    /// The one screening path: a text with its [`Layout`] (page-header parts,
+    /// text blocks), for the
     /// `checked` categories (empty: all). The decision is made here, once: it
     /// names the categories checked and marks a screening that skipped some as
     /// partial ([`Decision::partial`]), whose `publish` is not a clearance.
     /// Findings of unchecked categories are dropped.
-    pub fn screen_full(&self, text: &str, page_headers: &[std::ops::Range<usize>], checked: &[crate::Category]) -> Screening {
+    pub fn screen_full(&self, text: &str, layout: &Layout, checked: &[crate::Category]) -> Screening {
         if text.len() > MAX_DOCUMENT_BYTES {
             return self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len()));
         }
-        let p = Prepared::with_page_headers(text, self.engine.pack().policy.header_lines, page_headers);
+        let p = Prepared::with_layout(text, self.engine.pack().policy.header_lines, layout);
         let mut findings = self.engine.detect(&p);
         let decision = verdict::decide_checked(&findings, checked);
         findings.retain(|f| decision.checked.contains(&f.category));

@@ -177,6 +177,10 @@ pub struct Extracted {
     /// Ordered, non-overlapping ranges with their source; empty for plain text,
     /// whose offsets are those of the decoded file.
     pub segments: Vec<Segment>,
+    /// Text blocks of structured formats (each JSON leaf value, XML text node,
+    /// HTML block element): each starts a line and has a header of its own
+    /// ([`crate::detect::Layout::blocks`]).
+    pub blocks: Vec<std::ops::Range<usize>>,
 }
 
 impl Extracted {
@@ -184,6 +188,11 @@ impl Extracted {
     pub fn location_at(&self, at: usize) -> Option<&Location> {
         let i = self.segments.partition_point(|s| s.end <= at);
         self.segments.get(i).filter(|s| s.start <= at).map(|s| &s.location)
+    }
+
+    /// The document's structure for detection: its page-header parts and text blocks.
+    pub fn layout(&self) -> crate::detect::Layout {
+        crate::detect::Layout { page_headers: self.page_headers(), blocks: self.blocks.clone() }
     }
 
     /// The byte ranges of [`Extracted::text`] that come from page-header parts
@@ -233,6 +242,15 @@ pub enum Unreadable {
         utf8_error_at: usize,
         /// The detector's guess.
         suggestion: &'static str,
+    },
+    /// A declared encoding whose reading of the bytes cannot be the document
+    /// (see [`text`]'s module doc): the declaration is wrong.
+    #[error("declared encoding {encoding} is implausible for this document: {why}; declare the right one (or none, to detect it)")]
+    Implausible {
+        /// The declared encoding's WHATWG name.
+        encoding: &'static str,
+        /// Why (no document text).
+        why: &'static str,
     },
     /// An encoding label nobody knows.
     #[error("unknown encoding {0:?}")]
@@ -333,7 +351,7 @@ pub fn extract(hint: &str, declared_encoding: Option<&str>, bytes: &[u8], limits
 }
 
 fn extract_format(format: Format, declared: Option<&str>, bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
-    let plain = |d: text::Decoded| Extracted { text: d.text, format, encoding: Some(d.encoding), segments: Vec::new() };
+    let plain = |d: text::Decoded| Extracted { text: d.text, format, encoding: Some(d.encoding), segments: Vec::new(), blocks: Vec::new() };
     match format {
         Format::Text | Format::Markdown | Format::Csv => text::decode(bytes, declared).map(plain),
         Format::Json => markup::json(bytes, declared, limits),
@@ -391,6 +409,7 @@ mod tests {
                 Segment { start: 0, end: 2, location: Location::Page(1) },
                 Segment { start: 4, end: 6, location: Location::Page(2) },
             ],
+            blocks: Vec::new(),
         };
         assert_eq!(e.location_at(1), Some(&Location::Page(1)));
         assert_eq!(e.location_at(3), None);

@@ -182,7 +182,7 @@ fn screen_work(
                         (Some(t), None, r)
                     }
                     decode::Decoded::Extracted(mut e) => {
-                        let r = screen_text_in(s, inner, &e.text, &e.page_headers(), &cats);
+                        let r = screen_text_in(s, inner, &e.text, &e.layout(), &cats);
                         let t = std::mem::take(&mut e.text);
                         (Some(t), Some(e), r)
                     }
@@ -263,17 +263,17 @@ fn screen_work(
 
 /// Screens decoded text (and trips the testing aid's panic marker).
 fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category]) -> crate::Screening {
-    screen_text_in(s, inner, text, &[], cats)
+    screen_text_in(s, inner, text, &crate::detect::Layout::default(), cats)
 }
 
 /// [`screen_text`] with the page-header parts of an extracted document.
-fn screen_text_in(s: &Screener, inner: &Inner, text: &str, page_headers: &[std::ops::Range<usize>], cats: &[Category]) -> crate::Screening {
+fn screen_text_in(s: &Screener, inner: &Inner, text: &str, layout: &crate::detect::Layout, cats: &[Category]) -> crate::Screening {
     if let Some(m) = inner.panic_marker.as_deref()
         && text.contains(m)
     {
         panic!("injected panic (testing aid)");
     }
-    s.screen_full(text, page_headers, cats)
+    s.screen_full(text, layout, cats)
 }
 
 fn source_pb(l: &crate::ingest::Location) -> pb::Source {
