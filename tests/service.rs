@@ -76,6 +76,14 @@ fn text_req(t: &str) -> pb::ScreenRequest {
     }
 }
 
+fn content(bytes: Vec<u8>, media_type: &str) -> pb::ScreenRequest {
+    pb::ScreenRequest {
+        document: Some(pb::screen_request::Document::Content(bytes)),
+        media_type: media_type.into(),
+        ..Default::default()
+    }
+}
+
 const PERSONAL: &str = "经查，申请人张伟（身份证号110101199003071233）联系电话13800138000，住址已核实。";
 const MARKED: &str = "机密★5年\n关于某项目的通知\n各单位：现将有关事项通知如下。";
 const PUBLIC: &str = "为进一步做好政府信息公开工作，现将有关事项通知如下。属于国家秘密的信息不予公开。";
@@ -188,25 +196,27 @@ async fn bad_input_is_invalid_argument_with_a_clear_message() {
 
     let e = err(c.screen(pb::ScreenRequest::default()).await);
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("empty document"), "{}", e.message());
+    assert!(e.message().contains("no document"), "{}", e.message());
+    let e = err(c.screen(content(b"x".to_vec(), "text/plain; charset=klingon")).await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("unknown encoding"), "{}", e.message());
 
+    // What cannot be read is withheld and recorded, as `mishen screen` does,
+    // with a reason that names no document text.
+    let unreadable = |r: pb::ScreenResponse, why: &str| {
+        assert_eq!(r.verdict(), pb::Verdict::Withhold, "{why}");
+        assert!(r.audit.is_some(), "{why}: recorded");
+        let s: Vec<&str> = r.reasons.iter().filter(|x| x.category == "unreadable").map(|x| x.summary.as_str()).collect();
+        assert!(s.iter().any(|x| x.contains(why)), "{why}: {s:?}");
+        assert!(!s.iter().any(|x| x.contains("张三")), "no document text in reasons");
+    };
     let mut bad = "身份证号".as_bytes().to_vec();
     bad.extend([0xE4, 0xB8]);
     bad.extend("张三".as_bytes());
-    let e = err(c.screen(pb::ScreenRequest { document: Some(pb::screen_request::Document::Content(bad)), ..Default::default() }).await);
-    assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("invalid UTF-8 at byte 12"), "{}", e.message());
-    assert!(!e.message().contains("张三"), "no document text in errors");
-
-    let e = err(c
-        .screen(pb::ScreenRequest {
-            document: Some(pb::screen_request::Document::Content(b"{\\rtf1 text}".to_vec())),
-            media_type: "application/rtf".into(),
-            ..Default::default()
-        })
-        .await);
-    assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("unsupported media type"), "{}", e.message());
+    unreadable(c.screen(content(bad, "")).await.unwrap().into_inner(), "invalid UTF-8 at byte 12");
+    unreadable(c.screen(content(b"{\\rtf1 text}".to_vec(), "application/rtf")).await.unwrap().into_inner(), "unsupported");
+    unreadable(c.screen(content(Vec::new(), "")).await.unwrap().into_inner(), "no text to screen");
+    unreadable(c.screen(text_req("")).await.unwrap().into_inner(), "no text to screen");
 
     let mut q = text_req("正文");
     q.options.as_mut().unwrap().categories = vec!["secrets".into()];
@@ -1025,9 +1035,11 @@ async fn office_and_pdf_documents_with_provenance_and_unreadable_ones_withheld()
     let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
     assert_eq!(rec.screening.unwrap().verdict, "withhold");
 
-    // A type no one reads here: INVALID_ARGUMENT.
-    let e = c.screen(content(b"\xd0\xcf\x11\xe0".to_vec(), "application/msword")).await.unwrap_err();
-    assert_eq!(e.code(), Code::InvalidArgument);
+    // A type no one reads here: withheld and recorded, as the CLI does.
+    let r = c.screen(content(b"\xd0\xcf\x11\xe0".to_vec(), "application/msword")).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Withhold);
+    assert!(r.reasons.iter().any(|x| x.category == "unreadable" && x.summary.contains("unsupported")), "{:?}", r.reasons);
+    assert!(r.audit.is_some());
     srv.shutdown().await;
 }
 

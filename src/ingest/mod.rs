@@ -49,6 +49,9 @@ pub enum Format {
     Pptx,
     /// PDF: the text layer.
     Pdf,
+    /// A zip or tar archive read as one document (the service;
+    /// [`archive::extract_combined`]).
+    Archive,
 }
 
 impl Format {
@@ -65,6 +68,7 @@ impl Format {
             Format::Xlsx => "xlsx",
             Format::Pptx => "pptx",
             Format::Pdf => "pdf",
+            Format::Archive => "archive",
         }
     }
 
@@ -201,7 +205,11 @@ impl Extracted {
     pub fn page_headers(&self) -> Vec<std::ops::Range<usize>> {
         self.segments
             .iter()
-            .filter(|s| matches!(&s.location, Location::Part(p) if PAGE_HEADER_PARTS.iter().any(|h| p.starts_with(h))))
+            .filter(|s| matches!(&s.location, Location::Part(p) if {
+                // In an archive read as one document: `entry.docx!/word/header1.xml`.
+                let p = p.rsplit("!/").next().unwrap_or(p);
+                PAGE_HEADER_PARTS.iter().any(|h| p.starts_with(h))
+            }))
             .map(|s| s.start..s.end)
             .collect()
     }
@@ -261,6 +269,17 @@ pub enum Unreadable {
     /// A size, count, depth or ratio limit.
     #[error("{0}")]
     Limit(String),
+    /// Nothing to screen: no bytes, blank text, or only images.
+    #[error("no text to screen: {0}; it needs a human review")]
+    NoText(String),
+    /// An entry of an archive read as one document.
+    #[error("archive entry {path}: {reason}")]
+    Entry {
+        /// The entry's display path.
+        path: String,
+        /// Why it could not be read.
+        reason: Box<Unreadable>,
+    },
 }
 
 impl Unreadable {
@@ -336,10 +355,19 @@ pub fn extract(hint: &str, declared_encoding: Option<&str>, bytes: &[u8], limits
             limits.max_file_bytes
         )));
     }
-    let format = Format::from_hint(hint)?;
+    if bytes.is_empty() {
+        return Err(Unreadable::NoText("the document is empty (0 bytes)".into()));
+    }
     let declared = declared_encoding.or_else(|| Format::charset_of_hint(hint));
+    if let Some(kind) = archive::kind_of_hint(hint) {
+        return archive::extract_combined(kind, declared, bytes, limits);
+    }
+    let format = Format::from_hint(hint)?;
     let e = catch_unwind(AssertUnwindSafe(|| extract_format(format, declared, bytes, limits)))
         .unwrap_or_else(|_| Err(Unreadable::corrupt(format, "the parser failed on this file (internal error caught)")))?;
+    if e.text.trim().is_empty() {
+        return Err(Unreadable::NoText("the document holds no text (blank, or images only)".into()));
+    }
     if e.text.len() > limits.max_text_bytes {
         return Err(Unreadable::Limit(format!(
             "extracted text of {} bytes exceeds the limit of {} bytes",
@@ -361,6 +389,7 @@ fn extract_format(format: Format, declared: Option<&str>, bytes: &[u8], limits: 
         Format::Xlsx => ooxml::xlsx(bytes, limits),
         Format::Pptx => ooxml::pptx(bytes, limits),
         Format::Pdf => pdf::extract(bytes, limits),
+        Format::Archive => Err(Unreadable::Unsupported("an archive is not one format".into())),
     }
 }
 

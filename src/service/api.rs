@@ -166,34 +166,26 @@ fn screen_work(
         title: meta_field("title", &req.title)?,
         doc_number: meta_field("doc_number", &req.doc_number)?,
     };
-    // `text` is None for a document of a supported type that cannot be read:
-    // it is withheld with the reason, and recorded like any other screening.
-    let (text, extracted, screening, bytes) = match req.document {
-        Some(Document::Text(t)) if !t.is_empty() => {
-            let n = t.len() as u64;
-            let screening = screen_text(s, inner, &t, &cats);
-            (Some(t), None, screening, n)
-        }
-        Some(Document::Content(b)) if !b.is_empty() => {
-            let (text, extracted, mut screening) =
-                match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
-                    decode::Decoded::Text(t) => {
-                        let r = screen_text(s, inner, &t, &cats);
-                        (Some(t), None, r)
-                    }
-                    decode::Decoded::Extracted(mut e) => {
-                        let r = screen_text_in(s, inner, &e.text, &e.layout(), &cats);
-                        let t = std::mem::take(&mut e.text);
-                        (Some(t), Some(e), r)
-                    }
-                    decode::Decoded::Unreadable(why) => (None, None, s.unreadable(&b, &why)),
-                };
-            // The hash of the bytes as given, not of their decoding.
-            screening.content_sha256 = crate::screen::sha256_hex(&b);
-            (text, extracted, screening, b.len() as u64)
-        }
-        _ => return Err(decode::DecodeError::Empty.into()),
+    // One ingest decision with the CLI (`decode`): `text` is None for a
+    // document that cannot be read; it is withheld with the reason, and
+    // recorded like any other screening.
+    let (doc, raw): (decode::Doc<'_>, &[u8]) = match &req.document {
+        Some(Document::Content(b)) => (decode::Doc::Content(b), b),
+        Some(Document::Text(t)) => (decode::Doc::Text(t), t.as_bytes()),
+        None => (decode::Doc::None, &[]),
     };
+    let (text, extracted, mut screening) = match decode::decode_document(doc, &req.media_type, &req.name, &req.encoding, inner.max_message_bytes)? {
+        decode::Decoded::Extracted(mut e) => {
+            let r = screen_text_in(s, inner, &e.text, &e.layout(), &cats);
+            let t = std::mem::take(&mut e.text);
+            (Some(t), Some(e), r)
+        }
+        decode::Decoded::Unreadable(why) => (None, None, s.unreadable(raw, &why)),
+    };
+    // The hash of the bytes as given, not of their decoding.
+    screening.content_sha256 = crate::screen::sha256_hex(raw);
+    let bytes = raw.len() as u64;
+    let encoding = extracted.as_ref().and_then(|e| e.encoding).filter(|_| matches!(req.document, Some(Document::Content(_))));
     let verdict = screening.decision.verdict;
     let policy = &s.pack().policy;
     let fails = match pb::FailOn::try_from(options.fail_on).unwrap_or(pb::FailOn::Unspecified) {
@@ -257,16 +249,12 @@ fn screen_work(
         error: None,
         categories_checked: screening.decision.checked.iter().map(|c| c.as_str().to_owned()).collect(),
         partial: screening.decision.partial,
+        encoding: encoding.unwrap_or_default().to_owned(),
     };
     Ok(Screened { response, body: Body::Screening(body), verdict })
 }
 
-/// Screens decoded text (and trips the testing aid's panic marker).
-fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category]) -> crate::Screening {
-    screen_text_in(s, inner, text, &crate::detect::Layout::default(), cats)
-}
-
-/// [`screen_text`] with the page-header parts of an extracted document.
+/// Screens extracted text with its layout (and trips the testing aid's panic marker).
 fn screen_text_in(s: &Screener, inner: &Inner, text: &str, layout: &crate::detect::Layout, cats: &[Category]) -> crate::Screening {
     if let Some(m) = inner.panic_marker.as_deref()
         && text.contains(m)
