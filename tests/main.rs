@@ -11,3 +11,4 @@ mod records;
 #[path = "support/roster.rs"]
 mod roster;
 mod service;
+mod surfaces;

@@ -18,8 +18,8 @@ use tokio::sync::oneshot;
 use tonic::Code;
 use tonic::transport::Channel;
 
-struct Running {
-    addr: std::net::SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: std::net::SocketAddr,
     admin: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<Result<String, mishen::service::ServeError>>,
@@ -27,7 +27,7 @@ struct Running {
 }
 
 impl Running {
-    async fn shutdown(mut self) -> String {
+    pub(crate) async fn shutdown(mut self) -> String {
         let _ = self.stop.take().unwrap().send(());
         self.done.await.unwrap().expect("clean shutdown")
     }
@@ -54,13 +54,13 @@ async fn start_with(cfg: Config, dir: Option<tempfile::TempDir>, panic_marker: O
     Running { addr, admin, stop: Some(tx), done, _dir: dir }
 }
 
-async fn start() -> Running {
+pub(crate) async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let cfg = base_config(dir.path());
     start_with(cfg, Some(dir), None).await
 }
 
-async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
+pub(crate) async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
     ScreeningServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("connect")
