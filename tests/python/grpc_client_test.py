@@ -243,9 +243,9 @@ roles = ["reviewer"]
             text = log.read()
         if code != 0:
             fail(f"server exited {code}:\n{text}")
-        # 2 screenings + 20 streamed + 1 review.
-        if "final checkpoint at size 23" not in text:
-            fail("no final checkpoint covering the 23 records:\n" + text)
+        # 2 screenings + 1 unreadable document withheld + 20 streamed + 1 review.
+        if "final checkpoint at size 24" not in text:
+            fail("no final checkpoint covering the 24 records:\n" + text)
         if "13912345678" in text or "王小明" in text:
             fail("document text in the server log")
         print("python grpcio client: ok (TLS, token roles, GBK, stream, review, SIGTERM)")
