@@ -39,8 +39,9 @@
 //!   text holding any ASCII character has NULs);
 //! - a declared non-UTF-8 encoding for bytes that are valid UTF-8 Chinese text
 //!   (characters from U+0800 up) and that it reads differently;
-//! - a reading with control characters (C0 other than tab, line feed, form
-//!   feed and carriage return; C1), U+FFFD or noncharacters;
+//! - a reading in an encoding other than UTF-8 with control characters (C0
+//!   other than tab, line feed, form feed and carriage return; C1), U+FFFD or
+//!   noncharacters;
 //! - a reading without a single CJK character in a single-byte encoding
 //!   (`windows-1252`, `ISO-8859-x`, `KOI8`…) of bytes that are GB18030 or Big5
 //!   Chinese text, or a GBK/GB18030 or Big5 reading whose characters fall
@@ -133,43 +134,44 @@ pub fn own_label(label: &str) -> Option<&'static str> {
 /// is plausible for the bytes (see the module doc).
 pub fn plausible(enc: &'static Encoding, bytes: &[u8], text: &str) -> Result<(), Unreadable> {
     let wrong = |why: &'static str| Err(Unreadable::Implausible { encoding: enc.name(), why });
-    if enc != UTF_8 {
-        let utf8 = std::str::from_utf8(bytes).ok();
-        if (enc == UTF_16LE || enc == UTF_16BE) && utf8.is_some() && !bytes.contains(&0) && !bytes.is_empty() {
+    if enc == UTF_8 {
+        // Strict UTF-8 is its own evidence (and undeclared UTF-8 is read the same way).
+        return Ok(());
+    }
+    let utf16 = enc == UTF_16LE || enc == UTF_16BE;
+    let utf8 = std::str::from_utf8(bytes).ok();
+    if utf16 {
+        if utf8.is_some() && !bytes.contains(&0) && !bytes.is_empty() {
             return wrong("the bytes are valid UTF-8 without a NUL byte, which UTF-16 text holding any ASCII character has");
         }
-        if enc == UTF_16LE || enc == UTF_16BE {
-            // ASCII in UTF-16LE puts its NUL bytes on odd offsets, in UTF-16BE on even ones.
-            let even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
-            let odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
-            let (right, other) = if enc == UTF_16LE { (odd, even) } else { (even, odd) };
-            if other >= 4 && other >= 4 * right {
-                return wrong("its NUL bytes stand where the other byte order puts them");
-            }
-        }
-        if let Some(utf8) = utf8 {
-            if utf8 != text && utf8.chars().any(|c| c as u32 >= 0x800) && !utf8.contains('\0') {
-                return wrong("the bytes are valid UTF-8 Chinese text, which this encoding reads as other characters");
-            }
+        // ASCII in UTF-16LE puts its NUL bytes on odd offsets, in UTF-16BE on even ones.
+        let even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
+        let odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+        let (right, other) = if enc == UTF_16LE { (odd, even) } else { (even, odd) };
+        if other >= 4 && other >= 4 * right {
+            return wrong("its NUL bytes stand where the other byte order puts them");
         }
     }
-    let mut controls = 0usize;
-    for c in text.chars() {
+    if let Some(utf8) = utf8
+        && utf8 != text
+        && utf8.chars().any(|c| c as u32 >= 0x800)
+        && !utf8.contains('\0')
+    {
+        return wrong("the bytes are valid UTF-8 Chinese text, which this encoding reads as other characters");
+    }
+    let controls = text.chars().any(|c| {
         let u = c as u32;
-        let bad = matches!(u, 0..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F..=0x9F | 0xFFFD | 0xFDD0..=0xFDEF)
-            || (u & 0xFFFE) == 0xFFFE;
-        controls += usize::from(bad);
+        matches!(u, 0..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F..=0x9F | 0xFFFD | 0xFDD0..=0xFDEF) || (u & 0xFFFE) == 0xFFFE
+    });
+    if controls {
+        // UTF-16 read from bytes that are not: a wrong byte order reads `\n` as U+0A00, and so on.
+        return wrong(if utf16 {
+            "the decoded text holds control characters, U+FFFD or noncharacters (is the byte order right?)"
+        } else {
+            "the decoded text holds control characters, U+FFFD or noncharacters"
+        });
     }
-    if controls > 0 && enc != UTF_16LE && enc != UTF_16BE {
-        return wrong("the decoded text holds control characters, U+FFFD or noncharacters");
-    }
-    if controls > 0 {
-        // UTF-16 read from bytes that are not: NULs and controls land on odd
-        // code units (a wrong byte order reads `\n` as U+0A00, and vice versa).
-        return wrong("the decoded text holds control characters, U+FFFD or noncharacters (is the byte order right?)");
-    }
-    let single_byte = enc.is_single_byte();
-    if single_byte && !text.chars().any(is_cjk) && cjk_competition(bytes).is_some() {
+    if enc.is_single_byte() && !text.chars().any(is_cjk) && cjk_competition(bytes).is_some() {
         return wrong("the bytes are GB18030 or Big5 Chinese text, which this single-byte encoding reads as Latin or other letters");
     }
     if enc == GBK || enc == GB18030 || enc == BIG5 {
