@@ -22,54 +22,90 @@ use quick_xml::events::Event;
 
 pub(super) fn json(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<Extracted, Unreadable> {
     let d = text::decode(bytes, declared)?;
+    let plain = |d: text::Decoded| Extracted { text: d.text, format: Format::Json, encoding: Some(d.encoding), segments: Vec::new(), blocks: Vec::new() };
     let v: serde_json::Value = match serde_json::from_str(&d.text) {
         Ok(v) => v,
-        Err(_) => return Ok(Extracted { text: d.text, format: Format::Json, encoding: Some(d.encoding), segments: Vec::new(), blocks: Vec::new() }),
+        Err(_) => return Ok(plain(d)),
     };
-    let mut out = String::new();
-    let mut segs = Vec::new();
-    let mut blocks = Vec::new();
-    let mut stack = vec![(String::new(), String::new(), &v)];
-    while let Some((ptr, key, v)) = stack.pop() {
-        if out.len() > limits.max_text_bytes {
-            // Never screened on what is left: the caller reports the limit.
-            return Err(Unreadable::Limit(format!(
-                "extracted text of more than {} bytes exceeds the limit",
-                limits.max_text_bytes
-            )));
-        }
-        let leaf = match v {
-            serde_json::Value::Object(m) => {
-                for (k, c) in m.iter().rev() {
-                    let esc = k.replace('~', "~0").replace('/', "~1");
-                    stack.push((format!("{ptr}/{esc}"), k.clone(), c));
-                }
-                continue;
+    let mut flat = Flat::default();
+    flat.value(&v, String::new(), limits)?;
+    Ok(Extracted { text: flat.out, format: Format::Json, encoding: Some(d.encoding), segments: flat.segs, blocks: flat.blocks })
+}
+
+/// JSON Lines (`.jsonl`, `.ndjson`): each line a JSON value, flattened as
+/// [`json`] does, its leaves' pointers prefixed with the line's index
+/// (`/0/text`). A file with a line that is not JSON is screened as plain text.
+pub(super) fn json_lines(bytes: &[u8], declared: Option<&str>, limits: &Limits) -> Result<Extracted, Unreadable> {
+    let d = text::decode(bytes, declared)?;
+    let mut values = Vec::new();
+    for line in d.text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(v) => values.push(v),
+            Err(_) => {
+                return Ok(Extracted { text: d.text, format: Format::JsonLines, encoding: Some(d.encoding), segments: Vec::new(), blocks: Vec::new() });
             }
-            serde_json::Value::Array(a) => {
-                for (i, c) in a.iter().enumerate().rev() {
-                    stack.push((format!("{ptr}/{i}"), key.clone(), c));
-                }
-                continue;
-            }
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            serde_json::Value::Null => continue,
-        };
-        if !out.is_empty() {
-            out.push('\n');
         }
-        let start = out.len();
-        if !key.is_empty() {
-            out.push_str(&key);
-            out.push_str(": ");
-        }
-        blocks.push(out.len()..out.len() + leaf.len());
-        out.push_str(&leaf);
-        segs.push(Segment { start, end: out.len(), location: Location::Part(if ptr.is_empty() { "/".into() } else { ptr }) });
     }
-    Ok(Extracted { text: out, format: Format::Json, encoding: Some(d.encoding), segments: segs, blocks })
+    let mut flat = Flat::default();
+    for (i, v) in values.iter().enumerate() {
+        flat.value(v, format!("/{i}"), limits)?;
+    }
+    Ok(Extracted { text: flat.out, format: Format::JsonLines, encoding: Some(d.encoding), segments: flat.segs, blocks: flat.blocks })
+}
+
+/// Leaves of JSON values as `key: value` lines, with their pointers and blocks.
+#[derive(Default)]
+struct Flat {
+    out: String,
+    segs: Vec<Segment>,
+    blocks: Vec<Range<usize>>,
+}
+
+impl Flat {
+    fn value(&mut self, v: &serde_json::Value, root: String, limits: &Limits) -> Result<(), Unreadable> {
+        let mut stack = vec![(root, String::new(), v)];
+        while let Some((ptr, key, v)) = stack.pop() {
+            if self.out.len() > limits.max_text_bytes {
+                // Never screened on what is left: the caller reports the limit.
+                return Err(Unreadable::Limit(format!(
+                    "extracted text of more than {} bytes exceeds the limit",
+                    limits.max_text_bytes
+                )));
+            }
+            let leaf = match v {
+                serde_json::Value::Object(m) => {
+                    for (k, c) in m.iter().rev() {
+                        let esc = k.replace('~', "~0").replace('/', "~1");
+                        stack.push((format!("{ptr}/{esc}"), k.clone(), c));
+                    }
+                    continue;
+                }
+                serde_json::Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate().rev() {
+                        stack.push((format!("{ptr}/{i}"), key.clone(), c));
+                    }
+                    continue;
+                }
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Null => continue,
+            };
+            let out = &mut self.out;
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let start = out.len();
+            if !key.is_empty() {
+                out.push_str(&key);
+                out.push_str(": ");
+            }
+            self.blocks.push(out.len()..out.len() + leaf.len());
+            out.push_str(&leaf);
+            self.segs.push(Segment { start, end: out.len(), location: Location::Part(if ptr.is_empty() { "/".into() } else { ptr }) });
+        }
+        Ok(())
+    }
 }
 
 /// The `encoding` of an XML declaration.
@@ -264,5 +300,17 @@ mod tests {
         let j = format!("[{}]", vec!["\"联系电话13912345678\""; 100].join(","));
         let l = Limits { max_text_bytes: 200, ..Limits::default() };
         assert!(matches!(json(j.as_bytes(), None, &l), Err(Unreadable::Limit(_))));
+    }
+
+    #[test]
+    fn json_lines_are_records() {
+        let j = "{\"text\": \"机密★5年\\n正文\"}\n\n{\"text\": \"联系电话13912345678\", \"n\": 2}\n";
+        let e = json_lines(j.as_bytes(), None, &Limits::default()).unwrap();
+        assert_eq!(e.text, "text: 机密★5年\n正文\nn: 2\ntext: 联系电话13912345678");
+        let at = e.text.find("139").unwrap();
+        assert_eq!(e.location_at(at), Some(&Location::Part("/1/text".into())));
+        assert_eq!(&e.text[e.blocks[0].clone()], "机密★5年\n正文");
+        let e = json_lines(b"{\"a\": 1}\nnot json 13912345678", None, &Limits::default()).unwrap();
+        assert!(e.segments.is_empty() && e.text.contains("not json"));
     }
 }

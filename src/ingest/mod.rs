@@ -37,6 +37,8 @@ pub enum Format {
     Csv,
     /// JSON: string and number leaves as `path: value` lines.
     Json,
+    /// JSON Lines: a JSON value per line, flattened as [`Format::Json`].
+    JsonLines,
     /// XML: text nodes and attribute values.
     Xml,
     /// HTML: the visible text.
@@ -62,6 +64,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::JsonLines => "jsonl",
             Format::Xml => "xml",
             Format::Html => "html",
             Format::Docx => "docx",
@@ -92,6 +95,7 @@ impl Format {
                 "text/markdown" => Ok(Format::Markdown),
                 "text/csv" => Ok(Format::Csv),
                 "application/json" => Ok(Format::Json),
+                "application/jsonl" | "application/x-ndjson" | "application/jsonlines" => Ok(Format::JsonLines),
                 "application/xml" | "text/xml" => Ok(Format::Xml),
                 "text/html" | "application/xhtml+xml" => Ok(Format::Html),
                 "application/pdf" => Ok(Format::Pdf),
@@ -111,6 +115,7 @@ impl Format {
             "md" | "markdown" => Format::Markdown,
             "csv" | "tsv" => Format::Csv,
             "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::JsonLines,
             "xml" => Format::Xml,
             "html" | "htm" | "xhtml" => Format::Html,
             "docx" | "docm" => Format::Docx,
@@ -383,6 +388,7 @@ fn extract_format(format: Format, declared: Option<&str>, bytes: &[u8], limits: 
     match format {
         Format::Text | Format::Markdown | Format::Csv => text::decode(bytes, declared).map(plain),
         Format::Json => markup::json(bytes, declared, limits),
+        Format::JsonLines => markup::json_lines(bytes, declared, limits),
         Format::Xml => markup::xml(bytes, declared),
         Format::Html => html::extract(bytes, declared),
         Format::Docx => ooxml::docx(bytes, limits),
