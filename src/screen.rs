@@ -5,7 +5,7 @@
 //! it is `Send + Sync` and cheap to clone.
 
 use crate::budget::{Budget, Stopped};
-use crate::detect::{Engine, Finding, Prepared};
+use crate::detect::{Engine, Finding, Layout, Prepared};
 use crate::redact;
 use crate::rules::{RuleError, RulePack};
 use crate::verdict::{self, Decision};
@@ -97,33 +97,34 @@ impl Screener {
     /// Screens a text. A text over [`MAX_DOCUMENT_BYTES`] is not screened: it is
     /// withheld as unreadable (a document that was not reviewed is never published).
     pub fn screen(&self, text: &str) -> Screening {
-        self.screen_full(text, &[], &[])
+        self.screen_full(text, &Layout::default(), &[])
     }
 
     /// Screens an extracted document (docx, xlsx, pdf, …): like
     /// [`Screener::screen`] on its text, with its page-header parts counted as
-    /// header (版头).
+    /// header (版头) and its structured leaves as text blocks ([`Layout`]).
     pub fn screen_extracted(&self, e: &crate::ingest::Extracted) -> Screening {
-        self.screen_full(&e.text, &e.page_headers(), &[])
+        self.screen_full(&e.text, &e.layout(), &[])
     }
 
     /// Screens a text whose byte ranges `page_headers` are page-header parts.
     pub fn screen_with_page_headers(&self, text: &str, page_headers: &[std::ops::Range<usize>]) -> Screening {
-        self.screen_full(text, page_headers, &[])
+        self.screen_full(text, &Layout::with_page_headers(page_headers), &[])
     }
 
     /// Screens a text for the `checked` categories only (empty: all).
     pub fn screen_checked(&self, text: &str, checked: &[crate::Category]) -> Screening {
-        self.screen_full(text, &[], checked)
+        self.screen_full(text, &Layout::default(), checked)
     }
 
-    /// The one screening path: a text with its page-header parts, for the
+    /// The one screening path: a text with its [`Layout`] (page-header parts,
+    /// text blocks), for the
     /// `checked` categories (empty: all). The decision is made here, once: it
     /// names the categories checked and marks a screening that skipped some as
     /// partial ([`Decision::partial`]), whose `publish` is not a clearance.
     /// Findings of unchecked categories are dropped.
-    pub fn screen_full(&self, text: &str, page_headers: &[std::ops::Range<usize>], checked: &[crate::Category]) -> Screening {
-        match self.screen_full_within(text, page_headers, checked, &Budget::unlimited()) {
+    pub fn screen_full(&self, text: &str, layout: &Layout, checked: &[crate::Category]) -> Screening {
+        match self.screen_full_within(text, layout, checked, &Budget::unlimited()) {
             Ok(s) => s,
             Err(Stopped) => unreachable!("an unlimited budget never stops"),
         }
@@ -137,7 +138,7 @@ impl Screener {
     pub fn screen_full_within(
         &self,
         text: &str,
-        page_headers: &[std::ops::Range<usize>],
+        layout: &Layout,
         checked: &[crate::Category],
         budget: &Budget,
     ) -> Result<Screening, Stopped> {
@@ -145,7 +146,7 @@ impl Screener {
         if text.len() > MAX_DOCUMENT_BYTES {
             return Ok(self.unreadable(text.as_bytes(), &format!("document of {} bytes exceeds the limit of {MAX_DOCUMENT_BYTES} bytes", text.len())));
         }
-        let p = Prepared::with_page_headers(text, self.engine.pack().policy.header_lines, page_headers);
+        let p = Prepared::with_layout(text, self.engine.pack().policy.header_lines, layout);
         budget.check()?;
         let mut findings = self.engine.detect_within(&p, budget)?;
         let decision = verdict::decide_checked(&findings, checked);
@@ -204,13 +205,13 @@ mod tests {
     fn an_exhausted_budget_stops_screening_without_a_verdict() {
         let s = Screener::embedded().unwrap();
         let past = Budget::unlimited().with_deadline(Instant::now() - Duration::from_millis(1));
-        assert_eq!(s.screen_full_within(TEXT, &[], &[], &past).unwrap_err(), Stopped);
+        assert_eq!(s.screen_full_within(TEXT, &Layout::default(), &[], &past).unwrap_err(), Stopped);
         let flag = Arc::new(AtomicBool::new(true));
         let cancelled = Budget::unlimited().with_flag(flag);
-        assert_eq!(s.screen_full_within(TEXT, &[], &[], &cancelled).unwrap_err(), Stopped);
+        assert_eq!(s.screen_full_within(TEXT, &Layout::default(), &[], &cancelled).unwrap_err(), Stopped);
         // Time left: the same screening as without a budget.
         let later = Budget::unlimited().with_deadline(Instant::now() + Duration::from_secs(3600));
-        let within = s.screen_full_within(TEXT, &[], &[], &later).unwrap();
+        let within = s.screen_full_within(TEXT, &Layout::default(), &[], &later).unwrap();
         let plain = s.screen(TEXT);
         assert_eq!(within.findings, plain.findings);
         assert_eq!(within.decision.verdict, plain.decision.verdict);

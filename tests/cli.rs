@@ -641,7 +641,10 @@ fn directories_are_walked_recursively() {
     assert_eq!(doc_for(&docs, "a.txt").verdict, "publish");
     assert_eq!(doc_for(&docs, "b.txt").verdict, "redact");
     assert_eq!(doc_for(&docs, "c.md").verdict, "withhold");
-    assert_eq!(doc_for(&docs, "empty.txt").verdict, "publish");
+    // Nothing to screen is never a clearance: withheld as unreadable.
+    let empty = doc_for(&docs, "empty.txt");
+    assert_eq!(empty.verdict, "withhold");
+    assert!(empty.reasons.iter().any(|r| r.summary.contains("no text to screen")), "{:?}", empty.reasons);
     for d in &docs {
         assert!(
             Path::new(&d.path).exists(),

@@ -7,7 +7,9 @@ mod corpus;
 mod dense;
 mod engine;
 mod headers;
+mod hostile;
 mod records;
 #[path = "support/roster.rs"]
 mod roster;
 mod service;
+mod surfaces;

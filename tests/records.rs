@@ -214,11 +214,13 @@ async fn the_service_keeps_no_document_content_and_says_when_a_screening_is_part
         ..Default::default()
     };
     c.submit_review(review).await.unwrap();
-    // An unknown media type is not echoed unbounded.
+    // An unknown media type is withheld and recorded, and not echoed unbounded.
     let mut q = req(Document::Content(b"x".to_vec()), &format!("application/x-{}", "a".repeat(5000)));
     q.title = String::new();
-    let e = c.screen(q).await.unwrap_err();
-    assert!(e.message().len() < 1000, "{}", e.message().len());
+    let r = c.screen(q).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Withhold);
+    let why: usize = r.reasons.iter().map(|x| x.summary.len()).sum();
+    assert!(why < 1000 && r.reasons.iter().any(|x| x.summary.contains("unsupported")), "{:?}", r.reasons);
     let _ = tx.send(());
     done.await.unwrap().unwrap();
     assert_clean(&data);

@@ -18,8 +18,8 @@ use tokio::sync::oneshot;
 use tonic::Code;
 use tonic::transport::Channel;
 
-struct Running {
-    addr: std::net::SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: std::net::SocketAddr,
     admin: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<Result<String, mishen::service::ServeError>>,
@@ -27,7 +27,7 @@ struct Running {
 }
 
 impl Running {
-    async fn shutdown(mut self) -> String {
+    pub(crate) async fn shutdown(mut self) -> String {
         let _ = self.stop.take().unwrap().send(());
         self.done.await.unwrap().expect("clean shutdown")
     }
@@ -54,13 +54,13 @@ async fn start_with(cfg: Config, dir: Option<tempfile::TempDir>, panic_marker: O
     Running { addr, admin, stop: Some(tx), done, _dir: dir }
 }
 
-async fn start() -> Running {
+pub(crate) async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let cfg = base_config(dir.path());
     start_with(cfg, Some(dir), None).await
 }
 
-async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
+pub(crate) async fn client(addr: std::net::SocketAddr) -> ScreeningServiceClient<Channel> {
     ScreeningServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("connect")
@@ -72,6 +72,14 @@ fn text_req(t: &str) -> pb::ScreenRequest {
     pb::ScreenRequest {
         document: Some(pb::screen_request::Document::Text(t.into())),
         options: Some(pb::ScreenOptions { return_redacted_text: true, ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+fn content(bytes: Vec<u8>, media_type: &str) -> pb::ScreenRequest {
+    pb::ScreenRequest {
+        document: Some(pb::screen_request::Document::Content(bytes)),
+        media_type: media_type.into(),
         ..Default::default()
     }
 }
@@ -188,25 +196,27 @@ async fn bad_input_is_invalid_argument_with_a_clear_message() {
 
     let e = err(c.screen(pb::ScreenRequest::default()).await);
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("empty document"), "{}", e.message());
+    assert!(e.message().contains("no document"), "{}", e.message());
+    let e = err(c.screen(content(b"x".to_vec(), "text/plain; charset=klingon")).await);
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("unknown encoding"), "{}", e.message());
 
+    // What cannot be read is withheld and recorded, as `mishen screen` does,
+    // with a reason that names no document text.
+    let unreadable = |r: pb::ScreenResponse, why: &str| {
+        assert_eq!(r.verdict(), pb::Verdict::Withhold, "{why}");
+        assert!(r.audit.is_some(), "{why}: recorded");
+        let s: Vec<&str> = r.reasons.iter().filter(|x| x.category == "unreadable").map(|x| x.summary.as_str()).collect();
+        assert!(s.iter().any(|x| x.contains(why)), "{why}: {s:?}");
+        assert!(!s.iter().any(|x| x.contains("张三")), "no document text in reasons");
+    };
     let mut bad = "身份证号".as_bytes().to_vec();
     bad.extend([0xE4, 0xB8]);
     bad.extend("张三".as_bytes());
-    let e = err(c.screen(pb::ScreenRequest { document: Some(pb::screen_request::Document::Content(bad)), ..Default::default() }).await);
-    assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("invalid UTF-8 at byte 12"), "{}", e.message());
-    assert!(!e.message().contains("张三"), "no document text in errors");
-
-    let e = err(c
-        .screen(pb::ScreenRequest {
-            document: Some(pb::screen_request::Document::Content(b"{\\rtf1 text}".to_vec())),
-            media_type: "application/rtf".into(),
-            ..Default::default()
-        })
-        .await);
-    assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().contains("unsupported media type"), "{}", e.message());
+    unreadable(c.screen(content(bad, "")).await.unwrap().into_inner(), "invalid UTF-8 at byte 12");
+    unreadable(c.screen(content(b"{\\rtf1 text}".to_vec(), "application/rtf")).await.unwrap().into_inner(), "unsupported");
+    unreadable(c.screen(content(Vec::new(), "")).await.unwrap().into_inner(), "no text to screen");
+    unreadable(c.screen(text_req("")).await.unwrap().into_inner(), "no text to screen");
 
     let mut q = text_req("正文");
     q.options.as_mut().unwrap().categories = vec!["secrets".into()];
@@ -1025,9 +1035,11 @@ async fn office_and_pdf_documents_with_provenance_and_unreadable_ones_withheld()
     let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
     assert_eq!(rec.screening.unwrap().verdict, "withhold");
 
-    // A type no one reads here: INVALID_ARGUMENT.
-    let e = c.screen(content(b"\xd0\xcf\x11\xe0".to_vec(), "application/msword")).await.unwrap_err();
-    assert_eq!(e.code(), Code::InvalidArgument);
+    // A type no one reads here: withheld and recorded, as the CLI does.
+    let r = c.screen(content(b"\xd0\xcf\x11\xe0".to_vec(), "application/msword")).await.unwrap().into_inner();
+    assert_eq!(r.verdict(), pb::Verdict::Withhold);
+    assert!(r.reasons.iter().any(|x| x.category == "unreadable" && x.summary.contains("unsupported")), "{:?}", r.reasons);
+    assert!(r.audit.is_some());
     srv.shutdown().await;
 }
 

@@ -37,9 +37,27 @@ pub struct Header {
 }
 
 impl Header {
-    /// True when byte `at` lies in the header.
+    /// True when byte `at` lies in the header (a binary search of the parts).
     pub fn contains(&self, at: usize) -> bool {
-        at < self.body_end || self.parts.iter().any(|r| r.contains(&at))
+        if at < self.body_end {
+            return true;
+        }
+        let i = self.parts.partition_point(|r| r.end <= at);
+        self.parts.get(i).is_some_and(|r| r.start <= at)
+    }
+
+    /// Sorts the parts and merges those that overlap or touch, so that
+    /// [`Header::contains`] can search them.
+    pub fn normalize_parts(&mut self) {
+        self.parts.sort_by_key(|r| r.start);
+        let mut out: Vec<Range<usize>> = Vec::with_capacity(self.parts.len());
+        for r in self.parts.drain(..) {
+            match out.last_mut() {
+                Some(l) if r.start <= l.end => l.end = l.end.max(r.end),
+                _ => out.push(r),
+            }
+        }
+        self.parts = out;
     }
 
     /// One past the last header byte.

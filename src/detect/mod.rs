@@ -22,6 +22,26 @@ use numbers::NumKind;
 use std::sync::Arc;
 use validate::{luhn, resident_id};
 
+/// What an extractor knows of a document's structure beyond its text: byte
+/// ranges of the original text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Page-header parts (`word/header1.xml`, a pptx's masters): header, whole.
+    pub page_headers: Vec<std::ops::Range<usize>>,
+    /// Text blocks: each leaf value of a JSON, XML or HTML document. A block
+    /// starts a line (`{"正文": "机密★5年…"}` is read as `正文: 机密★5年…`, and
+    /// the mark stands at the start of its value), and its opening lines are a
+    /// header of their own, located as a document's are ([`header`]).
+    pub blocks: Vec<std::ops::Range<usize>>,
+}
+
+impl Layout {
+    /// A layout with page-header parts only.
+    pub fn with_page_headers(page_headers: &[std::ops::Range<usize>]) -> Layout {
+        Layout { page_headers: page_headers.to_vec(), blocks: Vec::new() }
+    }
+}
+
 /// A document's text prepared for detection: computed once, borrowed by all.
 #[derive(Debug)]
 pub struct Prepared<'a> {
@@ -33,32 +53,55 @@ pub struct Prepared<'a> {
     pub header_end: usize,
     /// The header and title, in normalized offsets (see [`header`]).
     pub header: header::Header,
+    /// Where the text blocks of the [`Layout`] start (normalized, sorted).
+    block_starts: Vec<usize>,
 }
 
 impl<'a> Prepared<'a> {
     /// Normalizes `original`; the header is the lines and cells before its
     /// title or 发文机关标志, at most `header_lines` non-blank lines (see [`header`]).
     pub fn new(original: &'a str, header_lines: usize) -> Prepared<'a> {
-        Prepared::with_page_headers(original, header_lines, &[])
+        Prepared::with_layout(original, header_lines, &Layout::default())
     }
 
     /// Like [`Prepared::new`], with the byte ranges of `original` that are
     /// page-header parts (`word/header1.xml`): they are header, whole.
     pub fn with_page_headers(original: &'a str, header_lines: usize, parts: &[std::ops::Range<usize>]) -> Prepared<'a> {
+        Prepared::with_layout(original, header_lines, &Layout::with_page_headers(parts))
+    }
+
+    /// Like [`Prepared::new`], with the document's [`Layout`]: page-header
+    /// parts are header, whole; each block's opening lines are header too.
+    pub fn with_layout(original: &'a str, header_lines: usize, layout: &Layout) -> Prepared<'a> {
         let norm = Normalized::new(original);
-        let mut ranges: Vec<std::ops::Range<usize>> = parts
-            .iter()
-            .map(|r| norm.from_original(r.start)..norm.from_original(r.end))
-            .filter(|r| r.start < r.end)
-            .collect();
+        let to_norm = |r: &std::ops::Range<usize>| norm.from_original(r.start.min(original.len()))..norm.from_original(r.end.min(original.len()));
+        let mut ranges: Vec<std::ops::Range<usize>> = layout.page_headers.iter().map(to_norm).filter(|r| r.start < r.end).collect();
         ranges.sort_by_key(|r| r.start);
-        let header = header::locate(&norm.text, header_lines, ranges);
+        let mut header = header::locate(&norm.text, header_lines, ranges);
+        let mut block_starts = Vec::with_capacity(layout.blocks.len());
+        for b in layout.blocks.iter().map(to_norm).filter(|r| r.start < r.end) {
+            block_starts.push(b.start);
+            // One pass over at most `2 × header_lines` lines of each block.
+            let h = header::locate(&norm.text[b.clone()], header_lines, Vec::new());
+            if h.body_end > 0 {
+                header.parts.push(b.start..b.start + h.body_end);
+            }
+        }
+        block_starts.sort_unstable();
+        header.normalize_parts();
         Prepared {
             original,
             header_end: header.end(),
             norm,
             header,
+            block_starts,
         }
+    }
+
+    /// True when only blanks stand between a block's start and `at`.
+    fn at_block_start(&self, at: usize) -> bool {
+        let i = self.block_starts.partition_point(|&s| s <= at);
+        i > 0 && self.norm.text[self.block_starts[i - 1]..at].chars().all(|c| c == ' ' || c == '\t')
     }
 }
 
@@ -344,7 +387,11 @@ impl Engine {
             let in_header = || p.header.contains(c.start);
             match r.scope {
                 Scope::Header if !in_header() => continue,
-                Scope::LineStart if !(at_line_start(text, c.start) || (in_header() && at_field_start(text, c.start))) => continue,
+                Scope::LineStart
+                    if !(at_line_start(text, c.start) || p.at_block_start(c.start) || (in_header() && at_field_start(text, c.start))) =>
+                {
+                    continue;
+                }
                 Scope::HeaderField if !(in_header() && at_field_start(text, c.start) && at_field_end(text, c.end)) => continue,
                 Scope::Title if !p.header.in_title(c.start) => continue,
                 _ => {}

@@ -17,7 +17,7 @@
 //! the visitor as an [`Item::Unreadable`] — never skipped silently — and a
 //! limit that stops the walk is reported against the archive itself.
 
-use super::{Limits, Unreadable};
+use super::{Extracted, Limits, Location, Segment, Unreadable};
 use super::ooxml::{entry_cap, io_kind, over_cap};
 use std::cell::Cell;
 use std::io::{Cursor, Read, Seek};
@@ -46,6 +46,83 @@ pub fn kind(name: &str) -> Option<Kind> {
     } else {
         None
     }
+}
+
+/// The archive kind named by a file name or a media type (`application/zip`,
+/// `application/x-tar`, `application/gzip` for a tar.gz), if it names one.
+pub fn kind_of_hint(hint: &str) -> Option<Kind> {
+    let mt = hint.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match mt.as_str() {
+        "application/zip" | "application/x-zip-compressed" | "application/x-zip" => Some(Kind::Zip),
+        "application/x-tar" | "application/tar" => Some(Kind::Tar),
+        "application/gzip" | "application/x-gzip" | "application/x-gtar" | "application/x-compressed-tar" | "application/tar+gzip" => {
+            Some(Kind::TarGz)
+        }
+        _ => kind(hint),
+    }
+}
+
+/// Reads a whole archive as one document, as the service does for an archive
+/// it is sent: every document entry is extracted ([`super::extract`]) and the
+/// texts are joined, each entry a [`Segment`] (its inner parts named
+/// `entry!/part`) and a text block with a header of its own. One entry that
+/// cannot be read makes the whole archive unreadable, naming the entry; an
+/// archive without a document has no text to screen. The CLI walks an archive
+/// on disk entry by entry instead ([`walk`]) and reports each; for an archive of
+/// one document both give the same verdict and findings.
+pub fn extract_combined(kind: Kind, declared: Option<&str>, bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
+    let mut parts: Vec<(String, Extracted)> = Vec::new();
+    let mut total = 0usize;
+    let mut visit = |item: Item| -> Result<(), Unreadable> {
+        match item {
+            Item::Document { path, name, bytes } => {
+                let path = path.trim_start_matches("!/").to_owned();
+                let e = super::extract(&name, declared, &bytes, limits)
+                    .map_err(|u| Unreadable::Entry { path: safe_display(&path), reason: Box::new(u) })?;
+                total = total.saturating_add(e.text.len() + 2);
+                if total > limits.max_text_bytes {
+                    return Err(Unreadable::Limit(format!(
+                        "the archive's extracted text exceeds the limit of {} bytes",
+                        limits.max_text_bytes
+                    )));
+                }
+                parts.push((path, e));
+                Ok(())
+            }
+            Item::Unreadable { path, reason, .. } => {
+                let path = path.trim_start_matches("!/");
+                Err(if path.is_empty() { reason } else { Unreadable::Entry { path: safe_display(path), reason: Box::new(reason) } })
+            }
+        }
+    };
+    walk(kind, "", Cursor::new(bytes), limits, &mut visit)?;
+    if parts.is_empty() {
+        return Err(Unreadable::NoText("the archive holds no document".into()));
+    }
+    let mut text = String::with_capacity(total);
+    let (mut segments, mut blocks) = (Vec::new(), Vec::new());
+    for (path, e) in parts {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        let off = text.len();
+        text.push_str(&e.text);
+        blocks.push(off..text.len());
+        blocks.extend(e.blocks.iter().map(|b| b.start + off..b.end + off).filter(|b| b.start > off));
+        if e.segments.is_empty() {
+            segments.push(Segment { start: off, end: text.len(), location: Location::Part(path) });
+        } else {
+            segments.extend(e.segments.into_iter().map(|s| Segment {
+                start: s.start + off,
+                end: s.end + off,
+                location: match s.location {
+                    Location::Part(p) => Location::Part(format!("{path}!/{p}")),
+                    l => l,
+                },
+            }));
+        }
+    }
+    Ok(Extracted { text, format: super::Format::Archive, encoding: None, segments, blocks })
 }
 
 /// What the walk yields.

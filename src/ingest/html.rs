@@ -4,7 +4,13 @@
 //! `http-equiv` in the first 1024 bytes, then detection (see [`super::text`]).
 //! Text inside `script`, `style`, `template`, `head` metadata and comments is not
 //! shown by a browser and is left out; `title` is kept (it is shown in the tab and
-//! in search results). Block elements end lines, table cells are separated by tabs.
+//! in search results). Block elements end lines, table cells are separated by tabs;
+//! each line and each cell is a text block ([`super::Extracted::blocks`]): it
+//! starts a line and has a header of its own, as a browser shows it.
+//!
+//! A `<meta>` declaring UTF-16 means UTF-8 (the WHATWG prescan: the bytes were
+//! read as ASCII to find it), and any declaration is checked for plausibility
+//! ([`super::text`]).
 
 use super::{Extracted, Format, Unreadable, text};
 use html5gum::{DefaultEmitter, Token, Tokenizer};
@@ -23,12 +29,29 @@ pub(super) fn extract(bytes: &[u8], declared: Option<&str>) -> Result<Extracted,
     } else {
         None
     };
-    let d = match (declared, declared_meta.as_deref()) {
-        (Some(l), _) => text::decode(bytes, Some(l))?,
-        (None, Some(l)) if text::encoding_for_label(l).is_ok() => text::decode(bytes, Some(l))?,
-        _ => text::decode(bytes, None)?,
-    };
-    Ok(Extracted { text: visible_text(&d.text), format: Format::Html, encoding: Some(d.encoding), segments: Vec::new() })
+    // The document's own `<meta>` as a browser takes it (UTF-16 means UTF-8);
+    // either declaration is checked for plausibility by the decoder.
+    let own = declared_meta.as_deref().and_then(text::own_label);
+    let d = text::decode(bytes, declared.or(own))?;
+    let text = visible_text(&d.text);
+    let blocks = cells(&text);
+    Ok(Extracted { text, format: Format::Html, encoding: Some(d.encoding), segments: Vec::new(), blocks })
+}
+
+/// The text blocks of the visible text: each block element's line, each
+/// table cell of a row (see [`super::Extracted::blocks`]).
+fn cells(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive(['\n', '\t']) {
+        let s = at;
+        at += line.len();
+        let body = line.trim_end_matches(['\n', '\t']);
+        if !body.trim().is_empty() {
+            out.push(s..s + body.len());
+        }
+    }
+    out
 }
 
 /// The charset named by a `<meta>` in the first bytes, if any.

@@ -37,6 +37,8 @@ pub enum Format {
     Csv,
     /// JSON: string and number leaves as `path: value` lines.
     Json,
+    /// JSON Lines: a JSON value per line, flattened as [`Format::Json`].
+    JsonLines,
     /// XML: text nodes and attribute values.
     Xml,
     /// HTML: the visible text.
@@ -49,6 +51,9 @@ pub enum Format {
     Pptx,
     /// PDF: the text layer.
     Pdf,
+    /// A zip or tar archive read as one document (the service;
+    /// [`archive::extract_combined`]).
+    Archive,
 }
 
 impl Format {
@@ -59,12 +64,14 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::JsonLines => "jsonl",
             Format::Xml => "xml",
             Format::Html => "html",
             Format::Docx => "docx",
             Format::Xlsx => "xlsx",
             Format::Pptx => "pptx",
             Format::Pdf => "pdf",
+            Format::Archive => "archive",
         }
     }
 
@@ -88,6 +95,7 @@ impl Format {
                 "text/markdown" => Ok(Format::Markdown),
                 "text/csv" => Ok(Format::Csv),
                 "application/json" => Ok(Format::Json),
+                "application/jsonl" | "application/x-ndjson" | "application/jsonlines" => Ok(Format::JsonLines),
                 "application/xml" | "text/xml" => Ok(Format::Xml),
                 "text/html" | "application/xhtml+xml" => Ok(Format::Html),
                 "application/pdf" => Ok(Format::Pdf),
@@ -107,6 +115,7 @@ impl Format {
             "md" | "markdown" => Format::Markdown,
             "csv" | "tsv" => Format::Csv,
             "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::JsonLines,
             "xml" => Format::Xml,
             "html" | "htm" | "xhtml" => Format::Html,
             "docx" | "docm" => Format::Docx,
@@ -177,6 +186,10 @@ pub struct Extracted {
     /// Ordered, non-overlapping ranges with their source; empty for plain text,
     /// whose offsets are those of the decoded file.
     pub segments: Vec<Segment>,
+    /// Text blocks of structured formats (each JSON leaf value, XML text node,
+    /// HTML block element): each starts a line and has a header of its own
+    /// ([`crate::detect::Layout::blocks`]).
+    pub blocks: Vec<std::ops::Range<usize>>,
 }
 
 impl Extracted {
@@ -186,13 +199,22 @@ impl Extracted {
         self.segments.get(i).filter(|s| s.start <= at).map(|s| &s.location)
     }
 
+    /// The document's structure for detection: its page-header parts and text blocks.
+    pub fn layout(&self) -> crate::detect::Layout {
+        crate::detect::Layout { page_headers: self.page_headers(), blocks: self.blocks.clone() }
+    }
+
     /// The byte ranges of [`Extracted::text`] that come from page-header parts
     /// ([`PAGE_HEADER_PARTS`]): the detector counts them as header (版头), where
     /// a classification mark stands.
     pub fn page_headers(&self) -> Vec<std::ops::Range<usize>> {
         self.segments
             .iter()
-            .filter(|s| matches!(&s.location, Location::Part(p) if PAGE_HEADER_PARTS.iter().any(|h| p.starts_with(h))))
+            .filter(|s| matches!(&s.location, Location::Part(p) if {
+                // In an archive read as one document: `entry.docx!/word/header1.xml`.
+                let p = p.rsplit("!/").next().unwrap_or(p);
+                PAGE_HEADER_PARTS.iter().any(|h| p.starts_with(h))
+            }))
             .map(|s| s.start..s.end)
             .collect()
     }
@@ -234,6 +256,15 @@ pub enum Unreadable {
         /// The detector's guess.
         suggestion: &'static str,
     },
+    /// A declared encoding whose reading of the bytes cannot be the document
+    /// (see [`text`]'s module doc): the declaration is wrong.
+    #[error("declared encoding {encoding} is implausible for this document: {why}; declare the right one (or none, to detect it)")]
+    Implausible {
+        /// The declared encoding's WHATWG name.
+        encoding: &'static str,
+        /// Why (no document text).
+        why: &'static str,
+    },
     /// An encoding label nobody knows.
     #[error("unknown encoding {0:?}")]
     UnknownEncoding(String),
@@ -243,6 +274,17 @@ pub enum Unreadable {
     /// A size, count, depth or ratio limit.
     #[error("{0}")]
     Limit(String),
+    /// Nothing to screen: no bytes, blank text, or only images.
+    #[error("no text to screen: {0}; it needs a human review")]
+    NoText(String),
+    /// An entry of an archive read as one document.
+    #[error("archive entry {path}: {reason}")]
+    Entry {
+        /// The entry's display path.
+        path: String,
+        /// Why it could not be read.
+        reason: Box<Unreadable>,
+    },
 }
 
 impl Unreadable {
@@ -318,10 +360,19 @@ pub fn extract(hint: &str, declared_encoding: Option<&str>, bytes: &[u8], limits
             limits.max_file_bytes
         )));
     }
-    let format = Format::from_hint(hint)?;
+    if bytes.is_empty() {
+        return Err(Unreadable::NoText("the document is empty (0 bytes)".into()));
+    }
     let declared = declared_encoding.or_else(|| Format::charset_of_hint(hint));
+    if let Some(kind) = archive::kind_of_hint(hint) {
+        return archive::extract_combined(kind, declared, bytes, limits);
+    }
+    let format = Format::from_hint(hint)?;
     let e = catch_unwind(AssertUnwindSafe(|| extract_format(format, declared, bytes, limits)))
         .unwrap_or_else(|_| Err(Unreadable::corrupt(format, "the parser failed on this file (internal error caught)")))?;
+    if e.text.trim().is_empty() {
+        return Err(Unreadable::NoText("the document holds no text (blank, or images only)".into()));
+    }
     if e.text.len() > limits.max_text_bytes {
         return Err(Unreadable::Limit(format!(
             "extracted text of {} bytes exceeds the limit of {} bytes",
@@ -333,16 +384,18 @@ pub fn extract(hint: &str, declared_encoding: Option<&str>, bytes: &[u8], limits
 }
 
 fn extract_format(format: Format, declared: Option<&str>, bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
-    let plain = |d: text::Decoded| Extracted { text: d.text, format, encoding: Some(d.encoding), segments: Vec::new() };
+    let plain = |d: text::Decoded| Extracted { text: d.text, format, encoding: Some(d.encoding), segments: Vec::new(), blocks: Vec::new() };
     match format {
         Format::Text | Format::Markdown | Format::Csv => text::decode(bytes, declared).map(plain),
         Format::Json => markup::json(bytes, declared, limits),
+        Format::JsonLines => markup::json_lines(bytes, declared, limits),
         Format::Xml => markup::xml(bytes, declared),
         Format::Html => html::extract(bytes, declared),
         Format::Docx => ooxml::docx(bytes, limits),
         Format::Xlsx => ooxml::xlsx(bytes, limits),
         Format::Pptx => ooxml::pptx(bytes, limits),
         Format::Pdf => pdf::extract(bytes, limits),
+        Format::Archive => Err(Unreadable::Unsupported("an archive is not one format".into())),
     }
 }
 
@@ -391,6 +444,7 @@ mod tests {
                 Segment { start: 0, end: 2, location: Location::Page(1) },
                 Segment { start: 4, end: 6, location: Location::Page(2) },
             ],
+            blocks: Vec::new(),
         };
         assert_eq!(e.location_at(1), Some(&Location::Page(1)));
         assert_eq!(e.location_at(3), None);

@@ -266,7 +266,7 @@ pub(super) fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
         }
     }
     p.embeddings(&names, &mut text, &mut segs)?;
-    Ok(Extracted { text, format: Format::Docx, encoding: None, segments: segs })
+    Ok(Extracted { text, format: Format::Docx, encoding: None, segments: segs, blocks: Vec::new() })
 }
 
 pub(super) fn pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
@@ -301,7 +301,7 @@ pub(super) fn pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
         }
     }
     p.embeddings(&names, &mut text, &mut segs)?;
-    Ok(Extracted { text, format: Format::Pptx, encoding: None, segments: segs })
+    Ok(Extracted { text, format: Format::Pptx, encoding: None, segments: segs, blocks: Vec::new() })
 }
 
 pub(super) fn xlsx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
@@ -328,7 +328,7 @@ pub(super) fn xlsx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadabl
         cells(&xml, &path, &shared, &sheet, &mut text, &mut segs)?;
     }
     p.embeddings(&p.names(), &mut text, &mut segs)?;
-    Ok(Extracted { text, format: f, encoding: None, segments: segs })
+    Ok(Extracted { text, format: f, encoding: None, segments: segs, blocks: Vec::new() })
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, local: &str) -> Option<String> {

@@ -54,7 +54,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unread
     if text.trim().is_empty() {
         return Err(Unreadable::NoTextLayer("every page".into()));
     }
-    Ok(Extracted { text, format: Format::Pdf, encoding: None, segments: segs })
+    Ok(Extracted { text, format: Format::Pdf, encoding: None, segments: segs, blocks: Vec::new() })
 }
 
 /// The variant of a lopdf error, without the payload (which may quote content).

@@ -30,6 +30,31 @@
 //!
 //! Decoding is always strict: a malformed sequence is never replaced by U+FFFD
 //! (a reviewer must see what is published), it makes the document unreadable.
+//!
+//! A declaration is evidence, not proof. Decoding in a declared encoding is
+//! checked for plausibility ([`plausible`]), because a wrong label turns a
+//! classified document into gibberish that nothing matches (`publish`):
+//!
+//! - a declared UTF-16 for bytes that are valid UTF-8 with no NUL byte (UTF-16
+//!   text holding any ASCII character has NULs);
+//! - a declared non-UTF-8 encoding for bytes that are valid UTF-8 Chinese text
+//!   (characters from U+0800 up) and that it reads differently;
+//! - a reading in an encoding other than UTF-8 with control characters (C0
+//!   other than tab, line feed, form feed and carriage return; C1), U+FFFD or
+//!   noncharacters;
+//! - a reading without a single CJK character in a single-byte encoding
+//!   (`windows-1252`, `ISO-8859-x`, `KOI8`…) of bytes that are GB18030 or Big5
+//!   Chinese text, or a GBK/GB18030 or Big5 reading whose characters fall
+//!   outside its common repertoire while the other's fall inside.
+//!
+//! Such a document is [`Unreadable::Implausible`]: withheld, with the reason
+//! and the encoding that was declared, never screened as gibberish.
+//!
+//! A document's own declaration (an HTML `<meta charset>`, an XML declaration)
+//! is read as browsers and XML parsers read it ([`own_label`]): a UTF-16 label
+//! in bytes that were readable as ASCII means UTF-8 (WHATWG "prescan": UTF-16
+//! in a `<meta>` becomes UTF-8; libxml2: "Document labelled UTF-16 but has
+//! UTF-8 content"), and `x-user-defined` means windows-1252.
 
 use super::Unreadable;
 use encoding_rs::{BIG5, DecoderResult, Encoding, GB18030, GBK, UTF_8, UTF_16BE, UTF_16LE};
@@ -82,9 +107,90 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, Unreadabl
     }
     if let Some(label) = declared {
         let enc = encoding_for_label(label)?;
-        return strict(enc, bytes, Method::Declared);
+        let d = strict(enc, bytes, Method::Declared)?;
+        plausible(enc, bytes, &d.text)?;
+        return Ok(d);
     }
     undeclared(bytes)
+}
+
+/// The encoding a document's own declaration (an HTML `<meta charset>`, an
+/// XML declaration) stands for, as browsers and XML parsers take it: the
+/// declaration was read as ASCII, so a UTF-16 label cannot be true and means
+/// UTF-8; `x-user-defined` means windows-1252. An unknown label is `None`
+/// (the document is then decoded as if undeclared).
+pub fn own_label(label: &str) -> Option<&'static str> {
+    let enc = Encoding::for_label_no_replacement(label.trim().as_bytes())?;
+    Some(if enc == UTF_16LE || enc == UTF_16BE {
+        "utf-8"
+    } else if enc == encoding_rs::X_USER_DEFINED {
+        "windows-1252"
+    } else {
+        enc.name()
+    })
+}
+
+/// Checks that `text`, the strict decoding of `bytes` in the declared `enc`,
+/// is plausible for the bytes (see the module doc).
+pub fn plausible(enc: &'static Encoding, bytes: &[u8], text: &str) -> Result<(), Unreadable> {
+    let wrong = |why: &'static str| Err(Unreadable::Implausible { encoding: enc.name(), why });
+    if enc == UTF_8 {
+        // Strict UTF-8 is its own evidence (and undeclared UTF-8 is read the same way).
+        return Ok(());
+    }
+    let utf16 = enc == UTF_16LE || enc == UTF_16BE;
+    let utf8 = std::str::from_utf8(bytes).ok();
+    if utf16 {
+        if utf8.is_some() && !bytes.contains(&0) && !bytes.is_empty() {
+            return wrong("the bytes are valid UTF-8 without a NUL byte, which UTF-16 text holding any ASCII character has");
+        }
+        // ASCII in UTF-16LE puts its NUL bytes on odd offsets, in UTF-16BE on even ones.
+        let even = bytes.iter().step_by(2).filter(|b| **b == 0).count();
+        let odd = bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+        let (right, other) = if enc == UTF_16LE { (odd, even) } else { (even, odd) };
+        if other >= 4 && other >= 4 * right {
+            return wrong("its NUL bytes stand where the other byte order puts them");
+        }
+    }
+    if let Some(utf8) = utf8
+        && utf8 != text
+        && utf8.chars().any(|c| c as u32 >= 0x800)
+        && !utf8.contains('\0')
+    {
+        return wrong("the bytes are valid UTF-8 Chinese text, which this encoding reads as other characters");
+    }
+    let controls = text.chars().any(|c| {
+        let u = c as u32;
+        matches!(u, 0..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F..=0x9F | 0xFFFD | 0xFDD0..=0xFDEF) || (u & 0xFFFE) == 0xFFFE
+    });
+    if controls {
+        // UTF-16 read from bytes that are not: a wrong byte order reads `\n` as U+0A00, and so on.
+        return wrong(if utf16 {
+            "the decoded text holds control characters, U+FFFD or noncharacters (is the byte order right?)"
+        } else {
+            "the decoded text holds control characters, U+FFFD or noncharacters"
+        });
+    }
+    if enc.is_single_byte() && !text.chars().any(is_cjk) && cjk_competition(bytes).is_some() {
+        return wrong("the bytes are GB18030 or Big5 Chinese text, which this single-byte encoding reads as Latin or other letters");
+    }
+    if enc == GBK || enc == GB18030 || enc == BIG5 {
+        let (own, other): (fn(u8, u8) -> bool, fn(u8, u8) -> bool) =
+            if enc == BIG5 { (big5_common, gb2312_common) } else { (gb2312_common, big5_common) };
+        let n = bytes.iter().filter(|b| **b >= 0x80).count();
+        // GBK text read as Big5 keeps about 0.65 of its characters common, Big5
+        // as GBK about 0.25; either encoding's own text scores near 1.
+        let (own, other) = (common_share(bytes, own), common_share(bytes, other));
+        if n >= 2 * 16 && other >= 0.9 && own <= other - 0.25 {
+            return wrong("its characters fall outside the encoding's common repertoire, where another Chinese encoding's fall inside");
+        }
+    }
+    Ok(())
+}
+
+/// A CJK character: ideographs, kana, hangul, CJK punctuation and full-width forms.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
 }
 
 /// Decodes `bytes` that carry no declaration of their own (steps 3–6).
@@ -365,5 +471,55 @@ mod tests {
         let mut bad = "文".as_bytes().to_vec();
         bad.extend_from_slice(b"\xff\xfe");
         assert!(decode(&bad, None).is_err());
+    }
+
+    #[test]
+    fn a_wrong_declaration_is_implausible_not_gibberish() {
+        let marked = "机密★5年\n关于做好政府信息公开工作的通知，联系电话：13912345678。";
+        let implausible = |b: &[u8], l: &str| matches!(decode(b, Some(l)), Err(Unreadable::Implausible { .. }));
+        // UTF-8 bytes declared UTF-16 (either order), GBK, Big5 or windows-1252.
+        for l in ["utf-16le", "utf-16be", "gbk", "gb18030", "big5", "windows-1252", "iso-8859-2", "koi8-r"] {
+            if let Ok(d) = decode(marked.as_bytes(), Some(l)) {
+                panic!("{l} read UTF-8 as {:?}", d.text.chars().take(8).collect::<String>());
+            }
+            assert!(implausible(marked.as_bytes(), l) || matches!(decode(marked.as_bytes(), Some(l)), Err(Unreadable::Malformed { .. })), "{l}");
+        }
+        // GBK bytes declared windows-1252 or Big5; Big5 bytes declared GBK.
+        let gbk = enc(GBK, &marked.repeat(3));
+        assert!(implausible(&gbk, "windows-1252"));
+        assert!(implausible(&gbk, "big5") || decode(&gbk, Some("big5")).is_err());
+        let big5 = enc(BIG5, &TW.repeat(3));
+        assert!(implausible(&big5, "gbk"), "{:?}", decode(&big5, Some("gbk")));
+        // The right declarations still read, ASCII reads in any ASCII-compatible
+        // label, and a short GBK string that happens to be valid UTF-8 (通知) is
+        // not UTF-8 Chinese text, so its GBK declaration stands.
+        assert_eq!(decode(&gbk, Some("gbk")).unwrap().text, marked.repeat(3));
+        assert_eq!(decode(&big5, Some("big5")).unwrap().text, TW.repeat(3));
+        assert_eq!(decode(marked.as_bytes(), Some("utf-8")).unwrap().text, marked);
+        assert_eq!(decode(b"Report 2024", Some("windows-1252")).unwrap().text, "Report 2024");
+        assert_eq!(decode(&enc(GBK, "通知"), Some("gbk")).unwrap().text, "通知");
+        let le: Vec<u8> = marked.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(decode(&le, Some("utf-16le")).unwrap().text, marked);
+        // The wrong byte order reads `\n` and ASCII as controls and rare code points.
+        assert!(
+            matches!(decode(&le, Some("utf-16be")), Err(Unreadable::Implausible { .. } | Unreadable::Malformed { .. })),
+            "{:?}",
+            decode(&le, Some("utf-16be"))
+        );
+        let ascii_le: Vec<u8> = "Report 2024\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert!(implausible(&ascii_le, "utf-16be"), "{:?}", decode(&ascii_le, Some("utf-16be")));
+        assert_eq!(
+            decode(&enc(encoding_rs::WINDOWS_1252, "café résumé"), Some("windows-1252")).unwrap().text,
+            "café résumé"
+        );
+    }
+
+    #[test]
+    fn own_labels_as_browsers_read_them() {
+        assert_eq!(own_label("UTF-16LE"), Some("utf-8"));
+        assert_eq!(own_label("utf-16"), Some("utf-8"));
+        assert_eq!(own_label("x-user-defined"), Some("windows-1252"));
+        assert_eq!(own_label("gb2312"), Some("GBK"));
+        assert_eq!(own_label("no-such"), None);
     }
 }

@@ -167,34 +167,26 @@ fn screen_work(
         title: meta_field("title", &req.title)?,
         doc_number: meta_field("doc_number", &req.doc_number)?,
     };
-    // `text` is None for a document of a supported type that cannot be read:
-    // it is withheld with the reason, and recorded like any other screening.
-    let (text, extracted, screening, bytes) = match req.document {
-        Some(Document::Text(t)) if !t.is_empty() => {
-            let n = t.len() as u64;
-            let screening = screen_text(s, inner, &t, &cats, budget)?;
-            (Some(t), None, screening, n)
-        }
-        Some(Document::Content(b)) if !b.is_empty() => {
-            let (text, extracted, mut screening) =
-                match decode::decode_document(&b, &req.media_type, &req.encoding, inner.max_message_bytes)? {
-                    decode::Decoded::Text(t) => {
-                        let r = screen_text(s, inner, &t, &cats, budget)?;
-                        (Some(t), None, r)
-                    }
-                    decode::Decoded::Extracted(mut e) => {
-                        let r = screen_text_in(s, inner, &e.text, &e.page_headers(), &cats, budget)?;
-                        let t = std::mem::take(&mut e.text);
-                        (Some(t), Some(e), r)
-                    }
-                    decode::Decoded::Unreadable(why) => (None, None, s.unreadable(&b, &why)),
-                };
-            // The hash of the bytes as given, not of their decoding.
-            screening.content_sha256 = crate::screen::sha256_hex(&b);
-            (text, extracted, screening, b.len() as u64)
-        }
-        _ => return Err(decode::DecodeError::Empty.into()),
+    // One ingest decision with the CLI (`decode`): `text` is None for a
+    // document that cannot be read; it is withheld with the reason, and
+    // recorded like any other screening.
+    let (doc, raw): (decode::Doc<'_>, &[u8]) = match &req.document {
+        Some(Document::Content(b)) => (decode::Doc::Content(b), b),
+        Some(Document::Text(t)) => (decode::Doc::Text(t), t.as_bytes()),
+        None => (decode::Doc::None, &[]),
     };
+    let (text, extracted, mut screening) = match decode::decode_document(doc, &req.media_type, &req.name, &req.encoding, inner.max_message_bytes)? {
+        decode::Decoded::Extracted(mut e) => {
+            let r = screen_text_in(s, inner, &e.text, &e.layout(), &cats, budget)?;
+            let t = std::mem::take(&mut e.text);
+            (Some(t), Some(e), r)
+        }
+        decode::Decoded::Unreadable(why) => (None, None, s.unreadable(raw, &why)),
+    };
+    // The hash of the bytes as given, not of their decoding.
+    screening.content_sha256 = crate::screen::sha256_hex(raw);
+    let bytes = raw.len() as u64;
+    let encoding = extracted.as_ref().and_then(|e| e.encoding).filter(|_| matches!(req.document, Some(Document::Content(_))));
     // Findings alone over the message limit: refused now, before their
     // records, excerpts and HMACs are built (a finding-dense document's
     // working set is tens of times its size).
@@ -274,6 +266,7 @@ fn screen_work(
         partial: screening.decision.partial,
         truncated: false,
         truncated_reason: String::new(),
+        encoding: encoding.unwrap_or_default().to_owned(),
     };
     fit_response(inner, &mut response, &mut body)?;
     Ok(Screened { response, body: Body::Screening(body), verdict })
@@ -333,17 +326,13 @@ fn fit_response(inner: &Inner, response: &mut pb::ScreenResponse, body: &mut cra
     Err(ServiceError::ResponseTooLarge { bytes: size(response, body), limit, findings: response.findings.len() })
 }
 
-/// Screens decoded text within `budget` (and trips the testing aid's panic marker).
-fn screen_text(s: &Screener, inner: &Inner, text: &str, cats: &[Category], budget: &Budget) -> Result<crate::Screening, ServiceError> {
-    screen_text_in(s, inner, text, &[], cats, budget)
-}
-
-/// [`screen_text`] with the page-header parts of an extracted document.
+/// Screens extracted text with its layout within `budget` (and trips the
+/// testing aid's panic marker).
 fn screen_text_in(
     s: &Screener,
     inner: &Inner,
     text: &str,
-    page_headers: &[std::ops::Range<usize>],
+    layout: &crate::detect::Layout,
     cats: &[Category],
     budget: &Budget,
 ) -> Result<crate::Screening, ServiceError> {
@@ -352,7 +341,7 @@ fn screen_text_in(
     {
         panic!("injected panic (testing aid)");
     }
-    Ok(s.screen_full_within(text, page_headers, cats, budget)?)
+    Ok(s.screen_full_within(text, layout, cats, budget)?)
 }
 
 fn source_pb(l: &crate::ingest::Location) -> pb::Source {

@@ -197,12 +197,18 @@ roles = ["reviewer"]
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.PERMISSION_DENIED:
                     fail(f"reviewer screen: {e.code()}")
+            # Bytes that cannot be read are withheld and recorded, as the CLI does.
+            bad = stub.Screen(pb.ScreenRequest(content=b"ok\xff", encoding="utf-8"), metadata=auth, timeout=10)
+            if bad.verdict != pb.VERDICT_WITHHOLD or not any(
+                x.category == "unreadable" and "byte 2" in x.summary for x in bad.reasons
+            ) or not bad.audit.record_id:
+                fail(f"bad UTF-8: {bad.verdict} {list(bad.reasons)}")
             try:
-                stub.Screen(pb.ScreenRequest(content=b"ok\xff"), metadata=auth, timeout=10)
-                fail("bad UTF-8 accepted")
+                stub.Screen(pb.ScreenRequest(content=b"ok", encoding="klingon"), metadata=auth, timeout=10)
+                fail("unknown encoding label accepted")
             except grpc.RpcError as e:
-                if e.code() != grpc.StatusCode.INVALID_ARGUMENT or "byte 2" not in e.details():
-                    fail(f"bad UTF-8: {e.code()} {e.details()}")
+                if e.code() != grpc.StatusCode.INVALID_ARGUMENT or "unknown encoding" not in e.details():
+                    fail(f"unknown encoding: {e.code()} {e.details()}")
 
             # A batch on one stream.
             reqs = [pb.ScreenRequest(text=doc, document_id=f"s{i}") for i in range(20)]
@@ -237,9 +243,9 @@ roles = ["reviewer"]
             text = log.read()
         if code != 0:
             fail(f"server exited {code}:\n{text}")
-        # 2 screenings + 20 streamed + 1 review.
-        if "final checkpoint at size 23" not in text:
-            fail("no final checkpoint covering the 23 records:\n" + text)
+        # 2 screenings + 1 unreadable document withheld + 20 streamed + 1 review.
+        if "final checkpoint at size 24" not in text:
+            fail("no final checkpoint covering the 24 records:\n" + text)
         if "13912345678" in text or "王小明" in text:
             fail("document text in the server log")
         print("python grpcio client: ok (TLS, token roles, GBK, stream, review, SIGTERM)")
