@@ -1248,3 +1248,41 @@ async fn responses_fit_the_message_limit_before_anything_is_recorded() {
     let note = srv.shutdown().await;
     assert_eq!(note.lines().nth(1), Some("3"), "{note}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reset_stops_its_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = base_config(dir.path());
+    cfg.workers = 1;
+    let srv = start_with(cfg, Some(dir), None).await;
+    let admin = srv.admin.unwrap();
+    let c = client(srv.addr).await;
+    let big = busy_roster();
+    // One big document; the caller drops the response stream before its
+    // answer (the client resets the HTTP/2 stream).
+    let reset = {
+        let mut c = c.clone();
+        tokio::spawn(async move {
+            let mut out = c.screen_stream(tokio_stream::iter(vec![text_req(&big)])).await.unwrap().into_inner();
+            out.message().await
+        })
+    };
+    for i in 0..2000 {
+        if http_get(admin, "/metrics").await.contains("mishen_in_flight 1") {
+            break;
+        }
+        assert!(i < 1999, "the big document never went in flight");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    reset.abort();
+    let mut r = tonic::Request::new(text_req(PERSONAL));
+    r.set_timeout(Duration::from_secs(10));
+    let ok = c.clone().screen(r).await.expect("the engine is free again").into_inner();
+    assert_eq!(ok.verdict(), pb::Verdict::Redact);
+    assert_eq!(ok.audit.unwrap().seq, 0, "no record for the reset stream's document");
+    let m = http_get(admin, "/metrics").await;
+    let stopped = metric(&m, "mishen_engine_stopped_total{at=\"screening\"}") + metric(&m, "mishen_engine_stopped_total{at=\"queued\"}");
+    assert_eq!(stopped, 1, "{m}");
+    let note = srv.shutdown().await;
+    assert_eq!(note.lines().nth(1), Some("1"), "one record in the log: {note}");
+}

@@ -708,8 +708,23 @@ impl pb::screening_service_server::ScreeningService for Api {
         // with `error` set and no verdict.
         tokio::spawn(async move {
             let mut docs = 0u64;
-            while let Some(h) = job_rx.recv().await {
-                let item = match h.await {
+            while let Some(mut h) = job_rx.recv().await {
+                // The caller gone (the stream reset: its response is dropped):
+                // stop this document and those behind it (dropping their
+                // tasks cancels their screening) rather than wait for them.
+                let done = tokio::select! {
+                    r = &mut h => Some(r),
+                    _ = out_tx.closed() => None,
+                };
+                let Some(done) = done else {
+                    h.abort();
+                    job_rx.close();
+                    while let Ok(h) = job_rx.try_recv() {
+                        h.abort();
+                    }
+                    break;
+                };
+                let item = match done {
                     Ok((Ok(r), secs)) => {
                         api.inner.metrics.request("ScreenStream.document", tonic::Code::Ok, secs);
                         r
