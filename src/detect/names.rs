@@ -1088,6 +1088,7 @@ impl NameDetector {
     /// bytes, at clause ends).
     pub fn detect_within(&self, tok: &Tokenizer, text: &str, budget: &Budget) -> Result<Vec<NameHit>, Stopped> {
         let mut meter = budget.meter();
+        let mut windows = 0usize;
         let mut hits = Vec::new();
         let mut tokens: Vec<Token> = Vec::new();
         let mut anchors: Vec<usize> = Vec::new();
@@ -1138,6 +1139,7 @@ impl NameDetector {
                     }
                     if self.anchor_at(tok, text, pi, pc, i, c) {
                         anchors.push(pi);
+                        meter.at(i)?;
                     } else if self.title_last.contains(&pc)
                         && self.translit.contains(&c)
                         && self.ctx_before(text, i).is_some_and(|(w, r)| matches!(r, CtxRole::Official | CtxRole::Label) && w.chars().count() >= 2)
@@ -1157,6 +1159,11 @@ impl NameDetector {
             let clause = &text[start..i];
             let mut k = 0;
             while k < anchors.len() {
+                // A clause without breaks may hold any number of windows.
+                windows += 1;
+                if windows % 256 == 0 {
+                    budget.check()?;
+                }
                 let ws = back_chars(clause, anchors[k] - start, WINDOW_BEFORE);
                 let mut we = fwd_chars(clause, anchors[k] - start, WINDOW_AFTER);
                 k += 1;
