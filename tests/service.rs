@@ -241,6 +241,10 @@ async fn deadlines_and_the_concurrency_limit() {
     cfg.max_concurrency = 2;
     cfg.workers = 1;
     cfg.max_message_bytes = 64 << 20;
+    // The two big documents run one after the other on the one engine thread:
+    // on a loaded machine (the whole suite at once) the second may take longer
+    // than the default 30 s after it arrived, and would be stopped.
+    cfg.request_timeout_ms = 120_000;
     let srv = start_with(cfg, Some(dir), None).await;
     let mut c = client(srv.addr).await;
     // ~10 MB keeps the one engine thread busy for over a second in a debug build
