@@ -7,6 +7,7 @@ mod corpus;
 mod dense;
 mod engine;
 mod headers;
+mod hostile_pdf;
 mod records;
 #[path = "support/roster.rs"]
 mod roster;
