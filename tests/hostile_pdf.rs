@@ -64,40 +64,58 @@ impl Bits {
     }
 }
 
-const ADLER: u128 = 65521;
-
-fn adler_bytes((a, b): (u128, u128), bytes: &[u8]) -> (u128, u128) {
-    bytes.iter().fold((a, b), |(a, b), &x| {
-        let a = (a + u128::from(x)) % ADLER;
-        (a, (b + a) % ADLER)
-    })
+/// Adler-32 of `prefix`, `count` copies of `unit`, `suffix`, summed as it
+/// would be over the bytes, without holding them.
+fn adler(prefix: &[u8], unit: &[u8], count: u64, suffix: &[u8]) -> u32 {
+    const M: u64 = 65521;
+    let (mut a, mut b) = (1u64, 0u64);
+    let mut add = |x: u8| {
+        a += u64::from(x);
+        b += a;
+        if b >= 1 << 62 {
+            a %= M;
+            b %= M;
+        }
+    };
+    prefix.iter().for_each(|&x| add(x));
+    for _ in 0..count {
+        unit.iter().for_each(|&x| add(x));
+    }
+    suffix.iter().for_each(|&x| add(x));
+    (((b % M) << 16) | (a % M)) as u32
 }
 
-/// Adler-32 over `n` copies of `v`, in closed form.
-fn adler_run((a, b): (u128, u128), v: u8, n: u64) -> (u128, u128) {
-    let (v, n) = (u128::from(v), u128::from(n));
-    ((a + n * v) % ADLER, (b + n * a + v * (n * (n + 1) / 2)) % ADLER)
-}
-
-/// A zlib stream that inflates to `prefix`, `count` copies of `byte`, then
-/// `suffix` (ASCII), with a valid Adler-32: one fixed-Huffman block of
-/// literals and length-258, distance-1 copies.
-fn zlib_run(prefix: &[u8], byte: u8, count: u64, suffix: &[u8]) -> Vec<u8> {
-    assert!(count >= 1);
+/// A zlib stream that inflates to `prefix`, `count` copies of `unit` (1 to 8
+/// bytes), then `suffix` (all ASCII), with a valid Adler-32: one fixed-Huffman
+/// block of literals and length-258 back-references at distance `unit.len()`.
+fn zlib_repeat(prefix: &[u8], unit: &[u8], count: u64, suffix: &[u8]) -> Vec<u8> {
+    assert!(count >= 1 && (1..=8).contains(&unit.len()));
     let mut w = Bits { out: vec![0x78, 0x01], acc: 0, n: 0 };
     w.put(1, 1); // BFINAL
     w.put(1, 2); // BTYPE = fixed Huffman
-    for &b in prefix {
+    for &b in prefix.iter().chain(unit) {
         w.literal(b);
     }
-    w.literal(byte);
-    let rest = count - 1;
+    let d = unit.len() as u32;
+    let rest = (count - 1) * u64::from(d);
     for _ in 0..rest / 258 {
         w.code(0xC0 + (285 - 280), 8); // length 258
-        w.code(0, 5); // distance 1
+        match d {
+            1..=4 => w.code(d - 1, 5),
+            5 | 6 => {
+                w.code(4, 5);
+                w.put(d - 5, 1);
+            }
+            _ => {
+                w.code(5, 5);
+                w.put(d - 7, 1);
+            }
+        }
     }
-    for _ in 0..rest % 258 {
-        w.literal(byte);
+    // The copies ended on a multiple of 258 bytes into the repetition.
+    let done = (rest / 258) * 258;
+    for i in 0..rest % 258 {
+        w.literal(unit[((done + i) % u64::from(d)) as usize]);
     }
     for &b in suffix {
         w.literal(b);
@@ -106,10 +124,13 @@ fn zlib_run(prefix: &[u8], byte: u8, count: u64, suffix: &[u8]) -> Vec<u8> {
     if w.n > 0 {
         w.put(0, 8 - w.n);
     }
-    let ad = adler_bytes(adler_run(adler_bytes((1, 0), prefix), byte, count), suffix);
-    let sum = ((ad.1 << 16) | ad.0) as u32;
-    w.out.extend_from_slice(&sum.to_be_bytes());
+    w.out.extend_from_slice(&adler(prefix, unit, count, suffix).to_be_bytes());
     w.out
+}
+
+/// [`zlib_repeat`] of one byte.
+fn zlib_run(prefix: &[u8], byte: u8, count: u64, suffix: &[u8]) -> Vec<u8> {
+    zlib_repeat(prefix, &[byte], count, suffix)
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -165,7 +186,7 @@ impl Pdf {
         write!(self.buf, "xref\n0 {size}\n").unwrap();
         for (i, off) in at.iter().enumerate() {
             match (i, off) {
-                (_, Some(off)) => write!(self.buf, "{off:010} 00000 n \n").unwrap(),
+                (_, Some(off)) => writeln!(self.buf, "{off:010} 00000 n ").unwrap(),
                 (0, None) => self.buf.extend_from_slice(b"0000000000 65535 f \n"),
                 (_, None) => self.buf.extend_from_slice(b"0000000000 00000 f \n"),
             }
@@ -203,6 +224,27 @@ fn content_stream_bomb() -> Vec<u8> {
     p.skeleton();
     p.stream(4, "/Filter [/FlateDecode /FlateDecode]", &data);
     p.finish()
+}
+
+/// A page whose content stream (compressed twice) decodes to 60 MiB of
+/// `0 0 m`, under the budget: 31 million tokens, which lopdf parses into
+/// operations of some 200 bytes each (6 GB before the token bound).
+fn content_tokens() -> Vec<u8> {
+    let data = zlib(&zlib_repeat(TEXT, b"\n0 0 m", 10 << 20, b""));
+    let mut p = Pdf::new();
+    p.skeleton();
+    p.stream(4, "/Filter [/FlateDecode /FlateDecode]", &data);
+    p.finish()
+}
+
+/// An object stream just under 16 MiB whose one object is an array of 8
+/// million zeros (1.6 GB in lopdf before the token bound).
+fn object_stream_tokens() -> Vec<u8> {
+    let n = (16 << 20) / 2 - 16;
+    let data = zlib_repeat(b"7 0 [", b"0 ", n, b"]");
+    with_page(|p| {
+        p.stream(6, "/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", &data);
+    })
 }
 
 /// A readable page whose content stream is compressed `depth` times.
@@ -343,6 +385,12 @@ fn generators_build_what_they_claim() {
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&z[..]), &mut out).unwrap();
     assert_eq!(out, [&b"ab("[..], &[b'x'; 1000][..], b")"].concat());
+    for unit in [&b"0 "[..], b"0 0 m\n", b"1234567"] {
+        let z = zlib_repeat(b"[", unit, 777, b"]");
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&z[..]), &mut out).unwrap();
+        assert_eq!(out, [&b"["[..], &unit.repeat(777), b"]"].concat());
+    }
 
     // The bomb is small and its object stream really decodes to 200 MiB (read
     // through a counting sink, never held).
@@ -379,6 +427,18 @@ fn doubly_compressed_object_stream_is_unreadable() {
 fn content_stream_bomb_is_unreadable() {
     let why = assert_refused("content_bomb", &content_stream_bomb(), true);
     assert!(why.contains("decod"), "{why}");
+}
+
+#[test]
+fn content_of_tiny_operators_is_unreadable() {
+    let why = assert_refused("content_tokens", &content_tokens(), true);
+    assert!(why.contains("tokens"), "{why}");
+}
+
+#[test]
+fn object_stream_of_one_huge_array_is_unreadable() {
+    let why = assert_refused("objstm_tokens", &object_stream_tokens(), true);
+    assert!(why.contains("tokens"), "{why}");
 }
 
 #[test]
@@ -438,6 +498,8 @@ fn write_bombs() {
         ("objstm_bomb", object_stream_bomb()),
         ("content_bomb", content_stream_bomb()),
         ("filter_chain", filter_chain(5)),
+        ("content_tokens", content_tokens()),
+        ("objstm_tokens", object_stream_tokens()),
         ("many_objects", many_objects(500_000)),
         ("objstm_flood", object_stream_flood(6, 90_000)),
         ("objstm_flood_one", object_stream_flood(1, 600_000)),

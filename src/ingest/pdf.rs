@@ -25,40 +25,53 @@
 //! caller withholds. The messages name counts and limits, never content.
 //!
 //! - **Objects**: at most [`MAX_OBJECTS`] (500,000: lopdf keeps some 400
-//!   bytes per object while it loads, and a million object-stream members
-//!   took a debug build to 500 MB). The raw bytes are
-//!   counted first (`N G obj` tokens, one pass, no allocation), so a flood of
-//!   top-level objects never reaches lopdf; the members of an object stream are
-//!   counted from its index before lopdf parses them, and one object stream
-//!   holds at most [`MAX_OBJECT_STREAM_MEMBERS`] (100,000: lopdf holds every
-//!   member several times over while it reads a stream, some 400 bytes each).
+//!   bytes per object while it loads; a million object-stream members took a
+//!   debug build to 500 MB). The raw bytes are counted first (`N G obj`, one
+//!   pass, no allocation), so a flood of top-level objects never reaches
+//!   lopdf; the members of an object stream are counted from its index before
+//!   lopdf parses them, and one object stream holds at most
+//!   [`MAX_OBJECT_STREAM_MEMBERS`] (100,000; writers put about a hundred).
 //! - **Filters**: at most [`MAX_FILTERS`] (4) per stream (lopdf allows 16),
 //!   checked on every stream lopdf parses and every stream we decode.
 //! - **Loading** (`Document::load_mem_with_options` with a filter hook): every
 //!   object stream lopdf reads is decoded by us first, against B, and handed
-//!   back decoded; one read again (a cross-reference table can name it two
-//!   thousand times, and lopdf would decode it and keep its objects two
-//!   thousand times) is dropped, as it holds what was read. The raw bytes of
-//!   every stream read are charged, each time: a table naming one large stream
-//!   many times copies it each time. For what lopdf decodes on
-//!   its own (cross-reference streams, an object stream reached while a
-//!   reference is resolved, those of an encrypted file, whose hook lopdf does
-//!   not call), its per-stream limit is set to B divided by the number of
-//!   `stream` keywords in the file (all of them together stay within B), and
-//!   never above [`MAX_OBJECT_STREAM_BYTES`] (16 MiB), which bounds every
-//!   object stream and cross-reference stream: lopdf parses them into objects
-//!   several times the size of their text.
+//!   back decoded. One read again (a cross-reference table can name it two
+//!   thousand times; lopdf would decode it and keep its objects each time) is
+//!   dropped: it holds what was read. The raw bytes of every stream read are
+//!   charged on every read (a table naming one large stream many times copies
+//!   it each time). What lopdf decodes on its own (cross-reference streams, an
+//!   object stream reached while a reference is resolved, the streams of an
+//!   encrypted file, for which lopdf does not call the hook) is bounded by its
+//!   per-stream limit, set to B divided by the number of `stream` keywords in
+//!   the file (together they stay within B) and never above
+//!   [`MAX_OBJECT_STREAM_BYTES`] (16 MiB).
 //! - **Text**: before lopdf extracts a page, the decoded size of the page's
 //!   content streams and of its fonts' ToUnicode maps is charged to a second
 //!   budget of B (each stream is decoded once, against a third B, and its size
 //!   cached): a content stream or CMap shared by a thousand pages is paid for a
 //!   thousand times, as lopdf decodes it a thousand times.
+//! - **Tokens**: decoded bytes are not the whole cost. lopdf parses a content
+//!   stream into operations and an object stream into objects of 100–250 bytes
+//!   per token, so 60 MiB of `0 0 m` (under B) took 6 GB, and a 16 MiB object
+//!   stream holding one array of zeros 1.6 GB. A page (its content streams and
+//!   CMaps), and the object streams of a document together, hold at most
+//!   `max(1,000,000, file size)` tokens (counted over: every delimiter and every
+//!   run of regular characters), counted on the decoded bytes before lopdf
+//!   parses them. An uncompressed file holds fewer tokens than bytes, so only
+//!   compressed data meets the bound.
 //!
 //! So a document costs at most a small multiple of B in decoding, and memory
-//! proportional to B (lopdf's parsed objects are larger than their text by a
-//! constant factor); every check is linear in the file's size and in B. With
-//! the hook set lopdf skips its own "rebuild the cross-reference table when the
-//! page tree did not load" retry, so it is repeated here, under the same budget.
+//! bounded by B and the token bounds (on the bombs in `tests/hostile_pdf.rs`,
+//! 200 MiB object and content streams among them, a release build peaks under
+//! 300 MB); every check is linear in the file's size and in B. With the hook
+//! set lopdf skips its own "rebuild the cross-reference table when the page
+//! tree did not load" retry, so it is repeated here, under the same budget.
+//!
+//! Not bounded here: what lopdf builds from an uncompressed file is linear in
+//! its size, with lopdf's constant (up to some 100 bytes of objects per byte);
+//! and the object streams lopdf decodes without the hook (an encrypted file's,
+//! one reached while resolving a reference) are bounded in bytes (B in all,
+//! 16 MiB each) but their members and tokens are not counted.
 //!
 //! The hook is a plain `fn`, so the budget lives in a thread-local: lopdf is
 //! built without its `rayon` feature and calls the hook on the loading thread.
@@ -78,6 +91,8 @@ pub const MAX_OBJECTS: u64 = 500_000;
 /// Members of one object stream (lopdf holds every member of a stream several
 /// times over while it reads one; writers put a hundred or so in each).
 pub const MAX_OBJECT_STREAM_MEMBERS: u64 = 100_000;
+/// The least number of tokens allowed (see [`max_tokens`]).
+const MIN_TOKENS: u64 = 1_000_000;
 /// The least decoded-byte budget, whatever the file's size.
 const MIN_BUDGET: u64 = 64 << 20;
 /// Decoded bytes allowed per byte of file.
@@ -97,6 +112,45 @@ fn over_budget(b: u64) -> Unreadable {
 
 fn over_stream_limit(p: u64) -> Unreadable {
     Unreadable::Limit(format!("a PDF object or cross-reference stream decodes to more than {p} bytes"))
+}
+
+/// `what` holds (or hold) more tokens than `n`.
+fn too_many_tokens(what: &str, n: u64) -> Unreadable {
+    Unreadable::Limit(format!("{what} more than {n} tokens (operators, operands, object parts)"))
+}
+
+/// Tokens compressed object data and one page may hold: lopdf parses each
+/// into an object or operand of 100–250 bytes. At least a million, and as many
+/// as the file has bytes (text without compression holds fewer).
+fn max_tokens(len: usize) -> u64 {
+    MIN_TOKENS.max(len as u64)
+}
+
+/// PDF tokens in `b`, over-counted: every delimiter, and every run of
+/// regular characters (so a string's words count too).
+fn tokens(b: &[u8]) -> u64 {
+    let mut n = 0;
+    let mut in_regular = false;
+    for &c in b {
+        if is_delimiter(c) {
+            n += 1;
+            in_regular = false;
+        } else if is_white(c) {
+            in_regular = false;
+        } else if !in_regular {
+            n += 1;
+            in_regular = true;
+        }
+    }
+    n
+}
+
+fn is_white(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
+}
+
+fn is_delimiter(b: u8) -> bool {
+    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
 fn too_many_filters(n: usize) -> Unreadable {
@@ -124,7 +178,8 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unread
         return Err(corrupt("no pages".into()));
     }
     let limit = usize::try_from(limits.max_entry_bytes.min(budget)).unwrap_or(usize::MAX);
-    let mut meter = Meter { doc: &doc, budget, sizes: HashMap::new(), probed: 0, charged: 0 };
+    let max_tokens = max_tokens(bytes.len());
+    let mut meter = Meter { doc: &doc, budget, max_tokens, sizes: HashMap::new(), probed: 0, charged: 0 };
     let mut text = String::new();
     let mut segs = Vec::new();
     let mut scanned = Vec::new();
@@ -171,11 +226,9 @@ struct Scan {
 }
 
 fn prescan(bytes: &[u8]) -> Scan {
-    let white = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
-    let delimiter = |b: u8| matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%');
     let objects = memchr::memmem::find_iter(bytes, b"obj")
         .filter(|&at| {
-            at > 0 && white(bytes[at - 1]) && bytes.get(at + 3).is_none_or(|&b| white(b) || delimiter(b))
+            at > 0 && is_white(bytes[at - 1]) && bytes.get(at + 3).is_none_or(|&b| is_white(b) || is_delimiter(b))
         })
         .count() as u64;
     let streams = memchr::memmem::find_iter(bytes, b"stream").filter(|&at| !bytes[..at].ends_with(b"end")).count() as u64;
@@ -195,6 +248,9 @@ struct Guard {
     /// Members of the object stream read last, counted already, that lopdf
     /// passes through the hook next.
     pending_members: u64,
+    /// Tokens in the objects of the object streams read, and their bound.
+    tokens: u64,
+    max_tokens: u64,
     /// Object streams read (by the number in their header).
     object_streams: HashSet<ObjectId>,
     /// The first bound exceeded.
@@ -209,8 +265,18 @@ thread_local! {
 struct GuardScope(Option<Guard>);
 
 impl GuardScope {
-    fn install(budget: u64, per_stream: u64) -> GuardScope {
-        let g = Guard { budget, per_stream, spent: 0, objects: 0, pending_members: 0, object_streams: HashSet::new(), over: None };
+    fn install(budget: u64, per_stream: u64, max_tokens: u64) -> GuardScope {
+        let g = Guard {
+            budget,
+            per_stream,
+            spent: 0,
+            objects: 0,
+            pending_members: 0,
+            tokens: 0,
+            max_tokens,
+            object_streams: HashSet::new(),
+            over: None,
+        };
         GuardScope(GUARD.with_borrow_mut(|cell| cell.replace(g)))
     }
 
@@ -226,6 +292,7 @@ impl GuardScope {
                 g.objects = 0;
                 g.pending_members = 0;
                 g.object_streams.clear();
+                g.tokens = 0;
             }
             Ok(())
         })
@@ -290,12 +357,17 @@ fn load_filter(id: ObjectId, obj: &mut Object) -> Option<(ObjectId, Object)> {
                 Ok(data) => {
                     g.spent += data.len() as u64;
                     let first = s.dict.get(b"First").and_then(Object::as_i64).ok();
-                    let index = &data[..first.and_then(|f| usize::try_from(f).ok()).unwrap_or(0).min(data.len())];
+                    let (index, body) = data.split_at(first.and_then(|f| usize::try_from(f).ok()).unwrap_or(0).min(data.len()));
                     let members = index.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty()).count() as u64 / 2;
                     g.objects += members;
                     g.pending_members = members;
                     if g.objects > MAX_OBJECTS || members > MAX_OBJECT_STREAM_MEMBERS {
                         g.over = Some(too_many_objects());
+                        return None;
+                    }
+                    g.tokens += tokens(body);
+                    if g.tokens > g.max_tokens {
+                        g.over = Some(too_many_tokens("the object streams of a PDF hold", g.max_tokens));
                         return None;
                     }
                     // lopdf parses the members from the decoded bytes, without decoding again.
@@ -329,7 +401,7 @@ fn load(bytes: &[u8], b: u64) -> Result<Document, Unreadable> {
         force_reconstruct,
         ..LoadOptions::default()
     };
-    let guard = GuardScope::install(b, per_stream);
+    let guard = GuardScope::install(b, per_stream, max_tokens(bytes.len()));
     let loaded = Document::load_mem_with_options(bytes, options(false));
     guard.check(true)?;
     let doc = loaded.map_err(|e| load_error(e, per_stream))?;
@@ -378,8 +450,10 @@ fn page_tree_loaded(doc: &Document) -> bool {
 struct Meter<'d> {
     doc: &'d Document,
     budget: u64,
-    /// Decoded size of each stream measured.
-    sizes: HashMap<ObjectId, u64>,
+    /// Tokens one page may hold.
+    max_tokens: u64,
+    /// Decoded size and tokens of each stream measured.
+    sizes: HashMap<ObjectId, (u64, u64)>,
     /// Bytes decoded to measure streams.
     probed: u64,
     /// Bytes the pages extracted so far made lopdf decode.
@@ -387,13 +461,14 @@ struct Meter<'d> {
 }
 
 impl Meter<'_> {
-    /// The decoded size of stream `id` (0 if it is not a stream), measured once.
-    fn size(&mut self, id: ObjectId) -> Result<u64, Unreadable> {
+    /// The decoded size and [`tokens`] of stream `id` (0 if it is not a
+    /// stream), measured once.
+    fn size(&mut self, id: ObjectId) -> Result<(u64, u64), Unreadable> {
         if let Some(&n) = self.sizes.get(&id) {
             return Ok(n);
         }
         let n = match self.doc.get_object(id).and_then(Object::as_stream) {
-            Err(_) => 0,
+            Err(_) => (0, 0),
             Ok(s) => {
                 let filters = s.filters().map_or(0, |f| f.len());
                 if filters > MAX_FILTERS {
@@ -401,16 +476,16 @@ impl Meter<'_> {
                 }
                 let left = usize::try_from(self.budget - self.probed).unwrap_or(usize::MAX);
                 match s.decompressed_content_with_limit(left) {
-                    Ok(d) => d.len() as u64,
+                    Ok(d) => (d.len() as u64, tokens(&d)),
                     Err(lopdf::Error::Decompress(DecompressError::MemoryLimitExceeded { .. })) => {
                         return Err(over_budget(self.budget));
                     }
                     // lopdf falls back to the raw bytes.
-                    Err(_) => s.content.len() as u64,
+                    Err(_) => (s.content.len() as u64, tokens(&s.content)),
                 }
             }
         };
-        self.probed += n;
+        self.probed += n.0;
         if self.probed > self.budget {
             return Err(over_budget(self.budget));
         }
@@ -418,19 +493,26 @@ impl Meter<'_> {
         Ok(n)
     }
 
-    /// Charges what extracting page `page` decodes: its content streams and
-    /// its fonts' ToUnicode maps.
+    /// Charges what extracting page `page` decodes, its content streams and its
+    /// fonts' ToUnicode maps, and bounds the tokens lopdf parses them into.
     fn charge_page(&mut self, page: ObjectId) -> Result<(), Unreadable> {
-        let mut cost = 0;
+        let (mut cost, mut toks) = (0, 0);
+        let mut add = |(n, t): (u64, u64)| {
+            cost += n + 1;
+            toks += t;
+        };
         for id in self.doc.get_page_contents(page) {
-            cost += self.size(id)? + 1;
+            add(self.size(id)?);
         }
         if let Ok(fonts) = self.doc.get_page_fonts(page) {
             for font in fonts.values() {
                 if let Ok(&Object::Reference(id)) = font.get(b"ToUnicode") {
-                    cost += self.size(id)?;
+                    add(self.size(id)?);
                 }
             }
+        }
+        if toks > self.max_tokens {
+            return Err(too_many_tokens("a PDF page holds", self.max_tokens));
         }
         self.charged = self.charged.saturating_add(cost);
         if self.charged > self.budget {
@@ -580,6 +662,14 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn tokens_are_counted_over() {
+        assert_eq!(tokens(b"0 0 m\n[1 2]/F1 12 Tf (a b)"), 15);
+        assert_eq!(tokens(b""), 0);
+        assert_eq!(max_tokens(10), 1_000_000);
+        assert_eq!(max_tokens(5 << 20), 5 << 20);
+    }
+
+    #[test]
     fn budget_scales_with_the_file_and_is_capped() {
         let l = Limits::default();
         assert_eq!(budget(0, &l), 64 << 20);
@@ -592,7 +682,7 @@ pub(crate) mod tests {
     fn the_hook_drops_everything_on_a_thread_without_a_budget() {
         let mut o = Object::Integer(1);
         assert!(load_filter((1, 0), &mut o).is_none());
-        let _g = GuardScope::install(1 << 20, 1 << 20);
+        let _g = GuardScope::install(1 << 20, 1 << 20, 1 << 20);
         assert_eq!(load_filter((1, 0), &mut o), Some(((1, 0), Object::Integer(1))));
     }
 
