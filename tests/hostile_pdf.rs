@@ -2,7 +2,8 @@
 //! compressed twice), deep filter chains, object floods and a cross-reference
 //! table that names one object stream many times. Each is unreadable — withheld
 //! with an `unreadable` reason, exit code 4 — and never a crash or a huge
-//! allocation: the CLI's peak RSS stays under [`MAX_RSS_KB`].
+//! allocation: the CLI's peak RSS stays under [`MAX_RSS_KB`] (see [`screen`]
+//! for how it is measured).
 //!
 //! Every bomb is built here, in code (no binary bomb is committed). The
 //! 200 MiB ones are written as deflate streams by hand (fixed Huffman codes,
@@ -318,14 +319,20 @@ fn repeated_stream(times: u32) -> Vec<u8> {
 struct Run {
     code: i32,
     doc: Value,
-    /// Peak resident set of the child, KiB (`wait4`'s `ru_maxrss`).
+    /// Peak resident set of the child, KiB.
     max_rss_kb: u64,
 }
 
-/// `mishen screen --format jsonl FILE`, its one JSON object, exit code and peak
-/// RSS. The child is reaped with `wait4`, whose resource usage is that child's
-/// alone (other tests run children in parallel).
-fn screen(path: &Path) -> Run {
+/// Spawns `mishen screen --format jsonl FILE` and reaps it with `wait4`:
+/// (exit code, stdout, `ru_maxrss` in KiB).
+///
+/// `ru_maxrss` is only the child's own peak when the spawning process is
+/// small: std spawns with `vfork` semantics (`CLONE_VM`), and at `exec` the
+/// kernel records the high-water mark of the memory the child still shares
+/// with its parent. So [`screen`] runs this in a fresh copy of the test binary
+/// ([`rss_runner`]), never in the test process, whose other tests may have
+/// used hundreds of MB.
+fn spawn_and_measure(path: &Path) -> (i32, String, u64) {
     let out = tempfile::tempfile().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_mishen"))
         .args(["screen", "--format", "jsonl"])
@@ -347,9 +354,37 @@ fn screen(path: &Path) -> Run {
     out.rewind().unwrap();
     let mut s = String::new();
     out.read_to_string(&mut s).unwrap();
-    let lines: Vec<&str> = s.lines().collect();
+    (libc::WEXITSTATUS(status), s, usage.ru_maxrss as u64)
+}
+
+/// Not a test: the small process that spawns and measures one CLI run for
+/// [`screen`] (`MISHEN_RSS_FILE` names the file).
+#[test]
+#[ignore]
+fn rss_runner() {
+    let Ok(path) = std::env::var("MISHEN_RSS_FILE") else { return };
+    let (code, out, rss) = spawn_and_measure(Path::new(&path));
+    println!("mishen-run {code} {rss}");
+    for l in out.lines() {
+        println!("mishen-out {l}");
+    }
+}
+
+/// `mishen screen --format jsonl FILE`: its one JSON object, exit code and
+/// peak RSS, measured by [`rss_runner`] in a fresh copy of this test binary.
+fn screen(path: &Path) -> Run {
+    let o = Command::new(std::env::current_exe().unwrap())
+        .args(["hostile_pdf::rss_runner", "--exact", "--ignored", "--nocapture", "--test-threads", "1", "-q"])
+        .env("MISHEN_RSS_FILE", path)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "runner failed: {s}{}", String::from_utf8_lossy(&o.stderr));
+    let run = s.lines().find_map(|l| l.strip_prefix("mishen-run ")).unwrap_or_else(|| panic!("no run line: {s}"));
+    let (code, rss) = run.split_once(' ').unwrap();
+    let lines: Vec<&str> = s.lines().filter_map(|l| l.strip_prefix("mishen-out ")).collect();
     assert_eq!(lines.len(), 1, "one JSON object per document: {s}");
-    Run { code: libc::WEXITSTATUS(status), doc: serde_json::from_str(lines[0]).unwrap(), max_rss_kb: usage.ru_maxrss as u64 }
+    Run { code: code.parse().unwrap(), doc: serde_json::from_str(lines[0]).unwrap(), max_rss_kb: rss.parse().unwrap() }
 }
 
 /// Through the library: a limit (or corrupt) error. Through the CLI: withheld
@@ -365,11 +400,11 @@ fn assert_refused(name: &str, bytes: &[u8], want_limit: bool) -> String {
     let path = dir.path().join(format!("{name}.pdf"));
     std::fs::write(&path, bytes).unwrap();
     let r = screen(&path);
+    assert!(r.max_rss_kb < MAX_RSS_KB, "{name}: peak RSS {} KiB (limit {MAX_RSS_KB} KiB)", r.max_rss_kb);
     assert_eq!(r.doc["verdict"], "withhold", "{name}: {}", r.doc);
     let why = r.doc["unreadable"].as_str().unwrap_or_else(|| panic!("{name}: no unreadable reason: {}", r.doc)).to_owned();
     assert!(r.doc["reasons"].as_array().unwrap().iter().any(|x| x["category"] == "unreadable"), "{name}: {}", r.doc);
     assert_eq!(r.code, 4, "{name}: exit code");
-    assert!(r.max_rss_kb < MAX_RSS_KB, "{name}: peak RSS {} KiB (limit {MAX_RSS_KB} KiB)", r.max_rss_kb);
     eprintln!("{name}: {} bytes, peak RSS {} KiB: {why}", bytes.len(), r.max_rss_kb);
     why
 }
