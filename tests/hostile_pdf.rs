@@ -210,7 +210,7 @@ fn with_page(extra: impl FnOnce(&mut Pdf)) -> Vec<u8> {
 
 /// An object stream compressed twice (`/Filter [/FlateDecode /FlateDecode]`)
 /// whose one object is a string of [`BOMB_BYTES`] bytes.
-fn object_stream_bomb() -> Vec<u8> {
+pub(crate) fn object_stream_bomb() -> Vec<u8> {
     let data = zlib(&zlib_run(b"7 0 (", b'A', BOMB_BYTES, b")"));
     with_page(|p| {
         p.stream(6, "/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /FlateDecode]", &data);
@@ -219,7 +219,7 @@ fn object_stream_bomb() -> Vec<u8> {
 
 /// A page content stream, compressed twice, that shows a string of
 /// [`BOMB_BYTES`] bytes.
-fn content_stream_bomb() -> Vec<u8> {
+pub(crate) fn content_stream_bomb() -> Vec<u8> {
     let data = zlib(&zlib_run(b"BT /F1 12 Tf 72 720 Td (", b'A', BOMB_BYTES, b") Tj ET"));
     let mut p = Pdf::new();
     p.skeleton();
@@ -230,7 +230,7 @@ fn content_stream_bomb() -> Vec<u8> {
 /// A page whose content stream (compressed twice) decodes to 60 MiB of
 /// `0 0 m`, under the budget: 31 million tokens, which lopdf parses into
 /// operations of some 200 bytes each (6 GB before the token bound).
-fn content_tokens() -> Vec<u8> {
+pub(crate) fn content_tokens() -> Vec<u8> {
     let data = zlib(&zlib_repeat(TEXT, b"\n0 0 m", 10 << 20, b""));
     let mut p = Pdf::new();
     p.skeleton();
@@ -240,7 +240,7 @@ fn content_tokens() -> Vec<u8> {
 
 /// An object stream just under 16 MiB whose one object is an array of 8
 /// million zeros (1.6 GB in lopdf before the token bound).
-fn object_stream_tokens() -> Vec<u8> {
+pub(crate) fn object_stream_tokens() -> Vec<u8> {
     let n = (16 << 20) / 2 - 16;
     let data = zlib_repeat(b"7 0 [", b"0 ", n, b"]");
     with_page(|p| {
