@@ -656,6 +656,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_encrypted_pdf_that_opens_with_the_empty_password_is_read() {
+        // lopdf does not call the hook for an encrypted file: the per-stream
+        // limit and the page budget still apply, and the text is read.
+        let mut doc = Document::load_mem(&cid_pdf(&["关于信息公开的答复"])).unwrap();
+        let id = Object::String(b"0123456789abcdef".to_vec(), lopdf::StringFormat::Hexadecimal);
+        doc.trailer.set("ID", vec![id.clone(), id]);
+        let v = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password: "",
+            key_length: 128,
+            permissions: lopdf::Permissions::all(),
+        };
+        let state = lopdf::EncryptionState::try_from(v).unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        assert!(pdf.windows(8).any(|w| w == b"/Encrypt"));
+        let e = extract(&pdf, &Limits::default()).unwrap();
+        assert!(e.text.contains("关于信息公开的答复"), "{:?}", e.text);
+    }
+
+    #[test]
     fn prescan_counts_objects_and_streams_not_their_ends() {
         let raw = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n2 0 obj<</Length 3>>stream\nabc\nendstream\nendobj\n3 0 obj[/objective]endobj";
         assert_eq!(prescan(raw), Scan { objects: 3, streams: 1 });
