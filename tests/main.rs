@@ -8,6 +8,7 @@ mod dense;
 mod engine;
 mod headers;
 mod hostile;
+mod hostile_pdf;
 mod records;
 #[path = "support/roster.rs"]
 mod roster;

@@ -1048,6 +1048,34 @@ async fn office_and_pdf_documents_with_provenance_and_unreadable_ones_withheld()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_bombs_are_withheld_as_unreadable() {
+    // The same path as the CLI (ingest::extract): a 34 KB PDF once took the
+    // server past 9 GiB. Peak memory is measured for the CLI in tests/hostile_pdf.rs.
+    let srv = start().await;
+    let mut c = client(srv.addr).await;
+    for (name, pdf) in [
+        ("object stream", crate::hostile_pdf::object_stream_bomb()),
+        ("content stream", crate::hostile_pdf::content_stream_bomb()),
+        ("tokens", crate::hostile_pdf::content_tokens()),
+        ("object tokens", crate::hostile_pdf::object_stream_tokens()),
+    ] {
+        let req = pb::ScreenRequest {
+            document: Some(pb::screen_request::Document::Content(pdf)),
+            media_type: "application/pdf".into(),
+            ..Default::default()
+        };
+        let r = c.screen(req).await.unwrap().into_inner();
+        assert_eq!(r.verdict(), pb::Verdict::Withhold, "{name}");
+        assert!(
+            r.reasons.iter().any(|x| x.category == "unreadable" && (x.summary.contains("decode") || x.summary.contains("tokens"))),
+            "{name}: {:?}",
+            r.reasons
+        );
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_waits_for_slots_instead_of_failing() {
     // One slot for the whole server: a 50-document stream is paced, not refused.
     let dir = tempfile::tempdir().unwrap();

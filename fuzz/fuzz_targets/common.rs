@@ -9,5 +9,6 @@ pub fn limits() -> mishen::ingest::Limits {
         max_depth: 4,
         max_ratio: 100,
         max_text_bytes: 16 << 20,
+        max_decoded_bytes: 16 << 20,
     }
 }

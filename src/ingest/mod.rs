@@ -325,6 +325,10 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Extracted text, in bytes.
     pub max_text_bytes: usize,
+    /// Bytes a PDF's compressed streams may decode to, per document: the
+    /// budget is `max(64 MiB, 64 × the file's size)`, never above this
+    /// (see the `pdf` module for how it is spent).
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -337,6 +341,7 @@ impl Default for Limits {
             max_depth: 8,
             max_ratio: 200,
             max_text_bytes: crate::screen::MAX_DOCUMENT_BYTES,
+            max_decoded_bytes: 1 << 30,
         }
     }
 }
