@@ -9,6 +9,7 @@ mod engine;
 mod headers;
 mod hostile;
 mod hostile_pdf;
+mod name_model;
 mod records;
 #[path = "support/roster.rs"]
 mod roster;

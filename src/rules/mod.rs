@@ -5,7 +5,8 @@
 //! into a frozen [`RulePack`]: regexes built, one aho-corasick automaton for every
 //! keyword and lexicon rule, lexicons loaded, and every error reported at once,
 //! tagged with its rule id. The SHA-256 over all source files identifies the pack
-//! in every output.
+//! in every output. Binary files (`models/*.crfsuite`: the person-name model)
+//! are sources too: they enter the SHA-256 the same way, in path order.
 
 pub mod check;
 pub mod model;
@@ -17,6 +18,7 @@ use model::{
 };
 use regex::Regex;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -72,6 +74,15 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The embedded binary sources: trained models (`rules/models/README.md`).
+const EMBEDDED_MODELS: &[(&str, &[u8])] = &[(
+    PERSON_NAME_MODEL,
+    include_bytes!("../../rules/models/person_name.crfsuite"),
+)];
+
+/// The path of the person-name model in a pack.
+pub const PERSON_NAME_MODEL: &str = "models/person_name.crfsuite";
+
 /// An error in a rule pack.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
@@ -109,6 +120,8 @@ pub struct RuleProblem {
 #[derive(Debug, Clone, Default)]
 pub struct PackSource {
     files: BTreeMap<String, String>,
+    /// Binary files (`models/*.crfsuite`), borrowed from the binary when embedded.
+    binaries: BTreeMap<String, Cow<'static, [u8]>>,
 }
 
 impl PackSource {
@@ -119,11 +132,16 @@ impl PackSource {
                 .iter()
                 .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
                 .collect(),
+            binaries: EMBEDDED_MODELS
+                .iter()
+                .map(|(p, b)| ((*p).to_owned(), Cow::Borrowed(*b)))
+                .collect(),
         }
     }
 
-    /// Adds the `*.toml` files and `lexicons/` of `dir` over the current sources:
-    /// a file with the same relative path replaces the embedded one, others extend.
+    /// Adds the `*.toml` files, `lexicons/*.txt` and `models/*.crfsuite` of `dir`
+    /// over the current sources: a file with the same relative path replaces the
+    /// embedded one, others extend.
     pub fn overlay_dir(&mut self, dir: &Path) -> Result<(), RuleError> {
         let io = |p: &Path, source| RuleError::Io {
             path: p.display().to_string(),
@@ -158,19 +176,44 @@ impl PackSource {
             Ok(())
         };
         add("", "toml")?;
-        add("lexicons", "txt")
+        add("lexicons", "txt")?;
+        let d = dir.join("models");
+        if d.is_dir() {
+            for e in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
+                let p = e.map_err(|e| io(&d, e))?.path();
+                if p.extension().and_then(|x| x.to_str()) == Some("crfsuite") && p.is_file() {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    let bytes = std::fs::read(&p).map_err(|e| io(&p, e))?;
+                    self.binaries.insert(format!("models/{name}"), Cow::Owned(bytes));
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// SHA-256 over every file: path, NUL, length (u64 BE), content; in path order.
+    /// SHA-256 over every file, text and binary: path, NUL, length (u64 BE),
+    /// content; in path order.
     pub fn sha256(&self) -> String {
+        let mut all: Vec<(&str, &[u8])> = self
+            .files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_bytes()))
+            .chain(self.binaries.iter().map(|(p, b)| (p.as_str(), b.as_ref())))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
         let mut h = Sha256::new();
-        for (p, c) in &self.files {
+        for (p, c) in all {
             h.update(p.as_bytes());
             h.update([0]);
             h.update((c.len() as u64).to_be_bytes());
-            h.update(c.as_bytes());
+            h.update(c);
         }
         hex::encode(h.finalize())
+    }
+
+    /// A binary source file (`models/person_name.crfsuite`).
+    pub fn binary(&self, path: &str) -> Option<&[u8]> {
+        self.binaries.get(path).map(|b| b.as_ref())
     }
 
     fn lexicon(&self, path: &str) -> Option<impl Iterator<Item = &str>> {
@@ -239,6 +282,9 @@ pub struct BuiltinData {
     pub name_stop: HashSet<String>,
     /// Characters common in given names.
     pub given_chars: HashSet<char>,
+    /// The trained person-name model (`models/person_name.crfsuite`), when the
+    /// pack has one.
+    pub name_model: Option<Arc<crate::detect::names::model::NameModel>>,
 }
 
 /// The compiled policy.
@@ -520,7 +566,16 @@ impl RulePack {
                 .flat_map(|l| l.split_whitespace())
                 .map(str::to_owned)
                 .collect(),
+            name_model: None,
         };
+        let mut builtin = builtin;
+        if let Some(bytes) = src.binary(PERSON_NAME_MODEL) {
+            let features = crate::detect::names::features::FeatureSet::new(&builtin);
+            match crate::detect::names::model::NameModel::from_bytes(bytes, features) {
+                Ok(m) => builtin.name_model = Some(Arc::new(m)),
+                Err(e) => problems.push(RuleProblem { rule: PERSON_NAME_MODEL.into(), message: e.to_string() }),
+            }
+        }
         if !problems.is_empty() {
             return Err(RuleError::Invalid(problems));
         }

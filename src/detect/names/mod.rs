@@ -28,6 +28,9 @@
 //! The score is the sum of the segmentation signal, the context and clean clause
 //! boundaries; the policy threshold for `person_name` decides.
 
+pub mod features;
+pub mod model;
+
 use crate::span::{back_chars, fwd_chars};
 use crate::budget::{Budget, Stopped};
 use crate::tokenize::{Token, Tokenizer};

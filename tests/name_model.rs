@@ -1,0 +1,122 @@
+//! The trained person-name model: it loads from the embedded pack, its bytes
+//! are part of the pack's identity, it finds the obvious names of constructed
+//! sentences (none from the dev splits) and none in statute-like text, and the
+//! tagger sees exactly the attributes the trainer wrote.
+
+use mishen::detect::names::features::{FeatureSet, Scratch};
+use mishen::detect::names::model::NameModel;
+use mishen::rules::{PERSON_NAME_MODEL, PackSource, RulePack};
+use mishen::Screener;
+use std::sync::LazyLock;
+
+static SCREENER: LazyLock<Screener> = LazyLock::new(|| Screener::embedded().expect("embedded packs compile"));
+
+fn model() -> &'static NameModel {
+    SCREENER.pack().builtin.name_model.as_deref().expect("the embedded pack has a name model")
+}
+
+fn names(text: &str) -> Vec<&str> {
+    model().spans(SCREENER.engine().tokenizer(), text).iter().map(|s| &text[s.start..s.end]).collect()
+}
+
+#[test]
+fn model_loads_from_the_embedded_pack() {
+    let m = model();
+    assert!(m.num_attributes() > 10_000, "{} attributes", m.num_attributes());
+    assert!(PackSource::embedded().binary(PERSON_NAME_MODEL).is_some_and(|b| b.starts_with(b"lCRF")));
+}
+
+#[test]
+fn model_bytes_enter_the_pack_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    let mut bytes = PackSource::embedded().binary(PERSON_NAME_MODEL).unwrap().to_vec();
+    // Same model, one byte more at the end: a different pack.
+    bytes.push(0);
+    std::fs::write(dir.path().join(PERSON_NAME_MODEL), &bytes).unwrap();
+    let mut src = PackSource::embedded();
+    let before = src.sha256();
+    src.overlay_dir(dir.path()).unwrap();
+    assert_ne!(src.sha256(), before);
+    // A file that is not a model is a rule error naming the model.
+    std::fs::write(dir.path().join(PERSON_NAME_MODEL), b"not a model").unwrap();
+    let err = RulePack::with_dir(dir.path()).unwrap_err().to_string();
+    assert!(err.contains(PERSON_NAME_MODEL), "{err}");
+}
+
+#[test]
+fn finds_names_after_labels_and_titles() {
+    for (text, want) in [
+        ("申请人王小明于2024年3月提交了政府信息公开申请。", "王小明"),
+        ("联系人：李建国，联系电话见附件。", "李建国"),
+        ("经办人张丽华已将材料转交办公室。", "张丽华"),
+        ("本案由审判员刘志强独任审理。", "刘志强"),
+        ("请赵淑芬同志于明日上午到会。", "赵淑芬"),
+    ] {
+        let got = names(text);
+        assert!(got.contains(&want), "{text}: {got:?}");
+    }
+}
+
+#[test]
+fn finds_names_in_lists() {
+    let text = "获奖人员名单：陈建华、周晓燕、孙国强、吴秀英。";
+    let got = names(text);
+    for want in ["陈建华", "周晓燕", "孙国强", "吴秀英"] {
+        assert!(got.contains(&want), "{got:?}");
+    }
+}
+
+#[test]
+fn no_names_in_statute_text() {
+    for text in [
+        "中华人民共和国国务院",
+        "根据《中华人民共和国政府信息公开条例》第十六条的规定，行政机关的内部事务信息可以不予公开。",
+        "第二条 本条例所称政府信息，是指行政机关在履行行政管理职能过程中制作或者获取的，以一定形式记录、保存的信息。",
+        "国务院办公厅关于进一步加强政府信息公开工作的意见",
+    ] {
+        let got = names(text);
+        assert!(got.is_empty(), "{text}: {got:?}");
+    }
+}
+
+#[test]
+fn scores_are_probabilities() {
+    let text = "申请人王小明";
+    let spans = model().spans(SCREENER.engine().tokenizer(), text);
+    assert!(!spans.is_empty());
+    for s in spans {
+        assert!(s.score > 0.5 && s.score <= 1.0, "{s:?}");
+    }
+}
+
+/// The trainer writes the strings of [`FeatureSet::extract`]; the tagger hashes
+/// the same strings as they are written. Both must reach the same model
+/// attribute, and the tagger's labels must be the ones `crfs` itself gives for
+/// those strings.
+#[test]
+fn tagger_sees_the_training_attributes() {
+    let bytes = PackSource::embedded().binary(PERSON_NAME_MODEL).unwrap().to_vec();
+    let crf = crfs::Model::new(&bytes).unwrap();
+    let tagger = crf.tagger().unwrap();
+    let tok = SCREENER.engine().tokenizer();
+    let fs = FeatureSet::new(&SCREENER.pack().builtin);
+    let mut sc = Scratch::default();
+    for text in [
+        "申请人王小明于2024年3月提交了申请，联系人李建国。",
+        "市政府办公室关于印发《２０２４年政务公开工作要点》的通知",
+        "欧阳明华、司马相如和张 安出席会议",
+    ] {
+        let mut xs: Vec<Vec<crfs::Attribute>> = Vec::new();
+        let n = fs.extract(tok, text, &mut sc, |i, a| {
+            if xs.len() <= i {
+                xs.resize(i + 1, Vec::new());
+            }
+            assert_eq!(model().attribute_id(a), crf.to_attr_id(a), "attribute {a:?}");
+            xs[i].push(crfs::Attribute::new(a, 1.0));
+        });
+        assert_eq!(n, text.chars().count());
+        let want: Vec<char> = tagger.tag(&xs).unwrap().iter().map(|l| l.chars().next().unwrap()).collect();
+        assert_eq!(model().labels(tok, text), want, "{text}");
+    }
+}
