@@ -353,6 +353,10 @@ impl Engine {
             let mut hits = self.names.detect_within(&self.tokenizer, text, budget)?;
             budget.check()?;
             self.names.propagate_within(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName), budget)?;
+            if self.pack.policy.name_model == crate::rules::model::NameModelUse::Add {
+                budget.check()?;
+                self.add_model_names(text, &mut hits);
+            }
             for (ri, _) in builtin_rules(rules, Builtin::PersonName) {
                 out.extend(hits.iter().map(|h| Candidate {
                     rule: ri,
@@ -365,6 +369,26 @@ impl Engine {
             }
         }
         budget.check()
+    }
+
+    /// `name_model = "add"`: the model's spans that no rule hypothesis overlaps.
+    fn add_model_names(&self, text: &str, hits: &mut Vec<names::NameHit>) {
+        let Some(m) = self.pack.builtin.name_model.as_deref() else { return };
+        let min = self.pack.policy.threshold(Kind::PersonName);
+        let mut spans = Vec::new();
+        m.spans_in(&self.tokenizer, text, 0..text.len(), &mut spans);
+        for s in spans {
+            if s.score >= min && !hits.iter().any(|h| h.start < s.end && s.start < h.end) {
+                hits.push(names::NameHit {
+                    start: s.start,
+                    end: s.end,
+                    score: s.score,
+                    role: Role::Unknown,
+                    why: format!("name model p={:.2} (no rule hypothesis)", s.score),
+                    held: false,
+                });
+            }
+        }
     }
 
     /// Scope, context, threshold, offsets back to the original, overlaps.

@@ -296,6 +296,8 @@ pub struct Policy {
     pub header_lines: usize,
     /// Action for names of officials in office.
     pub official_person_name: Action,
+    /// What the person-name model adds to the rule detector.
+    pub name_model: model::NameModelUse,
     thresholds: BTreeMap<String, f64>,
     partial: BTreeMap<Kind, model::PartialMask>,
 }
@@ -386,6 +388,7 @@ impl RulePack {
             mask,
             header_lines: policy_spec.header_lines,
             official_person_name: policy_spec.official_person_name,
+            name_model: policy_spec.name_model,
             thresholds: policy_spec.thresholds.clone(),
             partial: policy_spec.partial_masks.clone(),
         };

@@ -357,6 +357,22 @@ pub struct PolicySpec {
     /// Kind → partial mask style (`keep_first`, `keep_last4`); full mask otherwise.
     #[serde(default)]
     pub partial_masks: BTreeMap<Kind, PartialMask>,
+    /// What the trained person-name model adds to the rule detector.
+    #[serde(default)]
+    pub name_model: NameModelUse,
+}
+
+/// How the person-name model (`models/person_name.crfsuite`) takes part in screening.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameModelUse {
+    /// Not at all: the rule detector alone (the default; the model is still
+    /// loaded and checked by `rules check`).
+    #[default]
+    Off,
+    /// Experimental: the model's spans at or above the `person_name` threshold
+    /// that no rule hypothesis overlaps are added as names of unknown role.
+    Add,
 }
 
 /// A partial mask: which characters of a value stay readable.
