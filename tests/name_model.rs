@@ -44,6 +44,24 @@ fn model_bytes_enter_the_pack_sha256() {
     assert!(err.contains(PERSON_NAME_MODEL), "{err}");
 }
 
+/// A damaged model file is an error, never a panic: truncations, and the same
+/// with the header's size field patched to match.
+#[test]
+fn damaged_models_are_errors() {
+    let bytes = PackSource::embedded().binary(PERSON_NAME_MODEL).unwrap().to_vec();
+    let fs = || FeatureSet::new(&SCREENER.pack().builtin);
+    for cut in [0, 3, 4, 47, 48, 100, 1000, bytes.len() / 3, bytes.len() / 2, bytes.len() - 1] {
+        assert!(NameModel::from_bytes(&bytes[..cut], fs()).is_err(), "cut at {cut}");
+        let mut patched = bytes[..cut].to_vec();
+        if patched.len() >= 8 {
+            patched[4..8].copy_from_slice(&(cut as u32).to_le_bytes());
+            // Returns (an error, or a model when only unread tables were cut).
+            let _ = NameModel::from_bytes(&patched, fs());
+        }
+    }
+    assert!(NameModel::from_bytes(&bytes, fs()).is_ok());
+}
+
 #[test]
 fn finds_names_after_labels_and_titles() {
     for (text, want) in [

@@ -27,7 +27,6 @@ use crate::rules::BuiltinData;
 use crate::tokenize::{Token, Tokenizer};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashSet as HashSet;
-use std::fmt::Write as _;
 
 /// Role bits of context words.
 const ROLE_OFFICIAL: u8 = 1;
@@ -37,6 +36,15 @@ const ROLE_NEUTRAL: u8 = 8;
 const ROLE_HONORIFIC: u8 = 16;
 const ROLES: [(u8, char); 5] =
     [(ROLE_OFFICIAL, 'o'), (ROLE_PRIVATE, 'p'), (ROLE_LABEL, 'l'), (ROLE_NEUTRAL, 'n'), (ROLE_HONORIFIC, 'h')];
+
+/// Attribute prefixes by window offset (−2…+2), written without `fmt`.
+const UNI: [&str; 5] = ["u-2=", "u-1=", "u0=", "u1=", "u2="];
+const BI: [&str; 4] = ["b-2=", "b-1=", "b0=", "b1="];
+const SN: [&str; 4] = ["sn-2", "sn-1", "sn0", "sn1"];
+const CS: [&str; 3] = ["cs-2", "cs-1", "cs0"];
+const GC: [&str; 3] = ["gc-1", "gc0", "gc1"];
+const NG: [&str; 3] = ["ng-1", "ng0", "ng1"];
+const LK: [char; 3] = ['0', '1', '2'];
 
 /// Outside the sequence (before its start, after its end).
 const BOS: char = '\u{2}';
@@ -236,13 +244,13 @@ impl FeatureSet {
             emit(&mut buf);
             for o in -2..=2isize {
                 buf.clear();
-                let _ = write!(buf, "u{o}=");
+                buf.push_str(UNI[(o + 2) as usize]);
                 buf.push(ch(ii + o));
                 emit(&mut buf);
             }
             for o in -2..=1isize {
                 buf.clear();
-                let _ = write!(buf, "b{o}=");
+                buf.push_str(BI[(o + 2) as usize]);
                 buf.push(ch(ii + o));
                 buf.push(ch(ii + o + 1));
                 emit(&mut buf);
@@ -274,12 +282,12 @@ impl FeatureSet {
                 let j = ii + o;
                 if at(j) && self.surname.contains(&sc.chars[j as usize]) {
                     buf.clear();
-                    let _ = write!(buf, "sn{o}");
+                    buf.push_str(SN[(o + 2) as usize]);
                     emit(&mut buf);
                 }
                 if o <= 0 && at(j) && at(j + 1) && self.compound.contains(&(sc.chars[j as usize], sc.chars[j as usize + 1])) {
                     buf.clear();
-                    let _ = write!(buf, "cs{o}");
+                    buf.push_str(CS[(o + 2) as usize]);
                     emit(&mut buf);
                 }
             }
@@ -291,12 +299,12 @@ impl FeatureSet {
                 let c = sc.chars[j as usize];
                 if self.given.contains(&c) {
                     buf.clear();
-                    let _ = write!(buf, "gc{o}");
+                    buf.push_str(GC[(o + 1) as usize]);
                     emit(&mut buf);
                 }
                 if self.never_given.contains(&c) {
                     buf.clear();
-                    let _ = write!(buf, "ng{o}");
+                    buf.push_str(NG[(o + 1) as usize]);
                     emit(&mut buf);
                 }
             }
@@ -307,7 +315,9 @@ impl FeatureSet {
                     for (bit, r) in ROLES {
                         if m & bit != 0 {
                             buf.clear();
-                            let _ = write!(buf, "L{k}{r}");
+                            buf.push('L');
+                            buf.push(LK[k]);
+                            buf.push(r);
                             emit(&mut buf);
                         }
                     }
@@ -319,7 +329,9 @@ impl FeatureSet {
                     for (bit, r) in ROLES {
                         if m & bit != 0 {
                             buf.clear();
-                            let _ = write!(buf, "R{k}{r}");
+                            buf.push('R');
+                            buf.push(LK[k]);
+                            buf.push(r);
                             emit(&mut buf);
                         }
                     }

@@ -60,10 +60,9 @@ const L: usize = 3;
 /// A loaded name model: features plus weights.
 pub struct NameModel {
     features: FeatureSet,
-    /// Attribute hash → row of `state`.
-    index: HashMap<u64, u32>,
-    /// `L` weights per attribute.
-    state: Vec<f32>,
+    /// Attribute hash → model attribute id and its `L` state weights (one
+    /// probe per attribute, no second table).
+    index: HashMap<u64, (u32, [f32; L])>,
     /// `trans[from * L + to]`.
     trans: [f64; L * L],
     /// Attribute count in the file.
@@ -101,7 +100,7 @@ fn f64_at(buf: &[u8], at: usize) -> Result<f64, ModelError> {
 #[derive(Debug, Default)]
 struct TagScratch {
     feat: Scratch,
-    /// Rows of `state` per character, `u32::MAX`-free.
+    /// `L` state scores per character.
     emit: Vec<f64>,
     back: Vec<u8>,
     path: Vec<u8>,
@@ -114,8 +113,27 @@ thread_local! {
 }
 
 impl NameModel {
-    /// Loads a CRFsuite model written for `features`.
+    /// Loads a CRFsuite model written for `features`. A damaged file is an
+    /// error, never a panic: the header's offsets are checked before `crfs`
+    /// reads them, and a panic inside `crfs` is caught.
     pub fn from_bytes(bytes: &[u8], features: FeatureSet) -> Result<NameModel, ModelError> {
+        if bytes.len() < 48 || &bytes[..4] != b"lCRF" {
+            return Err(ModelError::Format("no CRFsuite header".into()));
+        }
+        if u32_at(bytes, 4)? as usize != bytes.len() {
+            return Err(ModelError::Format(format!("header size {} but {} bytes", u32_at(bytes, 4)?, bytes.len())));
+        }
+        for field in [28, 32, 36, 40, 44] {
+            let off = u32_at(bytes, field)? as usize;
+            if off < 48 || off + 12 > bytes.len() {
+                return Err(ModelError::Format(format!("offset {off} outside the file")));
+            }
+        }
+        let load = std::panic::AssertUnwindSafe(|| Self::load(bytes, features));
+        std::panic::catch_unwind(load).unwrap_or_else(|_| Err(ModelError::Format("damaged model file".into())))
+    }
+
+    fn load(bytes: &[u8], features: FeatureSet) -> Result<NameModel, ModelError> {
         let model = crfs::Model::new(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
         let labels: Vec<String> =
             (0..model.num_labels()).map(|i| model.to_label(i).unwrap_or("").to_owned()).collect();
@@ -131,12 +149,15 @@ impl NameModel {
             .filter(|m| m.len() == L)
             .ok_or_else(|| ModelError::Labels(labels.clone()))?;
         let num_attrs = model.num_attrs() as usize;
+        let mut hashes = Vec::with_capacity(num_attrs);
         let mut index = HashMap::with_capacity_and_hasher(num_attrs, Default::default());
         for a in 0..num_attrs as u32 {
             let s = model.to_attr(a).ok_or_else(|| ModelError::Format(format!("attribute {a} unreadable")))?;
-            if let Some(prev) = index.insert(attr_hash(s), a) {
+            let h = attr_hash(s);
+            if let Some((prev, _)) = index.insert(h, (a, [0f32; L])) {
                 return Err(ModelError::Collision(model.to_attr(prev).unwrap_or("").to_owned(), s.to_owned()));
             }
+            hashes.push(h);
         }
         // The feature table: header field 7 is its offset; a chunk header
         // (`FEAT`, size, count: the header's own count is left 0 by CRFsuite),
@@ -146,15 +167,21 @@ impl NameModel {
             return Err(ModelError::Format("no feature chunk".into()));
         }
         let num_features = u32_at(bytes, off + 8)? as usize;
-        let mut state = vec![0f32; num_attrs * L];
         let mut trans = [0f64; L * L];
+        if off + 12 + 20 * num_features > bytes.len() {
+            return Err(ModelError::Format(format!("{num_features} features do not fit")));
+        }
         for f in 0..num_features {
             let at = off + 12 + 20 * f;
             let (kind, src, dst) = (u32_at(bytes, at)?, u32_at(bytes, at + 4)? as usize, u32_at(bytes, at + 8)? as usize);
             let w = f64_at(bytes, at + 12)?;
             let dst = *map.get(dst).ok_or_else(|| ModelError::Format(format!("feature {f}: label {dst}")))?;
             match kind {
-                0 if src < num_attrs => state[src * L + dst] = w as f32,
+                0 if src < num_attrs && src < hashes.len() => {
+                    if let Some((_, ws)) = index.get_mut(&hashes[src]) {
+                        ws[dst] = w as f32;
+                    }
+                }
                 1 => {
                     let src = *map.get(src).ok_or_else(|| ModelError::Format(format!("feature {f}: label {src}")))?;
                     trans[src * L + dst] = w;
@@ -162,7 +189,7 @@ impl NameModel {
                 _ => return Err(ModelError::Format(format!("feature {f}: type {kind}, source {src}"))),
             }
         }
-        Ok(NameModel { features, index, state, trans, num_attrs })
+        Ok(NameModel { features, index, trans, num_attrs })
     }
 
     /// The feature set the model was loaded with.
@@ -177,7 +204,7 @@ impl NameModel {
 
     /// The model row of an attribute string, if the model knows it.
     pub fn attribute_id(&self, attr: &str) -> Option<u32> {
-        self.index.get(&attr_hash(attr)).copied()
+        self.index.get(&attr_hash(attr)).map(|(id, _)| *id)
     }
 
     /// Person-name spans in `text`, with their probabilities. The text is cut at
@@ -252,8 +279,7 @@ impl NameModel {
             if emit.len() < (i + 1) * L {
                 emit.resize((i + 1) * L, 0.0);
             }
-            if let Some(&row) = self.index.get(&attr_hash(a)) {
-                let w = &self.state[row as usize * L..row as usize * L + L];
+            if let Some((_, w)) = self.index.get(&attr_hash(a)) {
                 for y in 0..L {
                     emit[i * L + y] += w[y] as f64;
                 }
