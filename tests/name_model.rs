@@ -138,3 +138,23 @@ fn tagger_sees_the_training_attributes() {
         assert_eq!(model().labels(tok, text), want, "{text}");
     }
 }
+
+/// `name_model = "add"` adds the model's names the rules did not find, but
+/// never an anonymized form (the model tags the 张 of 张某某 alone).
+#[test]
+fn policy_add_reports_model_names_but_not_anonymized_forms() {
+    use mishen::rules::model::Kind;
+    let dir = tempfile::tempdir().unwrap();
+    let text = include_str!("../rules/policy.toml").replace("name_model = \"off\"", "name_model = \"add\"");
+    assert!(text.contains("name_model = \"add\""));
+    std::fs::write(dir.path().join("policy.toml"), text).unwrap();
+    let add = Screener::builder().rules_dir(dir.path()).build().unwrap();
+    let names = |s: &Screener, t: &str| -> Vec<String> {
+        s.screen(t).findings.iter().filter(|f| f.kind == Kind::PersonName).map(|f| t[f.span.start..f.span.end].to_owned()).collect()
+    };
+    assert!(names(&add, "张某某反映的问题已办理。").is_empty());
+    assert!(names(&add, "李某反映的问题已办理。").is_empty());
+    assert_eq!(names(&add, "申请人王小明于2024年3月提交了申请。"), ["王小明"]);
+    // Off by default: the embedded policy leaves the rule detector alone.
+    assert_eq!(SCREENER.pack().policy.name_model, mishen::rules::model::NameModelUse::Off);
+}

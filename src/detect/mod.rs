@@ -378,8 +378,9 @@ impl Engine {
         let mut spans = Vec::new();
         m.spans_in(&self.tokenizer, text, 0..text.len(), &mut spans);
         for s in spans {
-            // 张某, 李某某: already anonymized, never a name.
-            let anonymized = text[s.start..s.end].contains('某');
+            // 张某, 李某某: already anonymized, never a name (the model may tag
+            // the surname alone).
+            let anonymized = text[s.start..s.end].contains('某') || text[s.end..].starts_with('某');
             if s.score >= min && !anonymized && !hits.iter().any(|h| h.start < s.end && s.start < h.end) {
                 hits.push(names::NameHit {
                     start: s.start,
