@@ -116,6 +116,15 @@ async fn library_cli_and_service_decide_alike_on_the_corpus_in_every_wrapping() 
         assert_eq!(grpc.len(), cases.len());
         for (i, (name, _)) in cases.iter().enumerate() {
             let g = &grpc[i];
+            // The response says which encoding was used, for text wrappings only.
+            let want_encoding = match wrap {
+                Wrap::Utf8 => "UTF-8",
+                Wrap::Gbk => "gb18030",
+                Wrap::Docx | Wrap::Zip => "",
+            };
+            if g.encoding != want_encoding && !(matches!(wrap, Wrap::Gbk) && g.encoding == "UTF-8") {
+                diffs.push(format!("{wrap:?} {name}: encoding {:?}, want {want_encoding:?}", g.encoding));
+            }
             let g: Outcome = (
                 verdict_name(g.verdict()).to_owned(),
                 g.findings.iter().map(|f| (f.rule.clone(), f.start as usize, f.end as usize, f.excerpt.clone())).collect(),
