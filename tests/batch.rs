@@ -810,10 +810,9 @@ fn xml_that_needs_a_dtd_is_unreadable_never_screened_as_what_is_left() {
     assert_eq!(doc(&docs, "plain.xml").verdict, "publish");
 }
 
-#[test]
-fn an_archive_entry_cut_short_is_unreadable_never_screened_on_what_is_left() {
-    let dir = TempDir::new().unwrap();
-    // The mark is at the end: what is left of the entry would be `publish`.
+/// A tar of one entry `a.txt` cut after 6,000 bytes. The mark is at the end
+/// of the entry: what is left of it would be `publish`.
+pub(crate) fn cut_tar() -> Vec<u8> {
     let text = format!("关于开展工作的通知\n{}\n机密★5年\n", "正文内容。".repeat(2000));
     let mut b = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
@@ -821,8 +820,15 @@ fn an_archive_entry_cut_short_is_unreadable_never_screened_on_what_is_left() {
     h.set_mode(0o644);
     h.set_cksum();
     b.append_data(&mut h, "a.txt", text.as_bytes()).unwrap();
-    let full = b.into_inner().unwrap();
-    write(dir.path(), "cut.tar", &full[..6000]);
+    let mut full = b.into_inner().unwrap();
+    full.truncate(6000);
+    full
+}
+
+#[test]
+fn an_archive_entry_cut_short_is_unreadable_never_screened_on_what_is_left() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "cut.tar", &cut_tar());
     let (r, docs) = jsonl(&[dir.path().join("cut.tar").as_os_str()]);
     assert!(!docs.is_empty(), "{}", r.stderr);
     for d in &docs {

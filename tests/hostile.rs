@@ -5,7 +5,7 @@
 //! never `publish` or `redact`. (PDF bombs: `hostile_pdf.rs`; finding-dense
 //! documents: `dense.rs`; archive bombs: `batch.rs`.)
 
-use crate::batch::{docx, zip_of};
+use crate::batch::{cut_tar, docx, zip_of};
 use mishen::service::pb;
 use std::process::Command;
 
@@ -83,17 +83,7 @@ fn utf16le(s: &str) -> Vec<u8> {
 
 fn cases() -> Vec<Case> {
     let w = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
-    let tar_cut = {
-        let text = format!("关于开展工作的通知\n{}\n机密★5年\n", "正文内容。".repeat(2000));
-        let mut b = tar::Builder::new(Vec::new());
-        let mut h = tar::Header::new_gnu();
-        h.set_size(text.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, "a.txt", text.as_bytes()).unwrap();
-        let full = b.into_inner().unwrap();
-        full[..6000].to_vec()
-    };
+    let tar_cut = cut_tar();
     let zip_cut = {
         let z = zip_of(&[("a.txt", format!("关于开展工作的通知\n{}\n机密★5年\n", "正文内容。".repeat(2000)).as_bytes())]);
         z[..z.len() / 2].to_vec()

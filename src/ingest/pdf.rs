@@ -284,7 +284,10 @@ impl GuardScope {
     /// (for a second load of the same bytes).
     fn check(&self, reset_objects: bool) -> Result<(), Unreadable> {
         GUARD.with_borrow_mut(|cell| {
-            let g = cell.as_mut().expect("guard installed");
+            // Only called inside a guard's scope; without one, nothing was bounded.
+            let Some(g) = cell.as_mut() else {
+                return Err(Unreadable::Corrupt { format: "pdf", detail: "no decoding budget in place (internal error caught)".into() });
+            };
             if let Some(e) = g.over.take() {
                 return Err(e);
             }
