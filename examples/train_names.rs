@@ -15,9 +15,14 @@
 //! instead (same data, same parameters; slower, no Python).
 //!
 //! Data, in this fixed order: `msra_news.bmes`, `cluener.train.jsonl`,
-//! `weibo.train.conll`, `resume.train.bmes`. Nothing from the dev splits.
+//! `weibo.train.conll`, `resume.train.bmes`; then the generated sequences of
+//! `support/synth.rs` (substituted copies of every other sentence with names,
+//! and [`FORM_LINES`] government-form lines), seed [`SEED`]. Nothing from the
+//! dev splits.
 #[path = "support/ner_data.rs"]
 mod ner_data;
+#[path = "support/synth.rs"]
+mod synth;
 
 use mishen::detect::names::features::{FeatureSet, Scratch};
 use std::io::Write;
@@ -33,6 +38,11 @@ fn load(dir: &Path) -> std::io::Result<Vec<(&'static str, Vec<ner_data::Sentence
     ])
 }
 
+/// Seed of the generated sequences.
+const SEED: u64 = 2026;
+/// Government-form lines generated.
+const FORM_LINES: usize = 16_000;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (dir, out) = match args.as_slice() {
@@ -45,7 +55,28 @@ fn main() -> anyhow::Result<()> {
     let screener = mishen::Screener::from_pack(pack.clone());
     let tok = screener.engine().tokenizer();
     let fs = FeatureSet::new(&pack.builtin);
-    let corpora = load(&dir)?;
+    let mut corpora = load(&dir)?;
+    // Generated sequences (deterministic: fixed seed, fixed input order).
+    let mut synth_gen = {
+        let parts: Vec<&[ner_data::Sentence]> = corpora.iter().map(|(_, s)| s.as_slice()).collect();
+        synth::Synth::new(Path::new("rules"), &dir, &parts, SEED)?
+    };
+    let is_surname = |c: char| pack.builtin.surnames.contains(c.encode_utf8(&mut [0; 4]) as &str);
+    let mut copies = Vec::new();
+    for (_, sents) in &corpora {
+        let mut with_names = 0usize;
+        for s in sents.iter().take(limit).filter(|s| !s.names.is_empty()) {
+            with_names += 1;
+            if with_names % 2 == 0
+                && let Some(c) = synth_gen.substitute(s, &is_surname)
+            {
+                copies.push(c);
+            }
+        }
+    }
+    let forms: Vec<ner_data::Sentence> = (0..FORM_LINES.min(limit)).map(|_| synth_gen.form_line()).collect();
+    corpora.push(("substituted", copies));
+    corpora.push(("forms", forms));
     let mut sc = Scratch::default();
     let t0 = std::time::Instant::now();
     if let Some(dump) = out.strip_prefix("--dump=") {
