@@ -145,7 +145,7 @@ fn tagger_sees_the_training_attributes() {
 fn policy_add_reports_model_names_but_not_anonymized_forms() {
     use mishen::rules::model::Kind;
     let dir = tempfile::tempdir().unwrap();
-    let text = include_str!("../rules/policy.toml").replace("name_model = \"off\"", "name_model = \"add\"");
+    let text = include_str!("../rules/policy.toml").replace("name_model = \"core\"", "name_model = \"add\"");
     assert!(text.contains("name_model = \"add\""));
     std::fs::write(dir.path().join("policy.toml"), text).unwrap();
     let add = Screener::builder().rules_dir(dir.path()).build().unwrap();
@@ -155,6 +155,57 @@ fn policy_add_reports_model_names_but_not_anonymized_forms() {
     assert!(names(&add, "张某某反映的问题已办理。").is_empty());
     assert!(names(&add, "李某反映的问题已办理。").is_empty());
     assert_eq!(names(&add, "申请人王小明于2024年3月提交了申请。"), ["王小明"]);
-    // Off by default: the embedded policy leaves the rule detector alone.
-    assert_eq!(SCREENER.pack().policy.name_model, mishen::rules::model::NameModelUse::Off);
+    assert_eq!(SCREENER.pack().policy.name_model, mishen::rules::model::NameModelUse::Core);
+}
+
+/// Person-name findings of the embedded (core) policy, with explanations.
+fn core_names(t: &str) -> Vec<(String, String)> {
+    use mishen::rules::model::Kind;
+    SCREENER
+        .screen(t)
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::PersonName)
+        .map(|f| (t[f.span.start..f.span.end].to_owned(), f.explanation.clone()))
+        .collect()
+}
+
+/// In the default (core) mode a rule hypothesis with context is kept, not
+/// weighed: notices put names where news never does.
+#[test]
+fn core_keeps_names_with_context() {
+    let found = core_names("联系人：杜梓涵，电话另行通知。");
+    assert_eq!(found.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["杜梓涵"]);
+    assert!(found[0].1.contains("not weighed by the name model"), "{}", found[0].1);
+}
+
+/// A hypothesis without context is the model's to decide, and the
+/// explanation says what the model gave.
+#[test]
+fn core_weighs_names_without_context() {
+    let found = core_names("会后，钱思远回到了办公室继续工作。");
+    assert_eq!(found.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["钱思远"]);
+    assert!(found[0].1.contains("name model p="), "{}", found[0].1);
+}
+
+/// Ordinary words that start with a surname character (林木, 高峰, 方向)
+/// are not names to the combined detector, nor are anonymized forms.
+#[test]
+fn core_rejects_ordinary_words_and_anonymized_forms() {
+    for t in [
+        "山上的林木长势良好，护林员每天巡查。",
+        "早晚高峰期间，地铁增开了班次。",
+        "明确了下一步工作方向和重点任务。",
+        "张某反映的问题已办理完毕。",
+        "经查，李某某未按期缴纳罚款。",
+    ] {
+        assert!(core_names(t).is_empty(), "{t}: {:?}", core_names(t));
+    }
+}
+
+/// A name written with inner spaces in a list is a list item like any other.
+#[test]
+fn core_finds_spaced_names_in_lists() {
+    let found = core_names("获奖名单：周 安、黎 敏、赵晓红");
+    assert_eq!(found.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["周 安", "黎 敏", "赵晓红"]);
 }

@@ -205,6 +205,11 @@ impl Engine {
         &self.pack
     }
 
+    /// The person-name rule detector.
+    pub fn names_detector(&self) -> &NameDetector {
+        &self.names
+    }
+
     /// The tokenizer.
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
@@ -350,10 +355,18 @@ impl Engine {
         }
         if self.has_names {
             budget.check()?;
+            use crate::rules::model::NameModelUse;
+            let min = self.pack.policy.threshold(Kind::PersonName);
             let mut hits = self.names.detect_within(&self.tokenizer, text, budget)?;
+            if self.pack.policy.name_model == NameModelUse::Core
+                && let Some(m) = self.pack.builtin.name_model.as_deref()
+            {
+                budget.check()?;
+                names::combine::with_model(&self.names, m, &self.tokenizer, text, &mut hits, min, budget)?;
+            }
             budget.check()?;
-            self.names.propagate_within(&self.tokenizer, text, &mut hits, self.pack.policy.threshold(Kind::PersonName), budget)?;
-            if self.pack.policy.name_model == crate::rules::model::NameModelUse::Add {
+            self.names.propagate_within(&self.tokenizer, text, &mut hits, min, budget)?;
+            if self.pack.policy.name_model == NameModelUse::Add {
                 budget.check()?;
                 self.add_model_names(text, &mut hits);
             }
@@ -389,6 +402,7 @@ impl Engine {
                     role: Role::Unknown,
                     why: format!("name model p={:.2} (no rule hypothesis)", s.score),
                     held: false,
+                    context: false,
                 });
             }
         }

@@ -366,13 +366,17 @@ pub struct PolicySpec {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NameModelUse {
-    /// Not at all: the rule detector alone (the default; the model is still
-    /// loaded and checked by `rules check`).
-    #[default]
+    /// Not at all: the rule detector alone (the model is still loaded and
+    /// checked by `rules check`).
     Off,
     /// Experimental: the model's spans at or above the `person_name` threshold
     /// that no rule hypothesis overlaps are added as names of unknown role.
     Add,
+    /// The default: the model weighs every rule hypothesis without context
+    /// and proposes its own names around them; rules with context (labels,
+    /// titles, tables) keep theirs (see `detect::names::combine`).
+    #[default]
+    Core,
 }
 
 /// A partial mask: which characters of a value stay readable.

@@ -28,6 +28,7 @@
 //! The score is the sum of the segmentation signal, the context and clean clause
 //! boundaries; the policy threshold for `person_name` decides.
 
+pub mod combine;
 pub mod features;
 pub mod model;
 
@@ -64,6 +65,11 @@ pub struct NameHit {
     /// Shaped like a name but without context (江|宏伟): kept below any
     /// threshold, and a name only when the document repeats it.
     pub held: bool,
+    /// A title, label, honorific, list or table cell next to it, or a
+    /// transliterated foreign name: evidence the trained model has seen
+    /// little of in news text, so it does not overrule it
+    /// (see [`combine`]).
+    pub context: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -180,6 +186,52 @@ fn last_starts_word(tok: &Tokenizer, text: &str, start: usize, end: usize) -> Op
     let last = text[start..end].chars().next_back().filter(|&c| c != '·')?;
     let next = text[end..].chars().next().filter(|&c| is_han(c))?;
     tok.has_word(&text[end - last.len_utf8()..end + next.len_utf8()]).then_some(last.len_utf8())
+}
+
+/// A name written with inner spaces (黎 敏, 欧 阳 明) is one list item:
+/// if `tail[..end]` is a single Han character, `end` moves over each following
+/// single space and single Han character, up to four characters.
+fn spaced_run_end(tail: &str, mut end: usize) -> usize {
+    let single = |s: &str| {
+        let mut cs = s.chars();
+        cs.next().is_some_and(is_han) && cs.next().is_none()
+    };
+    if !single(&tail[..end]) {
+        return end;
+    }
+    let mut n = 1;
+    while n < 4 {
+        let mut cs = tail[end..].chars();
+        let (Some(sp), Some(c)) = (cs.next(), cs.next()) else { break };
+        let after = cs.next();
+        if !matches!(sp, ' ' | '\u{3000}') || !is_han(c) || after.is_some_and(is_han) {
+            break;
+        }
+        end += sp.len_utf8() + c.len_utf8();
+        n += 1;
+    }
+    end
+}
+
+/// [`spaced_run_end`] backwards: `head[from..]` a single Han character moves
+/// `from` back over each preceding single space and single Han character.
+fn spaced_run_start(head: &str, mut from: usize) -> usize {
+    let mut cs = head[from..].chars();
+    if !(cs.next().is_some_and(is_han) && cs.next().is_none()) {
+        return from;
+    }
+    let mut n = 1;
+    while n < 4 {
+        let mut cs = head[..from].chars().rev();
+        let (Some(sp), Some(c)) = (cs.next(), cs.next()) else { break };
+        let before = cs.next();
+        if !matches!(sp, ' ' | '\u{3000}') || !is_han(c) || before.is_some_and(is_han) {
+            break;
+        }
+        from -= sp.len_utf8() + c.len_utf8();
+        n += 1;
+    }
+    from
 }
 
 /// A Han character (CJK unified ideographs, extension A, compatibility).
@@ -325,6 +377,10 @@ const COMMON_WORD_FREQ: usize = 800;
 const WINDOW_BEFORE: usize = 3;
 /// Characters the tagger sees from an anchor on (surname, given name, spare).
 const WINDOW_AFTER: usize = 5;
+/// Characters of context the name model sees on each side of a hypothesis
+/// it weighs: its features look two characters out, and a few more let the
+/// chain settle.
+pub const MODEL_MARGIN: usize = 6;
 
 
 /// Clause delimiters: the tagger sees one clause at a time.
@@ -617,6 +673,19 @@ impl NameDetector {
                 .all(|c| is_han(c) && !self.never_given.contains(&c))
     }
 
+    /// The role the words around `text[s..e]` give a name (a label, title or
+    /// honorific right before or after it), for a name only the model found.
+    pub fn context_role(&self, text: &str, s: usize, e: usize) -> Role {
+        let roles = [self.ctx_before(text, s), self.ctx_after(text, e)];
+        if roles.iter().flatten().any(|(_, r)| *r == CtxRole::Private) {
+            Role::Private
+        } else if roles.iter().flatten().any(|(_, r)| *r == CtxRole::Official) {
+            Role::Official
+        } else {
+            Role::Unknown
+        }
+    }
+
     fn ctx_before<'t>(&self, text: &'t str, at: usize) -> Option<(&'t str, CtxRole)> {
         // A label may be followed by a colon or spaces: 联系人：欧阳娜娜.
         // A signature block puts the title on the line above: 国务院总理\n李某.
@@ -798,7 +867,7 @@ impl NameDetector {
                 continue;
             }
             // Its role comes from the document (below), not from the one source.
-            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})"), held: false });
+            added.push(NameHit { start: s, end: e, score: (score * 0.95).max(min_score), role: Role::Unknown, why: format!("same name as a finding elsewhere in the document (score {score:.2})"), held: false, context: false });
         }
         // A propagated name replaces the weaker hypotheses it overlaps.
         if !added.is_empty() {
@@ -875,6 +944,7 @@ impl NameDetector {
                 .rev()
                 .find(|&(_, c)| delim(c))
                 .map_or(0, |(i, c)| i + c.len_utf8());
+            let from = spaced_run_start(head, from);
             (&head[from..], from)
         } else {
             let tail = text[e..].trim_start_matches(sep);
@@ -882,7 +952,8 @@ impl NameDetector {
             if at == e {
                 return None;
             }
-            (&tail[..tail.find(delim).unwrap_or(tail.len())], at)
+            let end = spaced_run_end(tail, tail.find(delim).unwrap_or(tail.len()));
+            (&tail[..end], at)
         };
         let comma_list = if before {
             text[..s].ends_with('、')
@@ -1035,7 +1106,7 @@ impl NameDetector {
         {
             return None;
         }
-        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})"), held: false })
+        Some(NameHit { start: at, end: e, score: 0.8, role, why: format!("surname before an honorific or title ({title})"), held: false, context: true })
     }
 
     /// 马克思主义, 列宁主义, 毛泽东思想: a doctrine named after a person the
@@ -1073,6 +1144,7 @@ impl NameDetector {
                         role: Role::Official,
                         why: format!("a person's name in the dictionary, before {suffix} (a doctrine named after a public figure)"),
                         held: false,
+                        context: true,
                     });
                 }
             }
@@ -1199,7 +1271,7 @@ impl NameDetector {
             let mut kept: Vec<NameHit> = Vec::with_capacity(hits.len());
             let mut cluster: Vec<NameHit> = Vec::new();
             let mut end = 0;
-            for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new(), held: false })) {
+            for h in hits.into_iter().chain(std::iter::once(NameHit { start: usize::MAX, end: usize::MAX, score: 0.0, role: Role::Unknown, why: String::new(), held: false, context: false })) {
                 if !cluster.is_empty() && h.start >= end {
                     // Scores are sums of decimals: equal up to rounding is equal,
                     // and then the longer hypothesis wins (雷德菲尔德 over 雷德菲).
@@ -1847,6 +1919,9 @@ impl NameDetector {
             role,
             why: why.join("; "),
             held,
+            // A transliterated foreign name counts as context too: the model
+            // has seen few of them and doubts most.
+            context: strong_before || strong_after || cell || sig == Signal::Translit,
         })
     }
 }

@@ -232,6 +232,49 @@ impl NameModel {
         }
     }
 
+    /// Like [`NameModel::spans_in`], and also the model's probability that each
+    /// of `queries` (byte spans of `text` inside `range`, sorted by start) is
+    /// exactly one name: `probs[k]` for `queries[k]` (0 for a span that does
+    /// not fall on character boundaries of one tagged piece). This is how a
+    /// rule's hypothesis is weighed by the model.
+    pub fn analyze(
+        &self,
+        tok: &Tokenizer,
+        text: &str,
+        range: std::ops::Range<usize>,
+        out: &mut Vec<ModelSpan>,
+        queries: &[(usize, usize)],
+        probs: &mut Vec<f64>,
+    ) {
+        probs.clear();
+        probs.resize(queries.len(), 0.0);
+        let piece = &text[range.clone()];
+        let mut start = 0;
+        let mut q = 0;
+        let mut cuts = piece
+            .char_indices()
+            .filter(|&(_, c)| matches!(c, '\n' | '\r' | '。' | '！' | '？' | '；' | '!' | '?' | ';'))
+            .map(|(i, c)| i + c.len_utf8())
+            .chain(std::iter::once(piece.len()));
+        while start < piece.len() {
+            let end = cuts.next().unwrap_or(piece.len()).max(start);
+            if end == start {
+                continue;
+            }
+            let (ps, pe) = (range.start + start, range.start + end);
+            while q < queries.len() && queries[q].0 < ps {
+                q += 1;
+            }
+            let mut qe = q;
+            while qe < queries.len() && queries[qe].0 < pe {
+                qe += 1;
+            }
+            self.tag_piece(tok, &text[ps..pe], ps, out, &queries[q..qe], &mut probs[q..qe]);
+            q = qe;
+            start = end;
+        }
+    }
+
     /// The most probable labels of `text`, one per character (`O`, `B`, `I`).
     pub fn labels(&self, tok: &Tokenizer, text: &str) -> Vec<char> {
         SCRATCH.with(|s| {
@@ -243,6 +286,12 @@ impl NameModel {
     }
 
     fn tag_sequence(&self, tok: &Tokenizer, text: &str, base: usize, out: &mut Vec<ModelSpan>) {
+        self.tag_piece(tok, text, base, out, &[], &mut []);
+    }
+
+    /// Tags one piece (`text` at byte `base` of the caller's text); scores
+    /// `queries` (caller's offsets) into `probs`.
+    fn tag_piece(&self, tok: &Tokenizer, text: &str, base: usize, out: &mut Vec<ModelSpan>, queries: &[(usize, usize)], probs: &mut [f64]) {
         if text.trim().is_empty() {
             return;
         }
@@ -250,10 +299,18 @@ impl NameModel {
             let s = &mut *s.borrow_mut();
             let n = self.emissions(tok, text, s);
             self.viterbi(n, s);
-            if !s.path.iter().any(|&y| y as usize == B) {
+            if queries.is_empty() && !s.path.iter().any(|&y| y as usize == B) {
                 return;
             }
             self.forward_backward(n, s);
+            for (k, &(qs, qe)) in queries.iter().enumerate() {
+                let at = |b: usize| b.checked_sub(base).and_then(|b| s.feat.offsets[..=n].binary_search(&b).ok());
+                if let (Some(t), Some(e)) = (at(qs), at(qe))
+                    && t < e
+                {
+                    probs[k] = self.span_probability(n, s, t, e);
+                }
+            }
             let mut t = 0;
             while t < n {
                 if s.path[t] as usize != B {
