@@ -5,6 +5,7 @@
 //! tail here applies scope, context words and the policy threshold, maps spans
 //! back to the original text and resolves overlaps.
 
+pub mod address;
 pub mod columns;
 pub mod header;
 pub mod names;
@@ -152,6 +153,8 @@ pub struct Engine {
     has_numbers: bool,
     has_names: bool,
     has_columns: bool,
+    /// The gazetteer address detector, when a rule uses it.
+    addresses: Option<address::AddressDetector>,
 }
 
 /// Priority when two findings overlap: the higher wins.
@@ -190,6 +193,9 @@ impl Engine {
         ]);
         let has_names = has(&[Builtin::PersonName]);
         let has_columns = has(&[Builtin::IdColumn]);
+        let addresses = has(&[Builtin::Address]).then(|| {
+            address::AddressDetector::new(b.admin_divisions.iter().map(String::as_str), b.address_context.iter().map(String::as_str))
+        });
         Engine {
             pack,
             names,
@@ -197,6 +203,7 @@ impl Engine {
             has_numbers,
             has_names,
             has_columns,
+            addresses,
         }
     }
 
@@ -337,6 +344,20 @@ impl Engine {
                         role: None,
                     });
                 }
+            }
+        }
+        if let Some(det) = &self.addresses {
+            budget.check()?;
+            let hits = det.detect(text);
+            for (ri, r) in builtin_rules(rules, Builtin::Address) {
+                out.extend(hits.iter().map(|h| Candidate {
+                    rule: ri,
+                    start: h.start,
+                    end: h.end,
+                    confidence: r.confidence,
+                    detail: format!("{} administrative division(s) of the gazetteer, down to a road, village, group or room; {}", h.divisions, h.context),
+                    role: None,
+                }));
             }
         }
         if self.has_columns {

@@ -72,6 +72,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         "lexicons/given_chars.txt",
         include_str!("../../rules/lexicons/given_chars.txt"),
     ),
+    (
+        "lexicons/admin_divisions.txt",
+        include_str!("../../rules/lexicons/admin_divisions.txt"),
+    ),
+    (
+        "lexicons/address_context.txt",
+        include_str!("../../rules/lexicons/address_context.txt"),
+    ),
 ];
 
 /// The embedded binary sources: trained models (`rules/models/README.md`).
@@ -282,6 +290,10 @@ pub struct BuiltinData {
     pub name_stop: HashSet<String>,
     /// Characters common in given names.
     pub given_chars: HashSet<char>,
+    /// Administrative divisions: `code name` lines of `lexicons/admin_divisions.txt`.
+    pub admin_divisions: Vec<String>,
+    /// Address context: `role word` lines of `lexicons/address_context.txt`.
+    pub address_context: Vec<String>,
     /// The trained person-name model (`models/person_name.crfsuite`), when the
     /// pack has one.
     pub name_model: Option<Arc<crate::detect::names::model::NameModel>>,
@@ -569,6 +581,8 @@ impl RulePack {
                 .flat_map(|l| l.split_whitespace())
                 .map(str::to_owned)
                 .collect(),
+            admin_divisions: lex("lexicons/admin_divisions.txt", &mut problems),
+            address_context: lex("lexicons/address_context.txt", &mut problems),
             name_model: None,
         };
         let mut builtin = builtin;

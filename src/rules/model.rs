@@ -169,6 +169,9 @@ pub enum Builtin {
     PersonName,
     /// Cells of an identifier column (准考证号, 学号, 证书编号) in a flattened table.
     IdColumn,
+    /// A private address: gazetteer divisions down to a road, village, group
+    /// or room, after a residence word or in an address column of persons.
+    Address,
 }
 
 /// Validators a regex match can be checked with.
