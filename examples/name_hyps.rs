@@ -5,12 +5,7 @@ use std::io::BufRead;
 fn main() {
     let pack = std::sync::Arc::new(mishen::RulePack::embedded().expect("embedded rules"));
     let b = &pack.builtin;
-    let mut d = mishen::detect::names::NameDetector::new(
-        &b.surnames,
-        &b.name_stop,
-        &b.name_context,
-        &b.given_chars,
-    );
+    let mut d = mishen::detect::names::NameDetector::new(b);
     d.keep_all = true;
     let tok = mishen::tokenize::Tokenizer::new(d.dictionary_words());
     for (n, line) in std::io::stdin().lock().lines().enumerate() {

@@ -63,18 +63,13 @@ fn main() {
         return;
     }
     if std::env::var_os("NAMES_ONLY").is_some() {
-        let d = mishen::detect::names::NameDetector::new(&b.surnames, &b.name_stop, &b.name_context, &b.given_chars);
+        let d = mishen::detect::names::NameDetector::new(b);
         for _ in 0..5 {
             d.detect(s.engine().tokenizer(), &prep.norm.text);
         }
         return;
     }
-    let d = mishen::detect::names::NameDetector::new(
-        &b.surnames,
-        &b.name_stop,
-        &b.name_context,
-        &b.given_chars,
-    );
+    let d = mishen::detect::names::NameDetector::new(b);
     let t = Instant::now();
     let n = d.detect(s.engine().tokenizer(), &prep.norm.text).len();
     println!("names {:.1} MB/s ({n})", mbs(t.elapsed().as_secs_f64()));

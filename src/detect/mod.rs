@@ -177,7 +177,7 @@ impl Engine {
     /// Builds the detectors (tokenizer dictionary, name lexicons) for `pack`.
     pub fn new(pack: Arc<RulePack>) -> Engine {
         let b = &pack.builtin;
-        let names = NameDetector::new(&b.surnames, &b.name_stop, &b.name_context, &b.given_chars);
+        let names = NameDetector::new(b);
         let tokenizer = Tokenizer::new(names.dictionary_words());
         let has = |x: &[Builtin]| {
             pack.rules

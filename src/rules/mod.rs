@@ -73,6 +73,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/lexicons/given_chars.txt"),
     ),
     (
+        "lexicons/name_tables.txt",
+        include_str!("../../rules/lexicons/name_tables.txt"),
+    ),
+    (
         "lexicons/admin_divisions.txt",
         include_str!("../../rules/lexicons/admin_divisions.txt"),
     ),
@@ -290,6 +294,8 @@ pub struct BuiltinData {
     pub name_stop: HashSet<String>,
     /// Characters common in given names.
     pub given_chars: HashSet<char>,
+    /// The person-name detector's tables (`lexicons/name_tables.txt`).
+    pub name_tables: crate::detect::names::tables::NameTables,
     /// Administrative divisions: `code name` lines of `lexicons/admin_divisions.txt`.
     pub admin_divisions: Vec<String>,
     /// Address context: `role word` lines of `lexicons/address_context.txt`.
@@ -581,6 +587,13 @@ impl RulePack {
                 .flat_map(|l| l.split_whitespace())
                 .map(str::to_owned)
                 .collect(),
+            name_tables: {
+                let lines = lex("lexicons/name_tables.txt", &mut problems);
+                crate::detect::names::tables::NameTables::parse(lines.iter().map(String::as_str)).unwrap_or_else(|e| {
+                    problems.push(RuleProblem { rule: "lexicons/name_tables.txt".into(), message: e });
+                    Default::default()
+                })
+            },
             admin_divisions: lex("lexicons/admin_divisions.txt", &mut problems),
             address_context: lex("lexicons/address_context.txt", &mut problems),
             name_model: None,

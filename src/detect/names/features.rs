@@ -173,10 +173,10 @@ impl FeatureSet {
                 _ => {}
             }
         }
-        for w in super::HONORIFICS {
+        for w in &b.name_tables.honorific {
             add(&mut after, w, ROLE_HONORIFIC);
         }
-        for (w, _) in super::BARE_TITLES {
+        for (w, _) in &b.name_tables.bare_title {
             add(&mut after, w, ROLE_HONORIFIC);
         }
         let build = |v: &[(String, u8)]| {
@@ -191,7 +191,7 @@ impl FeatureSet {
             compound,
             given: b.given_chars.iter().copied().collect(),
             never_given,
-            translit: super::TRANSLIT.chars().collect(),
+            translit: b.name_tables.translit.chars().collect(),
             before: build(&before),
             before_role: before.iter().map(|(_, r)| *r).collect(),
             after: build(&after),

@@ -113,7 +113,7 @@ impl NameDetector {
                         // …or right before an honorific (拉埃女士, 琼斯先生) or a
                         // person's verb (里德说, 穆萨表示); titles are not
                         // enough there (福特总裁).
-                        || HONORIFICS.iter().any(|h| text[re..].starts_with(h))
+                        || self.t.honorific.iter().any(|h| text[re..].starts_with(h.as_str()))
                         || self.ctx_after(text, re).is_some_and(|(_, r)| r == CtxRole::Label)
                 };
                 if (n >= 3 || (n == 2 && titled())) && !text[rs..re].ends_with('·') {

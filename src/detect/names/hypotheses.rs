@@ -37,7 +37,7 @@ impl NameDetector {
             // for certain; an undotted one when it does not end like a place
             // (the stop list's foreign places and things are ruled out in
             // [`NameDetector::score`] already).
-            return name.contains('·') || (!ends_like_place(name) && !self.foreign_word_edges(tok, name));
+            return name.contains('·') || (!self.t.ends_like_place(name) && !self.foreign_word_edges(tok, name));
         }
         // The dictionary tags places and things `nr` too (雷阵雨, 许可证, 金字塔,
         // 黄鹤楼): a known Chinese name with a rarer given-name character
@@ -47,7 +47,7 @@ impl NameDetector {
             // nor hold an ordinary word (白皮|书, 常备|军, 方|有何).
             let g1 = name[sl..].chars().next().map_or(0, char::len_utf8);
             if name.is_empty()
-                || ends_like_place_or_thing(name)
+                || self.t.ends_like_place_or_thing(name)
                 || name.chars().all(|c| self.translit.contains(&c))
                 || ordinary_word(tok, &name[..sl + g1])
                 || ordinary_word(tok, &name[sl..])
@@ -85,7 +85,7 @@ impl NameDetector {
     /// A given name after a two-character surname (桥本/龙太郎): Han characters
     /// that may be in a name and no numeral, and no word unless a name.
     pub(super) fn compound_given_ok(&self, tok: &Tokenizer, g: &str) -> bool {
-        g.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !NUMERALS.contains(c)) && !ordinary_word(tok, g)
+        g.chars().all(|c| is_han(c) && !self.never_given.contains(&c) && !self.t.numeral.contains(c)) && !ordinary_word(tok, g)
     }
 
     pub(super) fn surname_len(&self, s: &str) -> Option<usize> {
@@ -166,7 +166,7 @@ impl NameDetector {
                         // 欧阳先生, 桥本首相: a two-character surname alone before
                         // an honorific or a title.
                         if compound
-                            && toks.get(k + 1).is_some_and(|n| BARE_TITLES.iter().any(|(w, _)| *w == n.word))
+                            && toks.get(k + 1).is_some_and(|n| self.t.bare_title.iter().any(|(w, _)| w == n.word))
                         {
                             cands.push((t.start, t.end, Signal::Compound));
                         }

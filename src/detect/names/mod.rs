@@ -49,12 +49,12 @@ mod roles;
 mod score;
 pub mod features;
 pub mod model;
+pub mod tables;
 
 use crate::span::{back_chars, fwd_chars};
 use crate::budget::{Budget, Stopped};
 use crate::tokenize::{Token, Tokenizer};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::HashSet as StdHashSet;
 
 /// Who a name belongs to, as far as context tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,12 +158,12 @@ pub struct NameDetector {
     after: HashMap<String, CtxRole>,
     titles: Vec<String>,
     titles_ac: Option<aho_corasick::AhoCorasick>,
-    /// [`DOCTRINE_SUFFIXES`], in one pass over a document (packed SIMD search).
+    /// The `doctrine_suffix` table, in one pass over a document (packed SIMD search).
     doctrine: Option<aho_corasick::packed::Searcher>,
     breaks: CharSet,
     /// Characters of transliterated foreign names (克林顿, 普里马科夫).
     translit: CharSet,
-    /// First characters of [`ORG_SUFFIXES`].
+    /// First characters of the `org_suffix` table.
     org_first: CharSet,
     /// Before-words by their last character, longest first; after-words by their
     /// first character, longest first: a lookup is one map probe and a few
@@ -177,24 +177,21 @@ pub struct NameDetector {
     /// Last characters of the titles and labels (official or label before-words).
     title_last: CharSet,
     after_first: CharSet,
-    /// [`COMMON_SURNAMES`] but the ambiguous ones, and the first characters of
-    /// [`BARE_TITLES`]: a bare surname before a title (王女士, 李老师).
+    /// The `common_surname` table but the ambiguous ones, and the first characters of
+    /// `bare_title.*`: a bare surname before a title (王女士, 李老师).
     bare_surname: CharSet,
     bare_title_first: CharSet,
-    /// [`BARE_BEFORE`].
+    /// `bare_before`.
     bare_before: CharSet,
     /// Diagnostics: keep every scored hypothesis, overlapping ones too.
     pub keep_all: bool,
+    /// The tables of `lexicons/name_tables.txt`.
+    t: tables::NameTables,
 }
 
 /// A dictionary word that the dictionary does not tag as a name (`nr*`).
 fn ordinary_word(tok: &Tokenizer, w: &str) -> bool {
     tok.has_word(w) && !tok.dict_tag(w).starts_with("nr")
-}
-
-/// True when `name` ends with a character of [`PLACE_OR_THING_LAST`].
-fn ends_like_place_or_thing(name: &str) -> bool {
-    name.chars().next_back().is_some_and(|c| PLACE_OR_THING_LAST.contains(c))
 }
 
 /// When the last character of `text[start..end]` makes a dictionary word with
@@ -289,92 +286,25 @@ impl std::fmt::Debug for CharSet {
     }
 }
 
-/// Characters that make up transliterated foreign names (GB/T 17693 usage).
-const TRANSLIT: &str = "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬丰弗福富盖甘冈戈格古圭哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库奎拉莱赖兰朗劳勒雷里利莉丽列林琳卢鲁伦罗洛吕马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切钦琼丘萨塞桑瑟森沙尚舍什施史舒斯松苏索塔泰坦汤唐特提廷图托瓦万旺威韦维温沃乌武西希锡夏谢辛休雅亚扬耶伊因英尤约泽扎詹朱卓兹佐茨逊娃延夫季久莎茜黛琪露丝芭蒂妮薇翁惠哥沃姆缪穆尼奥顿翰蕾娅芙瑞贡赛连契得若";
 
-/// Words that follow an organization's name, never a person's (and 新时代, which
-/// follows a name only in the name of a doctrine).
-const ORG_SUFFIXES: &[&str] = &[
-    "集团", "公司", "总公司", "股份", "控股", "科技", "电器", "电气", "电子", "租赁", "实业", "银行", "证券", "保险", "基金",
-    "投资", "置业", "地产", "药业", "制药", "米业", "制衣", "纺织", "化工", "机械", "汽车", "食品", "饮料", "传媒", "网络",
-    "信息技术", "软件", "工业", "矿业", "能源", "环保", "物流", "航空", "酒店", "商贸", "贸易", "国际", "大学", "学院", "医院",
-    "研究院", "研究所", "协会", "学会", "基金会", "事务所", "律师事务所", "会计师事务所", "有限", "牌", "杯",
-    "奖", "号", "新时代", "通讯社", "清真寺", "教堂", "电视台", "俱乐部", "杂志",
-];
 
-/// The hundred most common surnames (about 85 % of the population), in order.
-const COMMON_SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 
-/// Last characters of places, buildings and things that jieba's dictionary tags
-/// `nr` (黄鹤楼, 玉虚宫, 杨桥湖, 金字塔, 吉普车, 雷阵雨, 季后赛): a dictionary
-/// "name" ending in one is not taken as a known person's name on the strength
-/// of its tag.
-const PLACE_OR_THING_LAST: &str = "行何球楼庙湖桥宫江县口山村沟潭镇台塘寺渡嘴街线堤池殿监府州城岛港湾峰岭河洲坡坝堡寨庄屯营关门阁亭园院庵观祠塔车期赛杯卜刀剑路站场厂井泉溪滩崖洞峡谷原雨菜鱼牌部司局省市区乡";
 
-/// Endings of foreign place and people names written in transliteration
-/// (哈萨克斯坦, 罗马尼亚, 汉堡, 列宁格勒, 哈萨克人): a transliterated dictionary
-/// word ending so is not taken as a known person's name.
-fn ends_like_place(name: &str) -> bool {
-    const ENDINGS: &[&str] = &["斯坦", "尼亚", "维亚", "利亚", "格勒", "堡", "港", "湾", "岛", "州", "城", "人", "族", "语", "河", "湖", "山", "海", "兰", "镇", "宫"];
-    ENDINGS.iter().any(|e| name.ends_with(e))
-}
 
-/// Honorifics and titles written after a bare surname (王女士, 李老师, 汤局长): the
-/// surname alone then stands for the person. Official titles give the official
-/// role.
-const BARE_TITLES: &[(&str, Role)] = &[
-    ("先生", Role::Unknown), ("女士", Role::Unknown), ("小姐", Role::Unknown), ("老师", Role::Unknown),
-    ("师傅", Role::Unknown), ("大爷", Role::Unknown), ("大娘", Role::Unknown), ("大妈", Role::Unknown),
-    ("阿姨", Role::Unknown), ("大姐", Role::Unknown), ("大嫂", Role::Unknown), ("老汉", Role::Unknown),
-    ("医生", Role::Unknown), ("大夫", Role::Unknown), ("律师", Role::Unknown), ("经理", Role::Unknown),
-    ("同学", Role::Private),
-    ("教授", Role::Official), ("局长", Role::Official), ("副局长", Role::Official), ("处长", Role::Official),
-    ("科长", Role::Official), ("主任", Role::Official), ("副主任", Role::Official), ("书记", Role::Official),
-    ("市长", Role::Official), ("副市长", Role::Official), ("县长", Role::Official), ("镇长", Role::Official),
-    ("乡长", Role::Official), ("村长", Role::Official), ("省长", Role::Official), ("厂长", Role::Official),
-    ("校长", Role::Official), ("院长", Role::Official), ("所长", Role::Official), ("部长", Role::Official),
-    ("主席", Role::Official), ("总理", Role::Official), ("外长", Role::Official), ("总统", Role::Official),
-    ("首相", Role::Official), ("大使", Role::Official), ("董事长", Role::Official), ("总经理", Role::Official),
-];
 
-/// Characters after which a bare surname may start (的, 和, 向, 请…): any other
-/// Han character before it may make a word with it (历史|老师, 对方|经理).
-const BARE_BEFORE: &str = "的是了和与、向对给让被把请找问由跟同为在将及或说称见叫位";
 
-/// Surnames that are far more often verbs, prepositions or adverbs (担任, 于是,
-/// 面向, 从国内, 连正常).
-const AMBIGUOUS_SURNAMES: &str = "任于向从连";
 
-/// Honorifics after a foreign name: a two-character transliteration before one
-/// is a person (拉埃女士). Titles are not enough there: 福特总裁, 海尔总裁.
-const HONORIFICS: &[&str] = &["女士", "先生", "小姐", "夫人", "太太", "博士", "教授"];
-
-/// Surnames that are also measure words or units (一张纸, 这项工作, 一支队伍,
-/// 一门课, 8时).
-const MEASURE_SURNAMES: &str = "张项支门时";
-/// Characters before a measure word: numerals and demonstratives.
-const NUMERAL_OR_DEMONSTRATIVE: &str = "一二两三四五六七八九十百千几每这那该此某各多数整半";
 
 /// The score of a held-back hypothesis: below any sensible threshold.
 const HELD_SCORE: f64 = 0.3;
 
-/// Words after a person's name that make it a doctrine's (马克思主义, 毛泽东思想).
-const DOCTRINE_SUFFIXES: &[&str] = &["主义", "思想", "理论"];
 
-/// Last characters of the names of bodies that start with a title (委员会,
-/// 代表团, 主席团, 代表处).
-const BODY_ENDINGS: &str = "会团处组部";
 
-/// One-character short names of countries (中日韩, 美英, 中俄): a surname after
-/// one of them is a country too.
-const COUNTRY_SHORT: &str = "中日韩朝美英法德俄意加澳印越泰巴埃以伊叙土希葡荷比瑞挪丹芬波捷匈罗保塞新马菲缅老柬蒙哈乌白古墨智阿南欧非";
 
 /// A name scored this high had context of its own: document-level evidence
 /// (an organization's name elsewhere) does not overrule it.
 const STRONG_NAME: f64 = 0.8;
 
-/// Chinese numerals: never in a given name after a two-character surname (第五|十一条).
-const NUMERALS: &str = "〇零一二两三四五六七八九十百千万亿";
 
 /// Buffers reused across windows.
 #[derive(Default)]
@@ -439,12 +369,8 @@ fn is_clause_break(c: char) -> bool {
 
 impl NameDetector {
     /// Builds the detector from the pack's lexicons.
-    pub fn new(
-        surnames: &StdHashSet<String>,
-        stop: &StdHashSet<String>,
-        context: &[(String, String)],
-        given: &StdHashSet<char>,
-    ) -> NameDetector {
+    pub fn new(b: &crate::rules::BuiltinData) -> NameDetector {
+        let (surnames, stop, context, given, t) = (&b.surnames, &b.name_stop, &b.name_context, &b.given_chars, &b.name_tables);
         let mut d = NameDetector {
             single: CharSet::default(),
             compound: HashSet::default(),
@@ -455,20 +381,21 @@ impl NameDetector {
             after: HashMap::default(),
             titles: Vec::new(),
             titles_ac: None,
-            doctrine: aho_corasick::packed::Searcher::new(DOCTRINE_SUFFIXES),
+            doctrine: aho_corasick::packed::Searcher::new(&t.doctrine_suffix),
             breaks: CharSet::default(),
             translit: CharSet::default(),
-            org_first: CharSet::from_iter(ORG_SUFFIXES.iter().filter_map(|w| w.chars().next())),
+            org_first: CharSet::from_iter(t.org_suffix.iter().filter_map(|w| w.chars().next())),
             before_by_last: HashMap::default(),
             after_by_first: HashMap::default(),
             compound_first: CharSet::default(),
             before_last: CharSet::default(),
             title_last: CharSet::default(),
             after_first: CharSet::default(),
-            bare_surname: CharSet::from_iter(COMMON_SURNAMES.chars().filter(|c| !AMBIGUOUS_SURNAMES.contains(*c))),
-            bare_title_first: CharSet::from_iter(BARE_TITLES.iter().filter_map(|(w, _)| w.chars().next())),
-            bare_before: CharSet::from_iter(BARE_BEFORE.chars()),
+            bare_surname: CharSet::from_iter(t.common_surname.chars().filter(|c| !t.ambiguous_surname.contains(*c))),
+            bare_title_first: CharSet::from_iter(t.bare_title.iter().filter_map(|(w, _)| w.chars().next())),
+            bare_before: CharSet::from_iter(t.bare_before.chars()),
             keep_all: false,
+            t: t.clone(),
         };
         let mut single: Vec<char> = Vec::new();
         let mut never: Vec<char> = Vec::new();
@@ -532,7 +459,7 @@ impl NameDetector {
         for v in d.before_by_last.values_mut().chain(d.after_by_first.values_mut()) {
             v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         }
-        d.translit = CharSet::from_iter(TRANSLIT.chars());
+        d.translit = CharSet::from_iter(t.translit.chars());
         d.breaks = CharSet::from_iter("。，,；;：:！!？?\n\r\t（）()“”\"《》【】[]「」|".chars());
         d.compound_first = CharSet::from_iter(d.compound.iter().filter_map(|c| c.chars().next()));
         d.before_last = CharSet::from_iter(d.before.keys().filter_map(|w| w.chars().next_back()));

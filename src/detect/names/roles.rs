@@ -26,19 +26,19 @@ impl NameDetector {
         let translit = || t.word.chars().all(|c| self.translit.contains(&c));
         let known = if tok.has_word(t.word) {
             (n > 2 && tok.dict_tag(t.word).starts_with("nr"))
-                || (matches!(tok.dict_tag(t.word), "ns" | "nz") && translit() && !ends_like_place(t.word))
+                || (matches!(tok.dict_tag(t.word), "ns" | "nz") && translit() && !self.t.ends_like_place(t.word))
         } else {
             translit()
         };
         known && matches!(self.ctx_before(text, at), Some((w, CtxRole::Official | CtxRole::Label)) if w.chars().count() >= 2)
     }
 
-    /// The [`ORG_SUFFIXES`] word `after` starts with (公司, 集团…), if any.
-    pub(super) fn org_suffix(&self, after: &str) -> Option<&'static str> {
+    /// The `org_suffix` word `after` starts with (公司, 集团…), if any.
+    pub(super) fn org_suffix(&self, after: &str) -> Option<&str> {
         if !after.chars().next().is_some_and(|c| self.org_first.contains(&c)) {
             return None;
         }
-        ORG_SUFFIXES.iter().copied().find(|w| after.starts_with(w))
+        self.t.org_suffix.iter().map(String::as_str).find(|w| after.starts_with(w))
     }
 
     /// The role the words around `text[s..e]` give a name (a label, title or
@@ -228,7 +228,7 @@ impl NameDetector {
         // The cheapest test first: the pair surname + a title's first character
         // is frequent (高大, 金融部, 方便), a whole title after it is not.
         let tail = &text[e..];
-        let &(title, role) = BARE_TITLES.iter().filter(|(w, _)| tail.starts_with(w)).max_by_key(|(w, _)| w.len())?;
+        let (title, role) = self.t.bare_title.iter().filter(|(w, _)| tail.starts_with(w.as_str())).max_by_key(|(w, _)| w.len()).map(|(w, r)| (w.as_str(), *r))?;
         // Most surname characters before a title follow another Han character
         // that is no context. Before an official's title any character may come
         // first when it makes no word with the surname (贯彻毛主席, 托项市长):
@@ -238,7 +238,7 @@ impl NameDetector {
                 && !self.ctx_before(text, at).is_some_and(|(_, r)| r != CtxRole::Neutral)
                 // (中日|韩外长会: after a country's short name the "surname" is
                 // one too.)
-                && (role != Role::Official || COUNTRY_SHORT.contains(p)))
+                && (role != Role::Official || self.t.country_short.contains(p)))
                 || tok.has_word(&text[at - p.len_utf8()..e]))
         {
             return None;
@@ -260,14 +260,14 @@ impl NameDetector {
         // substring search does the same.
         let matches: Vec<(usize, usize)> = match &self.doctrine {
             Some(p) => p.find_iter(text).map(|m| (m.start(), m.pattern().as_usize())).collect(),
-            None => DOCTRINE_SUFFIXES
+            None => self.t.doctrine_suffix
                 .iter()
                 .enumerate()
                 .flat_map(|(k, w)| text.match_indices(w).map(move |(i, _)| (i, k)))
                 .collect(),
         };
         for (i, k) in matches {
-            let suffix = DOCTRINE_SUFFIXES[k];
+            let suffix = self.t.doctrine_suffix[k].as_str();
             {
                 let found = (2..=4).rev().find_map(|k| {
                     let s = back_chars(text, i, k);

@@ -39,7 +39,7 @@ impl NameDetector {
         if (3..=4).contains(&n)
             && let Some(sl) = self.surname_len(compact)
             && compact[sl..].chars().next().is_some_and(|c| self.bare_title_first.contains(&c))
-            && BARE_TITLES.iter().any(|(w, _)| compact[sl..] == **w)
+            && self.t.bare_title.iter().any(|(w, _)| compact[sl..] == **w)
         {
             return None;
         }
@@ -89,14 +89,14 @@ impl NameDetector {
         }
         // 3张卫星图片, 那张小巧的门票, 这项工作: after a numeral or a demonstrative
         // the surname is a measure word.
-        if compact.chars().next().is_some_and(|c| MEASURE_SURNAMES.contains(c))
-            && text[..s].chars().next_back().is_some_and(|p| p.is_ascii_digit() || NUMERAL_OR_DEMONSTRATIVE.contains(p))
+        if compact.chars().next().is_some_and(|c| self.t.measure_surname.contains(c))
+            && text[..s].chars().next_back().is_some_and(|p| p.is_ascii_digit() || self.t.numeral_or_demonstrative.contains(p))
         {
             return None;
         }
         // 任中源协和…: 任 (and 于, 向) open verbs and prepositions far more often
         // than they open names; such a candidate needs context.
-        let ambiguous = compact.chars().next().is_some_and(|c| AMBIGUOUS_SURNAMES.contains(c));
+        let ambiguous = compact.chars().next().is_some_and(|c| self.t.ambiguous_surname.contains(c));
         // 古林镇, 张家港市, 白金汉宫, 斯特拉斯堡: a place name, not a person.
         if text[e..]
             .chars()
@@ -131,7 +131,7 @@ impl NameDetector {
         // enough.
         if n == 3 && sig == Signal::Oov {
             // Not when it ends like a place or a thing (山水|林田湖|草沙).
-            score += if ends_like_place_or_thing(compact) { 0.05 } else { 0.15 };
+            score += if self.t.ends_like_place_or_thing(compact) { 0.05 } else { 0.15 };
         }
         let mut why: Vec<String> = Vec::new();
         if explain {
@@ -170,7 +170,7 @@ impl NameDetector {
             && n == 3
             && sl == compact.chars().next().map_or(0, char::len_utf8)
             && matches!(tok.dict_tag(compact), "nz" | "t")
-            && !ends_like_place_or_thing(compact)
+            && !self.t.ends_like_place_or_thing(compact)
             && !ordinary_word(tok, &compact[sl..]);
         if proper_full {
             score += KNOWN_NAME;
@@ -224,7 +224,7 @@ impl NameDetector {
                     if w.chars().count() == 1 {
                         next.is_none_or(|c| !tok.has_word(&text[e..we + c.len_utf8()]))
                     } else {
-                        next.is_none_or(|c| !BODY_ENDINGS.contains(c) || !tok.has_word(&text[e..we + c.len_utf8()]))
+                        next.is_none_or(|c| !self.t.body_ending.contains(c) || !tok.has_word(&text[e..we + c.len_utf8()]))
                     }
                 }
             })),
@@ -324,7 +324,7 @@ impl NameDetector {
             // 幸福感、安全感): only a title, label or honorific, or a table cell.
             // A list still counts for a common surname (王明、王英).
             _ if two_needs_context || glued_words || ordinary_nr => {
-                worded || cell || ((strong_before || strong_after) && compact.chars().next().is_some_and(|c| COMMON_SURNAMES.contains(c)))
+                worded || cell || ((strong_before || strong_after) && compact.chars().next().is_some_and(|c| self.t.common_surname.contains(c)))
             }
             // 江建国/ns: a dictionary word shaped like a full name (surname and two
             // common given-name characters) needs context on one side only.
