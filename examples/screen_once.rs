@@ -1,7 +1,9 @@
 //! Screens the sample documents repeated to N MB once, after start-up: a
 //! target for instruction-level profilers (`valgrind --tool=callgrind
 //! --toggle-collect='*Screener::screen*' target/release/examples/screen_once 2`);
-//! with `2 tag`, jieba's `tag` alone (`--toggle-collect='*tag_all*'`).
+//! with `2 tag`, jieba's `tag` alone (`--toggle-collect='*tag_all*'`); with
+//! `2 docs`, the same text as ~4 KB documents, screened one after the other
+//! (the per-document cost: `perf record target/release/examples/screen_once 2 docs`).
 fn main() {
     let mb: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2);
     let mut seed = String::new();
@@ -19,6 +21,22 @@ fn main() {
         // The benchmark's reference: jieba `tag` alone over the same text.
         let n = tag_all(&s, &text);
         println!("{n} tokens");
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("docs") {
+        let t = std::time::Instant::now();
+        let (mut docs, mut findings, mut rest) = (0usize, 0usize, text.as_str());
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(4096);
+            while !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            findings += s.screen(&rest[..cut]).findings.len();
+            docs += 1;
+            rest = &rest[cut..];
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!("{docs} documents, {findings} findings, {:.0} docs/s, {:.1} MB/s", docs as f64 / secs, text.len() as f64 / 1e6 / secs);
         return;
     }
     let r = s.screen(&text);

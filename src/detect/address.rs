@@ -73,13 +73,12 @@ pub struct AddressHit {
     pub divisions: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Ctx {
-    Residence,
-    Clause,
-    Column,
-    Person,
-}
+/// Context roles of a word (bits: one word may have several, 住址 is a
+/// residence word and a column header).
+const RESIDENCE: u8 = 1;
+const CLAUSE: u8 = 2;
+const COLUMN: u8 = 4;
+const PERSON: u8 = 8;
 
 /// The compiled gazetteer and context words.
 pub struct AddressDetector {
@@ -87,8 +86,10 @@ pub struct AddressDetector {
     gazetteer: Option<AhoCorasick>,
     /// Per pattern: a short form (needs another division after it).
     short: Vec<bool>,
+    /// Context words (leftmost-longest, so 家庭住址 is one word, not 住址 too).
     context: Option<AhoCorasick>,
-    context_role: Vec<Ctx>,
+    /// Per pattern: its role bits.
+    context_role: Vec<u8>,
     context_words: Vec<String>,
 }
 
@@ -149,23 +150,28 @@ impl AddressDetector {
                     .ok()
             })
             .flatten();
-        let mut words = Vec::new();
-        let mut roles = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut roles: Vec<u8> = Vec::new();
         for line in context {
             let mut p = line.split_whitespace();
             let (Some(role), Some(word)) = (p.next(), p.next()) else { continue };
-            let role = match role {
-                "residence" => Ctx::Residence,
-                "clause" => Ctx::Clause,
-                "column" => Ctx::Column,
-                "person" => Ctx::Person,
+            let bit = match role {
+                "residence" => RESIDENCE,
+                "clause" => CLAUSE,
+                "column" => COLUMN,
+                "person" => PERSON,
                 _ => continue,
             };
-            words.push(word.to_owned());
-            roles.push(role);
+            match words.iter().position(|w| w == word) {
+                Some(k) => roles[k] |= bit,
+                None => {
+                    words.push(word.to_owned());
+                    roles.push(bit);
+                }
+            }
         }
         let context = (!words.is_empty())
-            .then(|| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&words).ok())
+            .then(|| AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&words).ok())
             .flatten();
         AddressDetector { gazetteer, short, context, context_role: roles, context_words: words }
     }
@@ -220,33 +226,37 @@ impl AddressDetector {
         // Header rows: the last person header seen (its end), for columns.
         let mut last_person: Option<usize> = None;
         let mut columns: Vec<usize> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
+        for m in ac.find_iter(text) {
             let (s, e) = (m.start(), m.end());
-            let role = self.context_role[m.pattern().as_usize()];
-            match role {
-                Ctx::Residence | Ctx::Clause => {
-                    if role == Ctx::Clause && !text[..s].chars().next_back().is_none_or(is_clause_start) {
-                        continue;
-                    }
-                    // Overlapping words (住址 in 家庭住址) find the same address:
-                    // duplicates go at the end.
-                    let at = skip_link(text, e);
-                    if let Some((end, n)) = self.address_at(text, at, false) {
-                        out.push(AddressHit { start: at, end, context: format!("after {}", self.context_words[m.pattern().as_usize()]), divisions: n });
-                    }
+            let k = m.pattern().as_usize();
+            let role = self.context_role[k];
+            let residence = role & RESIDENCE != 0
+                || (role & CLAUSE != 0 && text[..s].chars().next_back().is_none_or(is_clause_start));
+            if residence {
+                let at = skip_link(text, e);
+                if let Some((end, n)) = self.address_at(text, at, false) {
+                    out.push(AddressHit { start: at, end, context: format!("after {}", self.context_words[k]), divisions: n });
                 }
-                Ctx::Person if is_cell(text, s, e) => last_person = Some(e),
-                Ctx::Column if is_cell(text, s, e) => {
-                    // A person header within the same header row (80 bytes
-                    // before, or a person header right after: 住址 姓名).
-                    let near_before = last_person.is_some_and(|p| s.saturating_sub(p) <= 80);
-                    let after = &text[e..crate::span::fwd_chars(text, e, 40)];
-                    let near_after = self.context_words.iter().zip(&self.context_role).any(|(w, r)| *r == Ctx::Person && after.contains(w.as_str()));
-                    if near_before || near_after {
-                        columns.push(e);
-                    }
+            }
+            if role & (PERSON | COLUMN) == 0 || !is_cell(text, s, e) {
+                continue;
+            }
+            if role & PERSON != 0 {
+                last_person = Some(e);
+            }
+            if role & COLUMN != 0 {
+                // A person header within the same header row (80 bytes
+                // before, or a person header right after: 住址 姓名).
+                let near_before = last_person.is_some_and(|p| s.saturating_sub(p) <= 80);
+                let after = &text[e..crate::span::fwd_chars(text, e, 40)];
+                let near_after = self
+                    .context_words
+                    .iter()
+                    .zip(&self.context_role)
+                    .any(|(w, r)| r & PERSON != 0 && after.contains(w.as_str()));
+                if near_before || near_after {
+                    columns.push(e);
                 }
-                _ => {}
             }
         }
         // Cells under an address column: to the end of the table (a 。, or
