@@ -608,18 +608,93 @@ fn html_masks_by_default_and_reveals_on_request() {
     assert!(shown.contains(&format!("{PHONE}</mark>")));
 }
 
+/// A withheld document with a body sentence past its header lines.
+const WITHHELD_LONG: &str = "机密★5年\n某局关于某专项工作部署的通知\n各单位：\n现将有关事项通知如下。\n一、总体要求\n二、工作安排\n正文第七行：BODY-SENTENCE-OF-A-SECRET。\n";
+
+/// The report lists each document's findings in the page (rule, confidence,
+/// basis, explanation), has a legend, a summary and an index, prints without
+/// scroll boxes, and leaves a withheld document's body out unless `--reveal`.
+#[test]
+fn html_lists_findings_and_leaves_withheld_bodies_out() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a.txt", redact_doc());
+    write(dir.path(), "b.txt", WITHHELD_LONG);
+    let page = html_report(dir.path(), false);
+    // The findings table: what the marks' titles say, in the page.
+    assert!(page.contains("<table class=\"findings\">"));
+    assert!(page.contains("<td>pd.phone.mobile</td>") && page.contains("<td>ss.mark.star</td>"), "rules");
+    assert!(page.contains("<td class=\"num\">0.95</td>"), "confidence");
+    assert!(page.contains("个人信息保护法") && page.contains("保守国家秘密法"), "basis");
+    assert!(page.contains("mobile prefix allocated"), "explanation");
+    // Each mark is numbered and linked to its row.
+    assert!(page.contains("</mark><sup class=\"fn\"><a href=\"#doc-"));
+    // Legend, summary and index.
+    assert!(page.contains("图例 legend") && page.contains("<nav id=\"index\">"));
+    assert!(page.contains("不予公开 withhold 1") && page.contains("删除后公开 redact 1"));
+    // Printing: no scroll box, no sticky header.
+    assert!(page.contains("@media print") && page.contains("pre.text{max-height:none;overflow:visible"));
+    // The withheld body is left out, its header lines and marks kept.
+    assert!(!page.contains("BODY-SENTENCE-OF-A-SECRET"), "withheld body not embedded");
+    assert!(page.contains("body not embedded"));
+    assert!(page.contains("cat-state_secret act-withhold"));
+    assert!(!page.contains(PHONE));
+    let shown = html_report(dir.path(), true);
+    assert!(shown.contains("BODY-SENTENCE-OF-A-SECRET"), "--reveal embeds it");
+    // Without an audit log there is no record line; with one, each section names its record.
+    assert!(!page.contains("audit record "));
+    let data = TempDir::new().unwrap();
+    let r = run(mishen().args(["screen", "--format", "html", "--fail-on", "never", "--data-dir"]).arg(data.path()).arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("audit record ").count(), 2, "one record line a document");
+    assert!(!r.stdout.contains("<!--mishen:record-->"));
+}
+
+/// The report printed to PDF by headless Chromium holds the whole text of a
+/// long document (no scroll box cuts it) and every finding's row.
+#[test]
+fn html_report_prints_completely() {
+    let Some(chromium) = chromium_or_skip("html_report_prints_completely") else { return };
+    let dir = TempDir::new().unwrap();
+    let mut long: String = (1..=150).map(|i| format!("第{i}段：本机关依法开展政府信息公开工作。\n")).collect();
+    long.push_str(&format!("联系电话：{PHONE}。END-MARKER-OF-THE-TEXT\n"));
+    write(dir.path(), "long.txt", &long);
+    let out = TempDir::new().unwrap();
+    let page = out.path().join("report.html");
+    fs::write(&page, html_report(dir.path(), false)).unwrap();
+    let pdf = out.path().join("report.pdf");
+    let profile = TempDir::new().unwrap();
+    let o = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "chromium failed: {}", String::from_utf8_lossy(&o.stderr));
+    let bytes = fs::read(&pdf).unwrap();
+    let text = mishen::ingest::extract("report.pdf", None, &bytes, &mishen::ingest::Limits::default()).expect("the printed report reads").text;
+    assert!(text.contains("END-MARKER-OF-THE-TEXT"), "the end of a long text is printed: {}", &text[text.len().saturating_sub(400)..]);
+    assert!(text.contains("pd.phone.mobile"), "the findings table is printed");
+}
+
+/// The Chromium binary, or `None` (with a notice) when it is missing and `CI`
+/// is unset; under CI a missing Chromium is a failure.
+fn chromium_or_skip(test: &str) -> Option<&'static str> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists());
+    if found.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but /usr/bin/chromium is missing: .ci/run installs it");
+        }
+        eprintln!("NOTICE: {test} skipped: /usr/bin/chromium not installed (CI installs it)");
+    }
+    found
+}
+
 /// Renders the report in headless Chromium and checks the DOM after scripts ran.
 /// Skips (with a notice) only when Chromium is missing and `CI` is unset.
 #[test]
 fn html_report_renders_in_chromium() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists());
-    let Some(chromium) = chromium else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but /usr/bin/chromium is missing: .ci/run installs it");
-        }
-        eprintln!("NOTICE: html_report_renders_in_chromium skipped: /usr/bin/chromium not installed (CI installs it)");
-        return;
-    };
+    let Some(chromium) = chromium_or_skip("html_report_renders_in_chromium") else { return };
     let dir = html_fixture();
     let out = TempDir::new().unwrap();
     let page = out.path().join("report.html");

@@ -235,7 +235,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
             screening.content_sha256 = sha256;
             let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
             let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
-            let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal));
+            let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal, s.pack().policy.header_lines));
             return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, verdict: Verdict::Withhold, gate: Gate::Unreadable, audit, html, baseline_entries: Vec::new() });
         }
         Payload::Bytes(b) => {
@@ -270,7 +270,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     add_acceptance(&mut record, &applied);
     let baseline_entries = if c.write_baseline { mishen::baseline::entries(&screening, &applied, s.pack(), &job.display) } else { Vec::new() };
     let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening);
-    let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal));
+    let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal, s.pack().policy.header_lines));
     let gate = Gate::of(applied.gate, record.unreadable.is_some());
     Ok(Done {
         record,
@@ -312,6 +312,8 @@ struct Output<W: Write> {
     w: W,
     format: Format,
     sarif: Option<sarif::StreamWriter<Vec<u8>>>,
+    /// The HTML report's index, written (and shown at the top) at the end.
+    index: Vec<html::IndexEntry>,
 }
 
 impl<W: Write> Output<W> {
@@ -322,7 +324,11 @@ impl<W: Write> Output<W> {
                 self.w.write_all(b"\n")?;
             }
             Format::Text => write_document(&mut self.w, &d.record)?,
-            Format::Html => self.w.write_all(d.html.as_deref().unwrap_or("").as_bytes())?,
+            Format::Html => {
+                let record = d.record.audit.as_ref().map(|a| (a.record_id.as_str(), a.seq));
+                self.w.write_all(html::with_record(d.html.as_deref().unwrap_or(""), record).as_bytes())?;
+                self.index.push(html::IndexEntry::of(&d.record));
+            }
             Format::Sarif => {
                 if let Some(sw) = self.sarif.as_mut() {
                     sw.document(&d.record)?;
@@ -414,7 +420,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         indicatif::ProgressBar::hidden()
     };
 
-    let mut out = Output { w: std::io::BufWriter::new(std::io::stdout().lock()), format: a.format, sarif: None };
+    let mut out = Output { w: std::io::BufWriter::new(std::io::stdout().lock()), format: a.format, sarif: None, index: Vec::new() };
     match a.format {
         Format::Html => html::header(&mut out.w, a.reveal)?,
         Format::Sarif => {
@@ -573,7 +579,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
     match a.format {
         Format::Text => writeln!(out.w, "{line}")?,
         Format::Html => {
-            html::footer(&mut out.w, &line)?;
+            html::footer(&mut out.w, &line, &out.index)?;
             eprintln!("mishen: {line}");
         }
         Format::Sarif => {
