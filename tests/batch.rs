@@ -461,6 +461,46 @@ fn redacted_copies_of_archive_entries_are_text() {
     assert!(!red.contains(PHONE) && red.contains('■'), "{red}");
 }
 
+/// A text document's copy keeps its encoding (GB18030 stays GB18030, UTF-16
+/// keeps its byte order), a text rendering of another format is UTF-8 and
+/// says so, and an encoding without the mask character falls back to UTF-8.
+#[test]
+fn redacted_copies_keep_the_encoding_of_text_documents() {
+    let dir = TempDir::new().unwrap();
+    let out = TempDir::new().unwrap();
+    write(dir.path(), "gb.txt", encode(encoding_rs::GB18030, &redact_doc()));
+    write(dir.path(), "u16.txt", utf16le_bom(&redact_doc()));
+    write(dir.path(), "w.docx", docx(&redact_doc(), None));
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(out.path()).arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gb = fs::read(out.path().join("gb.txt")).unwrap();
+    assert!(std::str::from_utf8(&gb).is_err(), "not UTF-8");
+    let (gb_text, _, bad) = encoding_rs::GB18030.decode(&gb);
+    assert!(!bad && gb_text.contains('■') && !gb_text.contains(PHONE), "{gb_text}");
+    assert!(gb_text.contains("关于办理政府信息公开申请的答复"));
+    let u16 = fs::read(out.path().join("u16.txt")).unwrap();
+    assert_eq!(&u16[..2], &[0xFF, 0xFE], "UTF-16LE with its BOM");
+    let (u16_text, _, bad) = encoding_rs::UTF_16LE.decode(&u16);
+    assert!(!bad && u16_text.contains('■') && !u16_text.contains(PHONE));
+    let w = fs::read_to_string(out.path().join("w.docx.txt")).unwrap();
+    assert!(w.contains('■') && !w.contains(PHONE));
+    let manifest = fs::read_to_string(out.path().join("mishen-manifest.jsonl")).unwrap();
+    let line = |name: &str| manifest.lines().find(|l| l.contains(&format!("{name}\""))).unwrap_or_else(|| panic!("{name}: {manifest}")).to_owned();
+    assert!(line("gb.txt").contains(r#""output_encoding":"gb18030""#), "{manifest}");
+    assert!(line("u16.txt").contains(r#""output_encoding":"UTF-16LE""#), "{manifest}");
+    assert!(line("w.docx").contains(r#""output_encoding":"UTF-8","text_copy":true"#), "{manifest}");
+    // windows-1252 has no ■: the copy is UTF-8, and the manifest says so.
+    let dir = TempDir::new().unwrap();
+    let out = TempDir::new().unwrap();
+    write(dir.path(), "latin1.txt", encode(encoding_rs::WINDOWS_1252, &format!("Contact: {PHONE} (caf\u{e9})\n")));
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--encoding", "windows-1252", "--redact-to"]).arg(out.path()).arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let manifest = fs::read_to_string(out.path().join("mishen-manifest.jsonl")).unwrap();
+    assert!(manifest.contains(r#""status":"written""#) && manifest.contains(r#""output_encoding":"UTF-8""#), "{manifest}");
+    let t = fs::read_to_string(out.path().join("latin1.txt")).unwrap();
+    assert!(t.contains('■') && !t.contains(PHONE) && t.contains("caf\u{e9}"), "{t}");
+}
+
 // ---------------------------------------------------------------------------
 // Inputs: --exclude, .mishenignore, threads.
 // ---------------------------------------------------------------------------

@@ -27,9 +27,16 @@
 //! ```
 //!
 //!   `status`: `written` (`output` is the copy's path relative to `DIR`,
-//!   `output_sha256` the SHA-256 of its bytes), `withheld`, `unreadable` or
-//!   `error` (nothing written; `reason` says why). `removed_stale` is present
-//!   when an earlier copy was removed.
+//!   `output_sha256` the SHA-256 of its bytes, `output_encoding` its encoding,
+//!   `text_copy: true` when it is a text rendering of another format such as
+//!   `.docx` or `.pdf`), `withheld`, `unreadable` or `error` (nothing written;
+//!   `reason` says why). `removed_stale` is present when an earlier copy was
+//!   removed.
+//! - **Encodings.** The copy of a plain-text or Markdown document keeps the
+//!   encoding it was read in (a GB18030 file stays `gb18030`, UTF-16 keeps its
+//!   byte order, with a BOM), so it can replace the original; when that
+//!   encoding cannot hold the mask character the copy is UTF-8 and the
+//!   manifest says so. Copies of other formats are UTF-8 text.
 
 use anyhow::Context;
 use mishen::Verdict;
@@ -51,6 +58,10 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     output_sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    output_encoding: Option<&'static str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    text_copy: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     removed_stale: bool,
@@ -60,10 +71,53 @@ pub struct Entry {
     rel: Option<PathBuf>,
 }
 
+/// A redacted copy: its bytes and how they are written.
+#[derive(Debug)]
+pub struct Copy {
+    /// The bytes written.
+    pub bytes: Vec<u8>,
+    /// Their encoding.
+    pub encoding: &'static str,
+    /// A text rendering of another format (`.docx`, `.pdf`, `.html`…).
+    pub text_copy: bool,
+}
+
+impl Copy {
+    /// The copy of a document of `format` read in `encoding`, redacted to `text`.
+    pub fn of(text: String, format: mishen::ingest::Format, encoding: Option<&str>) -> Copy {
+        use mishen::ingest::Format;
+        let utf8 = |text: String, text_copy| Copy { bytes: text.into_bytes(), encoding: "UTF-8", text_copy };
+        if !matches!(format, Format::Text | Format::Markdown) {
+            return utf8(text, true);
+        }
+        let Some(enc) = encoding.and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())) else {
+            return utf8(text, false);
+        };
+        if enc == encoding_rs::UTF_8 {
+            return utf8(text, false);
+        }
+        if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+            let le = enc == encoding_rs::UTF_16LE;
+            let mut bytes = Vec::with_capacity(2 + text.len() * 2);
+            for u in std::iter::once(0xFEFFu16).chain(text.encode_utf16()) {
+                bytes.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            return Copy { bytes, encoding: enc.name(), text_copy: false };
+        }
+        let (bytes, _, unmappable) = enc.encode(&text);
+        if unmappable {
+            // The mask (or another character) has no code in this encoding:
+            // encoding_rs would write a numeric character reference.
+            return utf8(text, false);
+        }
+        Copy { bytes: bytes.into_owned(), encoding: enc.name(), text_copy: false }
+    }
+}
+
 /// What happened to one input.
 pub enum Outcome<'a> {
-    /// Screened: its verdict, the redacted text unless withheld, why it is unreadable if it is.
-    Screened { verdict: Verdict, redacted: Option<&'a str>, unreadable: Option<&'a str>, content_sha256: &'a str },
+    /// Screened: its verdict, the redacted copy unless withheld, why it is unreadable if it is.
+    Screened { verdict: Verdict, redacted: Option<&'a Copy>, unreadable: Option<&'a str>, content_sha256: &'a str },
     /// Not screened: an error.
     Failed(&'a str),
 }
@@ -122,7 +176,7 @@ impl RedactDir {
     pub fn add(&mut self, input: &str, rel: &Path, outcome: Outcome<'_>) -> Result<(), String> {
         let safe = inside(rel);
         let claimed = safe && self.claim(rel, input);
-        let mut e = Entry { path: input.to_owned(), verdict: None, status: "error", output: None, output_sha256: None, reason: None, removed_stale: false, content_sha256: None, rel: None };
+        let mut e = Entry { path: input.to_owned(), verdict: None, status: "error", output: None, output_sha256: None, output_encoding: None, text_copy: false, reason: None, removed_stale: false, content_sha256: None, rel: None };
         let mut failed = None;
         match outcome {
             Outcome::Failed(why) => e.reason = Some(why.to_owned()),
@@ -141,18 +195,20 @@ impl RedactDir {
                         failed = Some(why);
                     }
                     (Some(_), None) if !claimed => e.reason = Some("output path taken by another input".into()),
-                    (Some(text), None) => {
+                    (Some(copy), None) => {
                         let dest = self.staging.join(rel);
                         let written = dest
                             .parent()
                             .map_or(Ok(()), std::fs::create_dir_all)
-                            .and_then(|_| std::fs::write(&dest, text))
+                            .and_then(|_| std::fs::write(&dest, &copy.bytes))
                             .map_err(|err| format!("{input}: cannot write {}: {err}", dest.display()));
                         match written {
                             Ok(()) => {
                                 e.status = "written";
                                 e.output = Some(rel.display().to_string());
-                                e.output_sha256 = Some(mishen::screen::sha256_hex(text.as_bytes()));
+                                e.output_sha256 = Some(mishen::screen::sha256_hex(&copy.bytes));
+                                e.output_encoding = Some(copy.encoding);
+                                e.text_copy = copy.text_copy;
                             }
                             Err(why) => {
                                 e.reason = Some(why.clone());

@@ -36,7 +36,7 @@
 //! a document's output, with `"audit": {"record_id", "seq"}`, is printed only
 //! after its record is durable. Without it nothing is recorded.
 
-use super::redact_to::{Outcome, RedactDir};
+use super::redact_to::{self, Outcome, RedactDir};
 use super::walk::{self, Job, Payload, Producer};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -156,7 +156,7 @@ struct AuditCtx {
 
 struct Done {
     record: DocumentRecord,
-    redacted: Option<String>,
+    redacted: Option<redact_to::Copy>,
     redact_rel: PathBuf,
     bytes: u64,
     /// The document's verdict.
@@ -258,8 +258,8 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     let screening = screening;
     let text = extracted.as_ref().map(|e| e.text.as_str());
     let verdict = screening.decision.verdict;
-    let redacted = match (text, c.want_redacted && verdict != Verdict::Withhold) {
-        (Some(t), true) => Some(s.redact(t, &screening)),
+    let redacted = match (&extracted, c.want_redacted && verdict != Verdict::Withhold) {
+        (Some(e), true) => Some(redact_to::Copy::of(s.redact(&e.text, &screening), e.format, e.encoding)),
         _ => None,
     };
     let applied = mishen::baseline::apply(&screening, text, s.pack(), c.allow.as_ref(), c.fingerprinter.as_ref(), c.baseline.as_ref());
@@ -511,7 +511,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
                 if let Some(rd) = redact_dir.as_mut() {
                     let outcome = Outcome::Screened {
                         verdict: d.verdict,
-                        redacted: d.redacted.as_deref(),
+                        redacted: d.redacted.as_ref(),
                         unreadable: d.record.unreadable.as_deref(),
                         content_sha256: &d.record.content_sha256,
                     };
