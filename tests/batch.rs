@@ -451,14 +451,26 @@ fn nested_archives_are_walked_with_bang_paths_and_limits() {
 }
 
 #[test]
-fn redacted_copies_of_archive_entries_are_text() {
+fn redacted_packages_keep_their_format_and_pdfs_become_text() {
     let dir = TempDir::new().unwrap();
     let out = TempDir::new().unwrap();
     write(dir.path(), "in/pack.zip", zip_of(&[("a/b.docx", &docx(&redact_doc(), None))]));
     let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(out.path()).arg(dir.path().join("in")));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let red = fs::read_to_string(out.path().join("pack.zip!/a/b.docx.txt")).unwrap();
+    // A docx is redacted in place: the copy is a docx under its own name.
+    let copy = fs::read(out.path().join("pack.zip!/a/b.docx")).unwrap();
+    let red = mishen::ingest::extract("b.docx", None, &copy, &mishen::ingest::Limits::default()).unwrap().text;
     assert!(!red.contains(PHONE) && red.contains('■'), "{red}");
+    assert!(!copy.windows(PHONE.len()).any(|w| w == PHONE.as_bytes()));
+    // A PDF gets a text copy, and the manifest says so.
+    write(dir.path(), "in/p.pdf", cid_pdf(&[&redact_doc()]));
+    let r = run(mishen().args(["screen", "--fail-on", "never", "--redact-to"]).arg(out.path()).arg(dir.path().join("in")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let manifest = fs::read_to_string(out.path().join("mishen-manifest.jsonl")).unwrap();
+    let pdf = manifest.lines().find(|l| l.contains("p.pdf\"")).unwrap();
+    if pdf.contains(r#""status":"written""#) {
+        assert!(pdf.contains(r#""output":"p.pdf.txt""#) && pdf.contains(r#""text_copy":true"#), "{pdf}");
+    }
 }
 
 /// A text document's copy keeps its encoding (GB18030 stays GB18030, UTF-16
@@ -482,13 +494,15 @@ fn redacted_copies_keep_the_encoding_of_text_documents() {
     assert_eq!(&u16[..2], &[0xFF, 0xFE], "UTF-16LE with its BOM");
     let (u16_text, _, bad) = encoding_rs::UTF_16LE.decode(&u16);
     assert!(!bad && u16_text.contains('■') && !u16_text.contains(PHONE));
-    let w = fs::read_to_string(out.path().join("w.docx.txt")).unwrap();
+    let w = fs::read(out.path().join("w.docx")).unwrap();
+    let w = mishen::ingest::extract("w.docx", None, &w, &mishen::ingest::Limits::default()).unwrap().text;
     assert!(w.contains('■') && !w.contains(PHONE));
     let manifest = fs::read_to_string(out.path().join("mishen-manifest.jsonl")).unwrap();
     let line = |name: &str| manifest.lines().find(|l| l.contains(&format!("{name}\""))).unwrap_or_else(|| panic!("{name}: {manifest}")).to_owned();
     assert!(line("gb.txt").contains(r#""output_encoding":"gb18030""#), "{manifest}");
     assert!(line("u16.txt").contains(r#""output_encoding":"UTF-16LE""#), "{manifest}");
-    assert!(line("w.docx").contains(r#""output_encoding":"UTF-8","text_copy":true"#), "{manifest}");
+    let w = line("w.docx");
+    assert!(w.contains(r#""output":"w.docx""#) && !w.contains("text_copy") && !w.contains("output_encoding"), "{manifest}");
     // windows-1252 has no ■: the copy is UTF-8, and the manifest says so.
     let dir = TempDir::new().unwrap();
     let out = TempDir::new().unwrap();

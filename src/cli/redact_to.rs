@@ -36,7 +36,14 @@
 //!   encoding it was read in (a GB18030 file stays `gb18030`, UTF-16 keeps its
 //!   byte order, with a BOM), so it can replace the original; when that
 //!   encoding cannot hold the mask character the copy is UTF-8 and the
-//!   manifest says so. Copies of other formats are UTF-8 text.
+//!   manifest says so.
+//! - **Packages in place.** A `.docx` or `.pptx` is redacted in its own format
+//!   under its own name ([`mishen::ingest::ooxml::redact_in_place`]: masked
+//!   characters replace theirs in the runs, the copy read again must equal the
+//!   redacted text, and no part may still hold a masked value); when that
+//!   cannot be done the copy is text (`<name>.txt`, `text_copy`), and an earlier
+//!   run's copy under the other name is removed as stale. Copies of other
+//!   formats are UTF-8 text.
 
 use anyhow::Context;
 use mishen::Verdict;
@@ -69,6 +76,10 @@ pub struct Entry {
     content_sha256: Option<String>,
     #[serde(skip)]
     rel: Option<PathBuf>,
+    /// The other name a copy of this input can have (`a.docx` in place,
+    /// `a.docx.txt` as text): an earlier run's copy there is stale too.
+    #[serde(skip)]
+    alt: Option<PathBuf>,
 }
 
 /// A redacted copy: its bytes and how they are written.
@@ -78,19 +89,28 @@ pub struct Copy {
     pub bytes: Vec<u8>,
     /// Their encoding.
     pub encoding: &'static str,
-    /// A text rendering of another format (`.docx`, `.pdf`, `.html`…).
+    /// A text rendering of another format (`.pdf`, `.html`…).
     pub text_copy: bool,
+    /// A `.docx` or `.pptx` redacted in place: written under the input's own
+    /// name, not `<name>.txt`.
+    pub in_format: bool,
 }
 
 impl Copy {
-    /// The copy of a document of `format` read in `encoding`, redacted to `text`.
-    pub fn of(text: String, format: mishen::ingest::Format, encoding: Option<&str>) -> Copy {
+    /// The copy of the document `bytes`, read as `e`, redacted to `text`.
+    pub fn of(text: String, bytes: &[u8], e: &mishen::ingest::Extracted, limits: &mishen::ingest::Limits) -> Copy {
         use mishen::ingest::Format;
-        let utf8 = |text: String, text_copy| Copy { bytes: text.into_bytes(), encoding: "UTF-8", text_copy };
-        if !matches!(format, Format::Text | Format::Markdown) {
+        let utf8 = |text: String, text_copy| Copy { bytes: text.into_bytes(), encoding: "UTF-8", text_copy, in_format: false };
+        if matches!(e.format, Format::Docx | Format::Pptx) {
+            return match mishen::ingest::ooxml::redact_in_place(bytes, e, &text, limits) {
+                Some(b) => Copy { bytes: b, encoding: "binary", text_copy: false, in_format: true },
+                None => utf8(text, true),
+            };
+        }
+        if !matches!(e.format, Format::Text | Format::Markdown) {
             return utf8(text, true);
         }
-        let Some(enc) = encoding.and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())) else {
+        let Some(enc) = e.encoding.and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())) else {
             return utf8(text, false);
         };
         if enc == encoding_rs::UTF_8 {
@@ -102,7 +122,7 @@ impl Copy {
             for u in std::iter::once(0xFEFFu16).chain(text.encode_utf16()) {
                 bytes.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
             }
-            return Copy { bytes, encoding: enc.name(), text_copy: false };
+            return Copy { bytes, encoding: enc.name(), text_copy: false, in_format: false };
         }
         let (bytes, _, unmappable) = enc.encode(&text);
         if unmappable {
@@ -110,7 +130,7 @@ impl Copy {
             // encoding_rs would write a numeric character reference.
             return utf8(text, false);
         }
-        Copy { bytes: bytes.into_owned(), encoding: enc.name(), text_copy: false }
+        Copy { bytes: bytes.into_owned(), encoding: enc.name(), text_copy: false, in_format: false }
     }
 }
 
@@ -174,9 +194,23 @@ impl RedactDir {
     /// Records one input; stages its copy if it has one. An `Err` is an error
     /// of this document only (the run goes on and exits 2).
     pub fn add(&mut self, input: &str, rel: &Path, outcome: Outcome<'_>) -> Result<(), String> {
+        // A package redacted in place keeps its own name (`a.docx`, not
+        // `a.docx.txt`); the other name is where a stale copy may be.
+        let text_name = rel.to_owned();
+        let own_name: Option<PathBuf> = {
+            let s = rel.to_string_lossy();
+            let lower = s.to_ascii_lowercase();
+            (lower.ends_with(".docx.txt") || lower.ends_with(".pptx.txt")).then(|| PathBuf::from(&s[..s.len() - 4]))
+        };
+        let in_format = matches!(&outcome, Outcome::Screened { redacted: Some(c), .. } if c.in_format);
+        let (rel, alt): (&Path, Option<&Path>) = match (&own_name, in_format) {
+            (Some(own), true) => (own.as_path(), Some(text_name.as_path())),
+            (Some(own), false) => (rel, Some(own.as_path())),
+            (None, _) => (rel, None),
+        };
         let safe = inside(rel);
         let claimed = safe && self.claim(rel, input);
-        let mut e = Entry { path: input.to_owned(), verdict: None, status: "error", output: None, output_sha256: None, output_encoding: None, text_copy: false, reason: None, removed_stale: false, content_sha256: None, rel: None };
+        let mut e = Entry { path: input.to_owned(), verdict: None, status: "error", output: None, output_sha256: None, output_encoding: None, text_copy: false, reason: None, removed_stale: false, content_sha256: None, rel: None, alt: None };
         let mut failed = None;
         match outcome {
             Outcome::Failed(why) => e.reason = Some(why.to_owned()),
@@ -207,7 +241,7 @@ impl RedactDir {
                                 e.status = "written";
                                 e.output = Some(rel.display().to_string());
                                 e.output_sha256 = Some(mishen::screen::sha256_hex(&copy.bytes));
-                                e.output_encoding = Some(copy.encoding);
+                                e.output_encoding = (!copy.in_format).then_some(copy.encoding);
                                 e.text_copy = copy.text_copy;
                             }
                             Err(why) => {
@@ -221,6 +255,7 @@ impl RedactDir {
         }
         if safe && claimed {
             e.rel = Some(rel.to_owned());
+            e.alt = alt.filter(|a| inside(a)).map(Path::to_owned);
         }
         self.entries.push(e);
         failed.map_or(Ok(()), Err)
@@ -248,6 +283,15 @@ impl RedactDir {
                     std::fs::rename(self.staging.join(rel), &dest).with_context(|| format!("cannot move the copy into {}", dest.display()))?;
                 } else {
                     e.removed_stale = remove_stale(&dest)?;
+                }
+            }
+            // The copy under the other name, unless another input of this run
+            // writes there.
+            if let Some(alt) = e.alt.as_ref().filter(|a| !self.claimed.contains_key(*a)) {
+                let dest = self.dir.join(alt);
+                if std::fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_dir()) {
+                    std::fs::remove_file(&dest).with_context(|| format!("cannot remove the stale copy {}", dest.display()))?;
+                    e.removed_stale = true;
                 }
             }
             manifest.push_str(&serde_json::to_string(e)?);

@@ -259,7 +259,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     let text = extracted.as_ref().map(|e| e.text.as_str());
     let verdict = screening.decision.verdict;
     let redacted = match (&extracted, c.want_redacted && verdict != Verdict::Withhold) {
-        (Some(e), true) => Some(redact_to::Copy::of(s.redact(&e.text, &screening), e.format, e.encoding)),
+        (Some(e), true) => Some(redact_to::Copy::of(s.redact(&e.text, &screening), &bytes, e, &c.limits)),
         _ => None,
     };
     let applied = mishen::baseline::apply(&screening, text, s.pack(), c.allow.as_ref(), c.fingerprinter.as_ref(), c.baseline.as_ref());

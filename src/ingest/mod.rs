@@ -18,7 +18,7 @@
 pub mod archive;
 mod html;
 mod markup;
-mod ooxml;
+pub mod ooxml;
 mod pdf;
 pub mod text;
 

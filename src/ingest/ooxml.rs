@@ -185,17 +185,46 @@ fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
     quick_xml::escape::resolve_xml_entity(r).map(str::to_owned)
 }
 
+/// A run of a part's text and the XML bytes it came from: for literal text the
+/// bytes are the text itself; for an entity or character reference (`&amp;`)
+/// the reference.
+#[derive(Debug, Clone)]
+struct Piece {
+    /// Bytes of the part's text.
+    out: std::ops::Range<usize>,
+    /// Bytes of the part's XML.
+    xml: std::ops::Range<usize>,
+    /// A reference, not literal text.
+    reference: bool,
+}
+
 /// WordprocessingML and DrawingML text: paragraphs end lines; table cells are
 /// separated by tabs and rows by line ends; `mc:Fallback` (a duplicate of the
 /// `mc:Choice` content) is skipped.
 fn flow_text(xml: &str, format: Format, part: &str) -> Result<String, Unreadable> {
+    flow(xml, format, part, None)
+}
+
+/// [`flow_text`], recording in `map` where each run of text came from (for
+/// [`redact_in_place`]).
+fn flow(xml: &str, format: Format, part: &str, mut map: Option<&mut Vec<Piece>>) -> Result<String, Unreadable> {
     let mut r = Reader::from_str(xml);
     let mut out = String::new();
     let mut in_text = false;
     let mut skip = 0u32;
     let mut cells = 0u32;
     loop {
+        let before = r.buffer_position() as usize;
         let ev = r.read_event().map_err(|_| xml_err(format, part, r.buffer_position()))?;
+        let after = r.buffer_position() as usize;
+        let len_before = out.len();
+        let mut record = |out: &String, reference: bool, xml: std::ops::Range<usize>| {
+            if let Some(m) = map.as_deref_mut()
+                && out.len() > len_before
+            {
+                m.push(Piece { out: len_before..out.len(), xml, reference });
+            }
+        };
         match ev {
             Event::Start(e) => match e.local_name().as_ref() {
                 "Fallback" => skip += 1,
@@ -215,20 +244,30 @@ fn flow_text(xml: &str, format: Format, part: &str) -> Result<String, Unreadable
                 "tc" if skip == 0 => {
                     cells = cells.saturating_sub(1);
                     trim_sep(&mut out);
+                    clamp(&mut map, out.len());
                     out.push('\t');
                 }
                 "tr" if skip == 0 => {
                     trim_sep(&mut out);
+                    clamp(&mut map, out.len());
                     out.push('\n');
                 }
                 _ => {}
             },
-            Event::Text(t) if in_text && skip == 0 => out.push_str(&t),
-            Event::CData(t) if in_text && skip == 0 => out.push_str(&t),
+            Event::Text(t) if in_text && skip == 0 => {
+                out.push_str(&t);
+                record(&out, false, before..after);
+            }
+            Event::CData(t) if in_text && skip == 0 => {
+                out.push_str(&t);
+                // `<![CDATA[` … `]]>`
+                record(&out, false, before + 9..after.saturating_sub(3));
+            }
             Event::GeneralRef(g) if in_text && skip == 0 => {
                 if let Some(s) = entity(&g) {
                     out.push_str(&s);
                 }
+                record(&out, true, before..after);
             }
             Event::Eof => break,
             _ => {}
@@ -241,6 +280,173 @@ fn trim_sep(s: &mut String) {
     while s.ends_with([' ', '\t']) {
         s.pop();
     }
+}
+
+/// After [`trim_sep`] shortened the text to `len`: pieces end there too (the
+/// trimmed characters were spaces of literal text, one byte each in the XML).
+fn clamp(map: &mut Option<&mut Vec<Piece>>, len: usize) {
+    let Some(m) = map.as_deref_mut() else { return };
+    while let Some(p) = m.last_mut() {
+        if p.out.end <= len {
+            break;
+        }
+        if p.out.start >= len {
+            m.pop();
+            continue;
+        }
+        let cut = p.out.end - len;
+        p.out.end = len;
+        if !p.reference {
+            p.xml.end -= cut;
+        }
+        break;
+    }
+}
+
+/// The part a segment of a docx or pptx came from.
+fn segment_part(format: Format, location: &Location) -> Option<String> {
+    match (format, location) {
+        (_, Location::Part(name)) => Some(name.clone()),
+        (Format::Pptx, Location::Slide(n)) => Some(format!("ppt/slides/slide{n}.xml")),
+        _ => None,
+    }
+}
+
+/// The redacted copy of a `.docx` or `.pptx` in its own format: every masked
+/// character of `redacted` (the redaction of `e.text`, character for
+/// character) replaces its character in the run that holds it, so formatting
+/// and length are kept. `None` when that cannot be done exactly: another
+/// format, a masked passage inside an embedded package, or a rebuilt package
+/// whose text, read again, is not `redacted`, or that still holds a masked
+/// value anywhere (a hyperlink target, document properties, an `mc:Fallback`
+/// duplicate the extraction skips); the caller then writes a text copy.
+pub fn redact_in_place(bytes: &[u8], e: &Extracted, redacted: &str, limits: &Limits) -> Option<Vec<u8>> {
+    if !matches!(e.format, Format::Docx | Format::Pptx) || redacted.chars().count() != e.text.chars().count() {
+        return None;
+    }
+    // Masked byte ranges of `e.text`: where the redaction changed a character.
+    let mut masked: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut mask = None;
+    for ((i, a), b) in e.text.char_indices().zip(redacted.chars()) {
+        if a != b {
+            mask.get_or_insert(b);
+            match masked.last_mut() {
+                Some(r) if r.end == i => r.end = i + a.len_utf8(),
+                _ => masked.push(i..i + a.len_utf8()),
+            }
+        }
+    }
+    let mask = mask?;
+    // Per part: the masked ranges in the part's own text.
+    let mut by_part: Vec<(String, Vec<std::ops::Range<usize>>)> = Vec::new();
+    for r in &masked {
+        let seg = e.segments.iter().find(|s| s.start <= r.start && r.end <= s.end)?;
+        let name = segment_part(e.format, &seg.location)?;
+        if name.contains("/embeddings/") {
+            return None;
+        }
+        let local = r.start - seg.start..r.end - seg.start;
+        match by_part.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(local),
+            None => by_part.push((name, vec![local])),
+        }
+    }
+    let mut p = Package::open(bytes, e.format, limits).ok()?;
+    let mut rewritten: Vec<(String, String)> = Vec::new();
+    for (name, ranges) in &by_part {
+        let xml = p.part(name).ok()??;
+        // `mc:Fallback` duplicates content the extraction reads once: a copy
+        // would keep the duplicate unmasked.
+        if xml.contains("Fallback") {
+            return None;
+        }
+        let mut pieces = Vec::new();
+        let text = flow(&xml, e.format, name, Some(&mut pieces)).ok()?;
+        rewritten.push((name.clone(), mask_xml(&xml, &text, &pieces, ranges, mask)?));
+    }
+    let out = write_package(bytes, &rewritten)?;
+    // Read back: the copy must say exactly what the redacted text says…
+    let again = super::extract(if e.format == Format::Docx { "copy.docx" } else { "copy.pptx" }, None, &out, limits).ok()?;
+    if again.text != redacted {
+        return None;
+    }
+    // …and no entry of the package may still hold a masked value (two
+    // characters or more; raw and XML-escaped).
+    let mut values: Vec<String> = masked.iter().map(|r| e.text[r.clone()].to_owned()).filter(|v| v.chars().count() >= 2).collect();
+    values.sort();
+    values.dedup();
+    let escaped: Vec<String> = values.iter().map(|v| quick_xml::escape::escape(v.as_str()).into_owned()).collect();
+    if values.is_empty() {
+        return Some(out);
+    }
+    let residue = aho_corasick::AhoCorasick::new(values.iter().chain(&escaped)).ok()?;
+    let mut check = Package::open(&out, e.format, limits).ok()?;
+    for name in check.names() {
+        let raw = check.raw(&name).ok()??;
+        if residue.is_match(&raw) {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// `xml` with the characters of `text` in `ranges` (sorted, disjoint) masked
+/// in the runs that hold them.
+fn mask_xml(xml: &str, text: &str, pieces: &[Piece], ranges: &[std::ops::Range<usize>], mask: char) -> Option<String> {
+    let mut out = String::with_capacity(xml.len());
+    let mut at = 0;
+    let mut escaped = [0u8; 4];
+    let mask_str: &str = mask.encode_utf8(&mut escaped);
+    for p in pieces {
+        let hit = ranges.iter().any(|r| r.start < p.out.end && p.out.start < r.end);
+        if !hit {
+            continue;
+        }
+        out.push_str(xml.get(at..p.xml.start)?);
+        if p.reference {
+            // A reference stands for one character (or a few): masked whole.
+            for _ in text.get(p.out.clone())?.chars() {
+                out.push_str(mask_str);
+            }
+        } else {
+            let piece = text.get(p.out.clone())?;
+            if xml.get(p.xml.clone())? != piece {
+                return None;
+            }
+            for (i, c) in piece.char_indices() {
+                let b = p.out.start + i;
+                if ranges.iter().any(|r| r.start <= b && b < r.end) {
+                    out.push_str(mask_str);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        at = p.xml.end;
+    }
+    out.push_str(xml.get(at..)?);
+    Some(out)
+}
+
+/// The package `bytes` with the parts in `rewritten` replaced (deflated);
+/// every other entry is copied as it is.
+fn write_package(bytes: &[u8], rewritten: &[(String, String)]) -> Option<Vec<u8>> {
+    let mut zin = ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut zout = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len())));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..zin.len() {
+        let f = zin.by_index_raw(i).ok()?;
+        let name = f.name().ok()?.into_owned();
+        match rewritten.iter().find(|(n, _)| *n == name) {
+            Some((_, xml)) => {
+                drop(f);
+                zout.start_file(name, opts).ok()?;
+                std::io::Write::write_all(&mut zout, xml.as_bytes()).ok()?;
+            }
+            None => zout.raw_copy_file(f).ok()?,
+        }
+    }
+    Some(zout.finish().ok()?.into_inner())
 }
 
 pub(super) fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Unreadable> {
@@ -483,6 +689,56 @@ pub(crate) mod tests {
     }
 
     const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
+
+    /// `text` with the characters of `needle` (first occurrence) masked.
+    fn masked(text: &str, needle: &str) -> String {
+        let at = text.find(needle).unwrap();
+        format!("{}{}{}", &text[..at], "■".repeat(needle.chars().count()), &text[at + needle.len()..])
+    }
+
+    /// In place: split runs, an entity next to the value, a table cell; the
+    /// copy reads back as the redacted text and holds no value.
+    #[test]
+    fn redacts_runs_in_place() {
+        let doc = format!(
+            r#"<w:document {W}><w:body><w:p><w:r><w:t>申请人：</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>王小</w:t></w:r><w:r><w:t xml:space="preserve">明 &amp; 李</w:t></w:r></w:p>
+            <w:tbl><w:tr><w:tc><w:p><w:r><w:t>电话 </w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>13912345678</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#
+        );
+        let bytes = package(&[("word/document.xml", &doc), ("word/styles.xml", "<w:styles/>")]);
+        let l = Limits::default();
+        let e = docx(&bytes, &l).unwrap();
+        let red = masked(&masked(&e.text, "王小明"), "13912345678");
+        let out = redact_in_place(&bytes, &e, &red, &l).expect("redacted in place");
+        let again = docx(&out, &l).unwrap();
+        assert_eq!(again.text, red);
+        let mut z = ZipArchive::new(Cursor::new(&out[..])).unwrap();
+        let mut xml = String::new();
+        z.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+        assert!(xml.contains("<w:b/></w:rPr><w:t>■■</w:t>") && xml.contains("■ &amp; 李"), "{xml}");
+        assert!(!xml.contains("13912345678") && !xml.contains("王小"));
+        assert!(z.by_name("word/styles.xml").is_ok(), "other parts copied");
+    }
+
+    /// Not in place when the value would survive elsewhere in the package, or
+    /// in an `mc:Fallback` the extraction skips: the caller writes text.
+    #[test]
+    fn refuses_copies_that_keep_a_value() {
+        let l = Limits::default();
+        let doc = format!(r#"<w:document {W}><w:body><w:p><w:r><w:t>电话13912345678</w:t></w:r></w:p></w:body></w:document>"#);
+        let rels = r#"<Relationships><Relationship Id="rId1" Target="tel:13912345678" TargetMode="External"/></Relationships>"#;
+        let bytes = package(&[("word/document.xml", &doc), ("word/_rels/document.xml.rels", rels)]);
+        let e = docx(&bytes, &l).unwrap();
+        assert!(redact_in_place(&bytes, &e, &masked(&e.text, "13912345678"), &l).is_none(), "a hyperlink target keeps it");
+        let doc = format!(
+            r#"<w:document {W} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><w:body><w:p><mc:AlternateContent><mc:Choice Requires="x"><w:r><w:t>电话13912345678</w:t></w:r></mc:Choice><mc:Fallback><w:r><w:t>电话13912345678</w:t></w:r></mc:Fallback></mc:AlternateContent></w:p></w:body></w:document>"#
+        );
+        let bytes = package(&[("word/document.xml", &doc)]);
+        let e = docx(&bytes, &l).unwrap();
+        assert!(redact_in_place(&bytes, &e, &masked(&e.text, "13912345678"), &l).is_none(), "a Fallback duplicate");
+        // Nothing masked: no copy in place is needed either way; a text change
+        // that is not a mask of the same length is refused.
+        assert!(redact_in_place(&bytes, &e, "short", &l).is_none());
+    }
 
     #[test]
     fn docx_parts_in_order_with_tables() {
