@@ -461,6 +461,34 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
         assert!(!err.contains("panicked"));
     }
 
+    // `review show`: the findings in the original file, its hash checked,
+    // values masked unless --reveal, and the review that cites it.
+    let doc1 = docs.join("doc0001.txt");
+    let out = mishen().args(["review", "show", &ids[1], "--file"]).arg(&doc1).arg("--data-dir").arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(shown.contains("file matches the record") && shown.contains("verdict redact"), "{shown}");
+    for rule in ["pd.person_name", "pd.resident_id", "pd.phone.mobile"] {
+        assert!(shown.contains(rule), "{rule}: {shown}");
+    }
+    for v in [PLANTED_NAME, PLANTED_ID, PLANTED_PHONE] {
+        assert!(!shown.contains(v), "{v} masked: {shown}");
+    }
+    assert!(shown.contains("申请人：[■■■■]，身份证号"), "the passage in its context: {shown}");
+    assert!(shown.contains("override → withhold · 李审查 (保密审查员)"), "{shown}");
+    let out = mishen().args(["review", "show", &ids[1], "--reveal", "--file"]).arg(&doc1).arg("--data-dir").arg(&data).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("[{PLANTED_PHONE}]")));
+    // Another file (the first document) is refused: its hash is not the record's.
+    let out = mishen().args(["review", "show", &ids[1], "--file"]).arg(docs.join("doc0000.txt")).arg("--data-dir").arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the document record"));
+    assert!(out.stdout.is_empty(), "nothing shown");
+    // A review record is not a screening.
+    let rid = rv["record_id"].as_str().unwrap();
+    let out = mishen().args(["review", "show", rid, "--file"]).arg(&doc1).arg("--data-dir").arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("it reviews {}", ids[1])));
+
     // verify, export, verify the export.
     let out = mishen().args(["audit", "verify", "--data-dir"]).arg(&data).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));

@@ -315,6 +315,17 @@ pub enum Decision {
     Override,
 }
 
+impl Decision {
+    /// `confirm`, `dismiss` or `override`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Confirm => "confirm",
+            Decision::Dismiss => "dismiss",
+            Decision::Override => "override",
+        }
+    }
+}
+
 impl std::str::FromStr for Decision {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
