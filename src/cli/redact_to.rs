@@ -37,7 +37,7 @@
 //!   byte order, with a BOM), so it can replace the original; when that
 //!   encoding cannot hold the mask character the copy is UTF-8 and the
 //!   manifest says so.
-//! - **Packages in place.** A `.docx` or `.pptx` is redacted in its own format
+//! - **Packages in place.** A `.docx`, `.xlsx` or `.pptx` is redacted in its own format
 //!   under its own name ([`mishen::ingest::ooxml::redact_in_place`]: masked
 //!   characters replace theirs in the runs, the copy read again must equal the
 //!   redacted text, and no part may still hold a masked value); when that
@@ -91,7 +91,7 @@ pub struct Copy {
     pub encoding: &'static str,
     /// A text rendering of another format (`.pdf`, `.html`…).
     pub text_copy: bool,
-    /// A `.docx` or `.pptx` redacted in place: written under the input's own
+    /// A `.docx`, `.xlsx` or `.pptx` redacted in place: written under the input's own
     /// name, not `<name>.txt`.
     pub in_format: bool,
 }
@@ -101,7 +101,7 @@ impl Copy {
     pub fn of(text: String, bytes: &[u8], e: &mishen::ingest::Extracted, limits: &mishen::ingest::Limits) -> Copy {
         use mishen::ingest::Format;
         let utf8 = |text: String, text_copy| Copy { bytes: text.into_bytes(), encoding: "UTF-8", text_copy, in_format: false };
-        if matches!(e.format, Format::Docx | Format::Pptx) {
+        if matches!(e.format, Format::Docx | Format::Pptx | Format::Xlsx) {
             return match mishen::ingest::ooxml::redact_in_place(bytes, e, &text, limits) {
                 Some(b) => Copy { bytes: b, encoding: "binary", text_copy: false, in_format: true },
                 None => utf8(text, true),
@@ -200,7 +200,7 @@ impl RedactDir {
         let own_name: Option<PathBuf> = {
             let s = rel.to_string_lossy();
             let lower = s.to_ascii_lowercase();
-            (lower.ends_with(".docx.txt") || lower.ends_with(".pptx.txt")).then(|| PathBuf::from(&s[..s.len() - 4]))
+            [".docx.txt", ".xlsx.txt", ".pptx.txt"].iter().any(|x| lower.ends_with(x)).then(|| PathBuf::from(&s[..s.len() - 4]))
         };
         let in_format = matches!(&outcome, Outcome::Screened { redacted: Some(c), .. } if c.in_format);
         let (rel, alt): (&Path, Option<&Path>) = match (&own_name, in_format) {

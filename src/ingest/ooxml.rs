@@ -312,7 +312,7 @@ fn segment_part(format: Format, location: &Location) -> Option<String> {
     }
 }
 
-/// The redacted copy of a `.docx` or `.pptx` in its own format: every masked
+/// The redacted copy of a `.docx`, `.xlsx` or `.pptx` in its own format: every masked
 /// character of `redacted` (the redaction of `e.text`, character for
 /// character) replaces its character in the run that holds it, so formatting
 /// and length are kept. `None` when that cannot be done exactly: another
@@ -321,7 +321,7 @@ fn segment_part(format: Format, location: &Location) -> Option<String> {
 /// value anywhere (a hyperlink target, document properties, an `mc:Fallback`
 /// duplicate the extraction skips); the caller then writes a text copy.
 pub fn redact_in_place(bytes: &[u8], e: &Extracted, redacted: &str, limits: &Limits) -> Option<Vec<u8>> {
-    if !matches!(e.format, Format::Docx | Format::Pptx) || redacted.chars().count() != e.text.chars().count() {
+    if !matches!(e.format, Format::Docx | Format::Pptx | Format::Xlsx) || redacted.chars().count() != e.text.chars().count() {
         return None;
     }
     // Masked byte ranges of `e.text`: where the redaction changed a character.
@@ -337,36 +337,20 @@ pub fn redact_in_place(bytes: &[u8], e: &Extracted, redacted: &str, limits: &Lim
         }
     }
     let mask = mask?;
-    // Per part: the masked ranges in the part's own text.
-    let mut by_part: Vec<(String, Vec<std::ops::Range<usize>>)> = Vec::new();
-    for r in &masked {
-        let seg = e.segments.iter().find(|s| s.start <= r.start && r.end <= s.end)?;
-        let name = segment_part(e.format, &seg.location)?;
-        if name.contains("/embeddings/") {
-            return None;
-        }
-        let local = r.start - seg.start..r.end - seg.start;
-        match by_part.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => v.push(local),
-            None => by_part.push((name, vec![local])),
-        }
-    }
     let mut p = Package::open(bytes, e.format, limits).ok()?;
-    let mut rewritten: Vec<(String, String)> = Vec::new();
-    for (name, ranges) in &by_part {
-        let xml = p.part(name).ok()??;
-        // `mc:Fallback` duplicates content the extraction reads once: a copy
-        // would keep the duplicate unmasked.
-        if xml.contains("Fallback") {
-            return None;
-        }
-        let mut pieces = Vec::new();
-        let text = flow(&xml, e.format, name, Some(&mut pieces)).ok()?;
-        rewritten.push((name.clone(), mask_xml(&xml, &text, &pieces, ranges, mask)?));
-    }
+    let rewritten = if e.format == Format::Xlsx {
+        xlsx_rewrites(&mut p, e, &masked, mask)?
+    } else {
+        flow_rewrites(&mut p, e, &masked, mask)?
+    };
     let out = write_package(bytes, &rewritten)?;
     // Read back: the copy must say exactly what the redacted text says…
-    let again = super::extract(if e.format == Format::Docx { "copy.docx" } else { "copy.pptx" }, None, &out, limits).ok()?;
+    let hint = match e.format {
+        Format::Docx => "copy.docx",
+        Format::Pptx => "copy.pptx",
+        _ => "copy.xlsx",
+    };
+    let again = super::extract(hint, None, &out, limits).ok()?;
     if again.text != redacted {
         return None;
     }
@@ -388,6 +372,193 @@ pub fn redact_in_place(bytes: &[u8], e: &Extracted, redacted: &str, limits: &Lim
         }
     }
     Some(out)
+}
+
+/// The rewritten parts of a docx or pptx: each masked range in the runs of
+/// the part it came from.
+fn flow_rewrites(p: &mut Package<'_>, e: &Extracted, masked: &[std::ops::Range<usize>], mask: char) -> Option<Vec<(String, String)>> {
+    // Per part: the masked ranges in the part's own text.
+    let mut by_part: Vec<(String, Vec<std::ops::Range<usize>>)> = Vec::new();
+    for r in masked {
+        let seg = e.segments.iter().find(|s| s.start <= r.start && r.end <= s.end)?;
+        let name = segment_part(e.format, &seg.location)?;
+        if name.contains("/embeddings/") {
+            return None;
+        }
+        let local = r.start - seg.start..r.end - seg.start;
+        match by_part.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(local),
+            None => by_part.push((name, vec![local])),
+        }
+    }
+    let mut rewritten: Vec<(String, String)> = Vec::new();
+    for (name, ranges) in &by_part {
+        let xml = p.part(name).ok()??;
+        // `mc:Fallback` duplicates content the extraction reads once: a copy
+        // would keep the duplicate unmasked.
+        if xml.contains("Fallback") {
+            return None;
+        }
+        let mut pieces = Vec::new();
+        let text = flow(&xml, e.format, name, Some(&mut pieces)).ok()?;
+        rewritten.push((name.clone(), mask_xml(&xml, &text, &pieces, ranges, mask)?));
+    }
+    Some(rewritten)
+}
+
+/// The rewritten parts of an xlsx: a masked value of a shared-string cell is
+/// masked in `xl/sharedStrings.xml` (every cell using that string changes,
+/// and the read-back check refuses the copy if one of them was not to be
+/// masked), one of an inline-string cell in its sheet; a masked number or
+/// formula result cannot be masked in place (the copy is text then).
+fn xlsx_rewrites(p: &mut Package<'_>, e: &Extracted, masked: &[std::ops::Range<usize>], mask: char) -> Option<Vec<(String, String)>> {
+    let wb = p.part("xl/workbook.xml").ok()??;
+    let rels = p.part("xl/_rels/workbook.xml.rels").ok()?.unwrap_or_default();
+    let targets = relationships(&rels).ok()?;
+    let sheet_path = |sheet: &str| -> Option<String> {
+        let (_, rid) = sheets(&wb).ok()?.into_iter().find(|(n, _)| n == sheet)?;
+        let target = &targets.iter().find(|(id, _)| *id == rid)?.1;
+        Some(match target.strip_prefix('/') {
+            Some(abs) => abs.to_owned(),
+            None => format!("xl/{target}"),
+        })
+    };
+    let sst_name = "xl/sharedStrings.xml";
+    let sst_xml = p.part(sst_name).ok()?;
+    let sst = match &sst_xml {
+        Some(x) => Some(shared_strings_mapped(x)?),
+        None => None,
+    };
+    let mut sst_ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    // Per sheet part: its XML, mapped cells, and masked ranges of its inline text.
+    let mut sheet_parts: Vec<(String, String, MappedText, Vec<CellText>, Vec<std::ops::Range<usize>>)> = Vec::new();
+    for r in masked {
+        let seg = e.segments.iter().find(|s| s.start <= r.start && r.end <= s.end)?;
+        let Location::Sheet { name, cell } = &seg.location else { return None };
+        let path = sheet_path(name)?;
+        if !sheet_parts.iter().any(|x| x.0 == path) {
+            let xml = p.part(&path).ok()??;
+            let (text, cells) = sheet_cells_mapped(&xml)?;
+            sheet_parts.push((path.clone(), xml, text, cells, Vec::new()));
+        }
+        let sp = sheet_parts.iter_mut().find(|x| x.0 == path)?;
+        let c = sp.3.iter().find(|c| c.r == *cell)?;
+        let local = r.start - seg.start..r.end - seg.start;
+        match c.ty.as_str() {
+            "s" => {
+                let i = sp.2.text.get(c.start..c.end)?.trim().parse::<usize>().ok()?;
+                let (_, starts) = sst.as_ref()?;
+                let at = *starts.get(i)?;
+                sst_ranges.push(at + local.start..at + local.end);
+            }
+            "inlineStr" => sp.4.push(c.start + local.start..c.start + local.end),
+            _ => return None,
+        }
+    }
+    let mut rewritten = Vec::new();
+    if !sst_ranges.is_empty() {
+        let (m, _) = sst.as_ref()?;
+        sst_ranges.sort_by_key(|r| r.start);
+        rewritten.push((sst_name.to_owned(), mask_xml(sst_xml.as_deref()?, &m.text, &m.pieces, &sst_ranges, mask)?));
+    }
+    for (path, xml, text, _, ranges) in sheet_parts {
+        if !ranges.is_empty() {
+            rewritten.push((path, mask_xml(&xml, &text.text, &text.pieces, &ranges, mask)?));
+        }
+    }
+    Some(rewritten)
+}
+
+/// Text gathered from a part with where each run came from.
+struct MappedText {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+impl MappedText {
+    fn push(&mut self, s: &str, xml: std::ops::Range<usize>, reference: bool) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        if self.text.len() > start {
+            self.pieces.push(Piece { out: start..self.text.len(), xml, reference });
+        }
+    }
+}
+
+/// [`shared_strings`] with its runs mapped: all strings one after the other,
+/// and where each starts.
+fn shared_strings_mapped(xml: &str) -> Option<(MappedText, Vec<usize>)> {
+    let mut r = Reader::from_str(xml);
+    let mut m = MappedText { text: String::new(), pieces: Vec::new() };
+    let mut starts = Vec::new();
+    let (mut in_t, mut in_rph) = (false, false);
+    loop {
+        let before = r.buffer_position() as usize;
+        let ev = r.read_event().ok()?;
+        let after = r.buffer_position() as usize;
+        match ev {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "si" => starts.push(m.text.len()),
+                "t" => in_t = true,
+                "rPh" => in_rph = true,
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == "si" => starts.push(m.text.len()),
+            Event::End(e) => match e.local_name().as_ref() {
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
+                _ => {}
+            },
+            Event::Text(t) if in_t && !in_rph => m.push(&t, before..after, false),
+            Event::GeneralRef(g) if in_t && !in_rph => m.push(&entity(&g).unwrap_or_default(), before..after, true),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Some((m, starts))
+}
+
+/// A cell of a sheet as [`cells`] reads it: reference, type, and its value's
+/// bytes in the mapped text.
+struct CellText {
+    r: String,
+    ty: String,
+    start: usize,
+    end: usize,
+}
+
+/// [`cells`] with the values mapped.
+fn sheet_cells_mapped(xml: &str) -> Option<(MappedText, Vec<CellText>)> {
+    let mut r = Reader::from_str(xml);
+    let mut m = MappedText { text: String::new(), pieces: Vec::new() };
+    let mut cells: Vec<CellText> = Vec::new();
+    let mut in_v = false;
+    loop {
+        let before = r.buffer_position() as usize;
+        let ev = r.read_event().ok()?;
+        let after = r.buffer_position() as usize;
+        match ev {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "c" => cells.push(CellText { r: attr(&e, "r").unwrap_or_default(), ty: attr(&e, "t").unwrap_or_default(), start: m.text.len(), end: m.text.len() }),
+                "v" | "t" => in_v = true,
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "v" | "t" => in_v = false,
+                "c" => {
+                    if let Some(c) = cells.last_mut() {
+                        c.end = m.text.len();
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_v => m.push(&t, before..after, false),
+            Event::GeneralRef(g) if in_v => m.push(&entity(&g).unwrap_or_default(), before..after, true),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Some((m, cells))
 }
 
 /// `xml` with the characters of `text` in `ranges` (sorted, disjoint) masked
@@ -771,6 +942,32 @@ pub(crate) mod tests {
         assert_eq!(e.text, "姓名\t电话\n张三\t13912345678");
         let at = e.text.find("139").unwrap();
         assert_eq!(e.location_at(at), Some(&Location::Sheet { name: "名单".into(), cell: "B2".into() }));
+    }
+
+    /// xlsx in place: a shared string split in runs (the phonetic run is not
+    /// text) and an inline string are masked; a number cell is not maskable
+    /// in place, so its copy is refused.
+    #[test]
+    fn redacts_xlsx_strings_in_place_and_refuses_numbers() {
+        let l = Limits::default();
+        let wb = r#"<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+        let rels = r#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#;
+        let ss = r#"<sst><si><t>姓名</t></si><si><r><t>欧阳</t></r><r><rPr><b/></rPr><t>春花</t></r><rPh><t>ouyang</t></rPh></si></sst>"#;
+        let sh = r#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>电话13912345678</t></is></c></row>
+            <row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2"><v>13812345678</v></c></row></sheetData></worksheet>"#;
+        let parts = [("xl/workbook.xml", wb), ("xl/_rels/workbook.xml.rels", rels), ("xl/sharedStrings.xml", ss), ("xl/worksheets/sheet1.xml", sh)];
+        let bytes = package(&parts);
+        let e = xlsx(&bytes, &l).unwrap();
+        let red = masked(&masked(&e.text, "欧阳春花"), "13912345678");
+        let out = redact_in_place(&bytes, &e, &red, &l).expect("strings are masked in place");
+        assert_eq!(xlsx(&out, &l).unwrap().text, red);
+        let mut z = ZipArchive::new(Cursor::new(&out[..])).unwrap();
+        let mut sst = String::new();
+        z.by_name("xl/sharedStrings.xml").unwrap().read_to_string(&mut sst).unwrap();
+        assert!(sst.contains("<r><rPr><b/></rPr><t>■■</t></r>") && sst.contains("ouyang"), "{sst}");
+        // The number cell: no copy in place.
+        let red = masked(&e.text, "13812345678");
+        assert!(redact_in_place(&bytes, &e, &red, &l).is_none());
     }
 
     #[test]

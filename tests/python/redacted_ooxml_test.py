@@ -1,10 +1,11 @@
-"""Redacted .docx and .pptx copies, checked with independent readers.
+"""Redacted .docx, .xlsx and .pptx copies, checked with independent readers.
 
     python tests/python/redacted_ooxml_test.py target/debug/mishen
 
-Writes a Word document and a PowerPoint deck with python-docx and python-pptx
-(a phone number and a resident ID in body text, a table cell, a header, a
-run split in the middle of the value, bold formatting; a slide and its
+Writes a Word document, a workbook and a PowerPoint deck with python-docx,
+openpyxl and python-pptx (a phone number and a resident ID in body text, a
+table cell, a header, a run split in the middle of the value, bold
+formatting; text cells of two sheets, one of them bold; a slide and its
 notes), runs `mishen screen --redact-to`, opens the copies with the same
 libraries and checks: the copy is a package of its own format under the
 input's name, no planted value is left anywhere in it (text, tables, headers,
@@ -20,6 +21,8 @@ import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
+from openpyxl.styles import Font
 from pptx import Presentation
 from pptx.util import Inches
 
@@ -54,6 +57,27 @@ def docx_text(d) -> str:
             parts.extend(c.text for c in row.cells)
     for s in d.sections:
         parts.extend(p.text for p in s.header.paragraphs)
+    return "\n".join(parts)
+
+
+def make_xlsx(path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws.append(["序号", "姓名", "联系电话", "身份证号码"])
+    ws.append([1, "欧阳春花", PHONE, RESIDENT_ID])
+    ws["C2"].font = Font(bold=True)
+    ws2 = wb.create_sheet("备注")
+    ws2["A1"] = f"联系电话：{PHONE}"
+    ws2["A2"] = "本表依申请公开。"
+    wb.save(path)
+
+
+def xlsx_text(wb) -> str:
+    parts = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            parts.extend("" if v is None else str(v) for v in row)
     return "\n".join(parts)
 
 
@@ -95,6 +119,8 @@ def main() -> None:
         src.mkdir()
         make_docx(src / "reply.docx")
         make_pptx(src / "deck.pptx")
+        make_xlsx(src / "list.xlsx")
+        before_xlsx = xlsx_text(openpyxl.load_workbook(src / "list.xlsx"))
         before_docx = docx_text(docx.Document(src / "reply.docx"))
         before_pptx = pptx_text(Presentation(src / "deck.pptx"))
         for v in PLANTED:
@@ -103,7 +129,7 @@ def main() -> None:
         assert r.returncode == 0, r.stderr
         manifest = [json.loads(line) for line in (out / "mishen-manifest.jsonl").read_text().splitlines()]
         by_name = {Path(e["path"]).name: e for e in manifest}
-        for name in ["reply.docx", "deck.pptx"]:
+        for name in ["reply.docx", "deck.pptx", "list.xlsx"]:
             e = by_name[name]
             assert e["status"] == "written" and e["output"] == name and "text_copy" not in e, e
             no_value_in_any_part(out / name)
@@ -125,7 +151,14 @@ def main() -> None:
             assert v not in after, f"{v} readable in the redacted pptx"
         assert "■" in after and len(after) == len(before_pptx)
         assert "政府信息公开工作情况" in after
-    print("redacted docx/pptx read by python-docx and python-pptx: ok")
+        wb = openpyxl.load_workbook(out / "list.xlsx")
+        after = xlsx_text(wb)
+        for v in PLANTED:
+            assert v not in after, f"{v} readable in the redacted xlsx"
+        assert "■" in after and len(after) == len(before_xlsx), (after, before_xlsx)
+        assert "本表依申请公开。" in after and "序号" in after
+        assert wb["名单"]["C2"].font.bold and set(wb["名单"]["C2"].value) == {"■"}
+    print("redacted docx/xlsx/pptx read by python-docx, openpyxl and python-pptx: ok")
 
 
 if __name__ == "__main__":
