@@ -521,8 +521,17 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("signature ok"));
     let out = mishen().args(["audit", "list", "--verdict", "withhold", "--data-dir"]).arg(&data).output().unwrap();
     let listed = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(listed.lines().count(), 1, "{listed}");
+    // The review record, and the screening it overrode, shown with its
+    // verdict after review.
+    assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(listed.contains("override of seq 1 by 李审查"));
+    assert!(listed.lines().any(|l| l.contains(&ids[1]) && l.contains("redact → withhold") && l.contains("reviewed seq 3: override")), "{listed}");
+    // The queue: the two screenings no one has reviewed yet.
+    let out = mishen().args(["audit", "list", "--awaiting-review", "--data-dir"]).arg(&data).output().unwrap();
+    let queue = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(queue.lines().count(), 2, "{queue}");
+    assert!(queue.contains(&ids[0]) && queue.contains(&ids[2]) && !queue.contains(&ids[1]), "{queue}");
+    assert!(queue.lines().all(|l| l.contains("awaiting review")), "{queue}");
     let out = mishen().args(["audit", "prove", "2", "--data-dir"]).arg(&data).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let proof: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

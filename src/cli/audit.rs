@@ -5,6 +5,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
+use std::collections::HashMap;
 use mishen::audit::keys::{parse_public, read_public};
 use mishen::audit::merkle::{self, Checkpoint};
 use mishen::audit::record::{Record, record_hash};
@@ -61,9 +62,14 @@ pub enum AuditCommand {
         /// Only records at or after this RFC 3339 time or date (`2026-11-01`).
         #[arg(long, value_name = "TIME")]
         since: Option<String>,
-        /// Only records with this verdict.
+        /// Only records with this verdict (a reviewed screening: its verdict
+        /// after review).
         #[arg(long, value_name = "VERDICT")]
         verdict: Option<mishen::Verdict>,
+        /// Only screenings that await review: `redact` or `withhold` and no
+        /// review record cites them yet.
+        #[arg(long)]
+        awaiting_review: bool,
     },
     /// Print the inclusion proof of record SEQ in the latest checkpoint that covers it.
     Prove {
@@ -193,11 +199,22 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<i32> {
             }
             0
         }
-        AuditCommand::List { data_dir, since, verdict } => {
+        AuditCommand::List { data_dir, since, verdict, awaiting_review } => {
             let store = open_store(&data_dir)?;
+            // First pass: the latest review of each screening.
+            let mut reviewed: HashMap<String, Reviewed> = HashMap::new();
+            store.scan(&mut |b| {
+                if let Ok(r) = Record::parse(b)
+                    && let Some(v) = r.review
+                {
+                    reviewed.insert(v.ref_id.clone(), Reviewed { seq: r.seq, decision: v.decision.as_str(), verdict: v.verdict });
+                }
+                Ok(())
+            })?;
+            let filter = ListFilter { since: since.as_deref(), verdict, awaiting_review };
             let mut lines = Vec::new();
             store.scan(&mut |b| {
-                lines.push(list_line(b, since.as_deref(), verdict));
+                lines.push(list_line(b, &filter, &reviewed));
                 Ok(())
             })?;
             for l in lines.into_iter().flatten() {
@@ -299,23 +316,53 @@ fn open_note(note: &str, dir: &Path) -> anyhow::Result<Checkpoint> {
         .context("the checkpoint is not signed by any key of the log")
 }
 
-fn list_line(b: &[u8], since: Option<&str>, verdict: Option<mishen::Verdict>) -> Option<String> {
+/// The latest review of a screening.
+struct Reviewed {
+    seq: u64,
+    decision: &'static str,
+    verdict: String,
+}
+
+/// What `audit list` shows.
+struct ListFilter<'a> {
+    since: Option<&'a str>,
+    verdict: Option<mishen::Verdict>,
+    awaiting_review: bool,
+}
+
+/// One line of `audit list`. A screening shows its status: `awaiting review`
+/// (redact or withhold, no review yet), `reviewed seq N: DECISION` with the
+/// verdict after review (`redact → publish`), or `screened` (publish).
+fn list_line(b: &[u8], f: &ListFilter<'_>, reviewed: &HashMap<String, Reviewed>) -> Option<String> {
     let Ok(r) = Record::parse(b) else {
         return Some("(unparsable record; run `mishen audit verify`)".into());
     };
-    if since.is_some_and(|s| r.time.as_str() < s) {
+    if f.since.is_some_and(|s| r.time.as_str() < s) {
         return None;
     }
+    let review = reviewed.get(&r.id);
+    if f.awaiting_review && (r.screening.as_ref().is_none_or(|s| s.verdict == "publish") || review.is_some()) {
+        return None;
+    }
+    if let Some(s) = &r.screening {
+        let effective = review.map_or(s.verdict.as_str(), |v| v.verdict.as_str());
+        if f.verdict.is_some_and(|want| want.as_str() != effective) {
+            return None;
+        }
+        let d = &s.document;
+        let what = d.doc_number.clone().or_else(|| d.title.clone()).or_else(|| d.title_sealed.as_ref().map(|_| "(title sealed)".into()));
+        let what = what.unwrap_or_default();
+        let what = if s.partial { format!("{what} [partial: {} only]", s.categories.join(", ")) } else { what };
+        let (shown, status) = match review {
+            Some(v) if v.verdict != s.verdict => (format!("{} → {}", s.verdict, v.verdict), format!("reviewed seq {}: {}", v.seq, v.decision)),
+            Some(v) => (s.verdict.clone(), format!("reviewed seq {}: {}", v.seq, v.decision)),
+            None if s.verdict == "publish" => (s.verdict.clone(), "screened".into()),
+            None => (s.verdict.clone(), "awaiting review".into()),
+        };
+        return Some(format!("{:>6}  {}  {}  {:<9}  {:<8}  {:<24}  {}", r.seq, r.id, r.time, "screening", shown, status, what));
+    }
+    let verdict = f.verdict;
     let (v, what) = match (&r.screening, &r.review) {
-        (Some(s), _) => (
-            s.verdict.clone(),
-            {
-                let d = &s.document;
-                let what = d.doc_number.clone().or_else(|| d.title.clone()).or_else(|| d.title_sealed.as_ref().map(|_| "(title sealed)".into()));
-                let what = what.unwrap_or_default();
-                if s.partial { format!("{what} [partial: {} only]", s.categories.join(", ")) } else { what }
-            },
-        ),
         (_, Some(v)) => (
             v.verdict.clone(),
             format!("{} of seq {} by {} ({})", format!("{:?}", v.decision).to_lowercase(), v.ref_seq, v.reviewer, v.role),
