@@ -403,6 +403,33 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Lifting a withhold (a dismissal, an override to redact or publish) needs a
+/// written reason; confirming it does not.
+#[test]
+fn cli_lifting_a_withhold_needs_a_reason() {
+    let t = TempDir::new().unwrap();
+    let data = t.path().join("data");
+    let doc = t.path().join("secret.txt");
+    std::fs::write(&doc, "机密★5年\n关于某专项工作的通知\n各单位：现将有关事项通知如下。\n").unwrap();
+    let out = mishen().args(["screen", "--format", "jsonl", "--data-dir"]).arg(&data).arg(&doc).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let rec: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let id = rec["audit"]["record_id"].as_str().unwrap().to_owned();
+    let review = |extra: &[&str]| {
+        let mut c = mishen();
+        c.args(["review", &id, "--reviewer", "王审查", "--role", "保密审查员"]).args(extra).arg("--data-dir").arg(&data);
+        c.output().unwrap()
+    };
+    for extra in [&["--decision", "dismiss"][..], &["--decision", "override", "--verdict", "publish"], &["--decision", "override", "--verdict", "redact", "--comment", "  "]] {
+        let out = review(extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("needs a written reason (--comment)"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(review(&["--decision", "confirm"]).status.code(), Some(0));
+    let out = review(&["--decision", "override", "--verdict", "redact", "--comment", "定密期限已满，经解密审核"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
     let t = TempDir::new().unwrap();

@@ -5,6 +5,9 @@
 //! - `confirm`: the engine's verdict stands (a given verdict must equal it);
 //! - `dismiss`: the findings are dismissed; the verdict defaults to `publish`;
 //! - `override`: a verdict is required and replaces the engine's.
+//!
+//! Lifting a `withhold` (a dismissal or an override to `redact` or `publish`)
+//! needs a written reason: the comment is required then.
 
 use super::AuditError;
 use super::record::{AddedFinding, Decision, Record, ReviewBody, record_hash};
@@ -85,6 +88,13 @@ pub fn prepare(store: &dyn Store, sub: &Submission, screener: &Screener) -> Resu
             return Err(AuditError::Invalid("decision override needs a verdict".into()));
         }
     };
+    let has_reason = sub.comment.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if engine == Verdict::Withhold && verdict != Verdict::Withhold && !has_reason {
+        return Err(AuditError::Invalid(format!(
+            "lifting a withhold to {} needs a written reason (the comment)",
+            verdict.as_str()
+        )));
+    }
     for f in &sub.added {
         if f.start >= f.end {
             return Err(AuditError::Invalid(format!("added {}:{}-{}: empty span", f.kind, f.start, f.end)));

@@ -93,7 +93,10 @@ pub fn run(a: ReviewArgs) -> anyhow::Result<i32> {
     let sub = Submission { record_id: record_id.clone(), decision, verdict: a.verdict, reviewer, role, comment: a.comment, added: a.add };
     let screener = super::screener(None)?;
     let (body, verdict) = review::prepare(&store, &sub, &screener).map_err(|e| match e {
-        AuditError::Invalid(m) => anyhow::anyhow!("{}", m.replace("decision override needs a verdict", "--decision override needs --verdict")),
+        AuditError::Invalid(m) => anyhow::anyhow!(
+            "{}",
+            m.replace("decision override needs a verdict", "--decision override needs --verdict").replace("(the comment)", "(--comment)")
+        ),
         e => e.into(),
     })?;
     drop(store);
