@@ -502,7 +502,7 @@ fn cli_screen_records_review_verify_and_no_plain_values_at_rest() {
         assert!(!shown.contains(v), "{v} masked: {shown}");
     }
     assert!(shown.contains("申请人：[■■■■]，身份证号"), "the passage in its context: {shown}");
-    assert!(shown.contains("override → withhold · 李审查 (保密审查员)"), "{shown}");
+    assert!(shown.contains("override → withhold · 李审查 (保密审查员 (unauthenticated))"), "{shown}");
     let out = mishen().args(["review", "show", &ids[1], "--reveal", "--file"]).arg(&doc1).arg("--data-dir").arg(&data).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("[{PLANTED_PHONE}]")));
     // Another file (the first document) is refused: its hash is not the record's.

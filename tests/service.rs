@@ -507,6 +507,8 @@ async fn audit_records_checkpoints_proofs_and_reviews() {
     assert_eq!(r.verdict(), pb::Verdict::Redact);
     let rec = Record::parse(&r.audit.unwrap().canonical).unwrap();
     let rv = rec.review.unwrap();
+    // Without tokens the declared names are recorded, as unauthenticated.
+    assert_eq!((rv.reviewer.as_str(), rv.role.as_str()), ("李审查", "保密审查员 (unauthenticated)"));
     assert_eq!(rv.ref_id, receipts[0].record_id);
     assert_eq!(rv.ref_hash, receipts[0].record_hash);
     let mut missing = review(pb::ReviewDecision::Confirm, pb::Verdict::Unspecified);
@@ -712,6 +714,24 @@ async fn tokens_and_roles() {
             assert_eq!(rl, None);
         }
     }
+    // The review record names the authenticated token and its roles, not the
+    // names the request declared.
+    let r = c
+        .submit_review(with_token(
+            pb::SubmitReviewRequest {
+                record_id: a.record_id.clone(),
+                decision: pb::ReviewDecision::Confirm.into(),
+                reviewer: "某某自称".into(),
+                role: "分管负责人".into(),
+                ..Default::default()
+            },
+            "alice-secret",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rv = Record::parse(&r.audit.unwrap().canonical).unwrap().review.unwrap();
+    assert_eq!((rv.reviewer.as_str(), rv.role.as_str()), ("alice", "reviewer"));
     srv.shutdown().await;
 }
 

@@ -7,7 +7,9 @@
 //! - `override`: `--verdict` is required and replaces the engine's.
 //!
 //! `--add KIND:START-END` (repeatable) records a finding the engine missed, by
-//! kind and character span only.
+//! kind and character span only. The command line authenticates no one: the
+//! record's role says `(unauthenticated)` (over gRPC with tokens, the
+//! reviewer is the authenticated token).
 //!
 //! `mishen review show RECORD_ID --file PATH [--reveal]` re-opens a screening
 //! record against the original file: the file's SHA-256 must be the one the
@@ -90,6 +92,8 @@ pub fn run(a: ReviewArgs) -> anyhow::Result<i32> {
     if store.get_id(&record_id)?.is_none() {
         bail!("no record with id {:?} in {}", record_id, a.data_dir.display());
     }
+    // The command line authenticates no one: the record says so.
+    let role = if role.trim().is_empty() { role } else { format!("{} (unauthenticated)", role.trim()) };
     let sub = Submission { record_id: record_id.clone(), decision, verdict: a.verdict, reviewer, role, comment: a.comment, added: a.add };
     let screener = super::screener(None)?;
     let (body, verdict) = review::prepare(&store, &sub, &screener).map_err(|e| match e {

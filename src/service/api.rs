@@ -866,12 +866,21 @@ impl pb::screening_service_server::ScreeningService for Api {
                 pb::Verdict::Redact => Some(Verdict::Redact),
                 pb::Verdict::Withhold => Some(Verdict::Withhold),
             };
+            // The reviewer is the authenticated principal and its roles come
+            // from the token configuration, not from the request; without
+            // tokens (loopback only) the request's names are recorded as
+            // unauthenticated.
+            let (reviewer, role) = if self.inner.auth.enabled() {
+                (who.name.clone(), who.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","))
+            } else {
+                (q.reviewer, if q.role.trim().is_empty() { q.role } else { format!("{} (unauthenticated)", q.role.trim()) })
+            };
             let sub = Submission {
                 record_id: q.record_id,
                 decision,
                 verdict,
-                reviewer: q.reviewer,
-                role: q.role,
+                reviewer,
+                role,
                 comment: Some(q.comment).filter(|c| !c.is_empty()),
                 added: q.added.into_iter().map(|a| AddedFinding { kind: a.kind, start: a.start, end: a.end }).collect(),
             };
