@@ -18,6 +18,7 @@ fn body(n: u64) -> ScreeningBody {
             doc_number: Some("国办发〔2016〕19号".into()),
             keywords: Vec::new(),
             copy_number: None,
+            document_id: None,
             marking: None,
             title_sealed: None,
             content_sha256: hex::encode([n as u8; 32]),

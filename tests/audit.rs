@@ -403,6 +403,25 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The record names the document by the caller's id (the CLI's path), with
+/// any value in it masked like a title's.
+#[test]
+fn cli_records_the_document_id_masked() {
+    let t = TempDir::new().unwrap();
+    let data = t.path().join("data");
+    let doc = t.path().join(format!("答复-{PLANTED_PHONE}.txt"));
+    std::fs::write(&doc, "关于办理政府信息公开申请的答复\n现将有关情况答复如下。\n").unwrap();
+    let out = mishen().args(["screen", "--format", "jsonl", "--data-dir"]).arg(&data).arg(&doc).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mishen().args(["audit", "show", "0", "--data-dir"]).arg(&data).output().unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    let json = &shown[..shown.find("\nrecord hash").unwrap_or(shown.len())];
+    let rec: serde_json::Value = serde_json::from_str(json).unwrap();
+    let id = rec["screening"]["document"]["document_id"].as_str().unwrap();
+    assert!(id.ends_with(".txt") && id.contains("答复-") && id.contains('■'), "{id}");
+    assert!(!id.contains(PLANTED_PHONE), "{id}");
+}
+
 /// Lifting a withhold (a dismissal, an override to redact or publish) needs a
 /// written reason; confirming it does not.
 #[test]

@@ -162,6 +162,9 @@ async fn options_documents_and_encodings() {
     assert_eq!(r.verdict(), pb::Verdict::Publish);
     assert!(r.findings.is_empty());
     assert_eq!(r.document_id, "doc-42");
+    // The caller's id is in the record.
+    let rec = Record::parse(&r.audit.as_ref().unwrap().canonical).unwrap();
+    assert_eq!(rec.screening.unwrap().document.document_id.as_deref(), Some("doc-42"));
     // fail_on withhold: a redact verdict does not fail.
     let mut q = text_req(PERSONAL);
     q.options.as_mut().unwrap().fail_on = pb::FailOn::Withhold.into();

@@ -97,7 +97,7 @@ fn screening_body(b: &ScreeningBody, out: &mut Vec<u8>) -> Option<()> {
 }
 
 fn document_info(d: &DocumentInfo, out: &mut Vec<u8>) -> Option<()> {
-    let DocumentInfo { title, title_sealed, doc_number, copy_number, marking, keywords, content_sha256, bytes, chars } = d;
+    let DocumentInfo { title, title_sealed, doc_number, copy_number, document_id, marking, keywords, content_sha256, bytes, chars } = d;
     let mut o = Obj::open(out);
     o.uint("bytes", *bytes)?;
     o.uint("chars", *chars)?;
@@ -107,6 +107,9 @@ fn document_info(d: &DocumentInfo, out: &mut Vec<u8>) -> Option<()> {
     }
     if let Some(n) = doc_number {
         o.str("doc_number", n);
+    }
+    if let Some(i) = document_id {
+        o.str("document_id", i);
     }
     o.strs_unless_empty("keywords", keywords)?;
     if let Some(m) = marking {

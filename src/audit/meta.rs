@@ -45,6 +45,8 @@ pub const HEADER_LINES: usize = 12;
 pub const LINE_CHARS: usize = 200;
 /// Longest title kept, in characters.
 pub const TITLE_CHARS: usize = 100;
+/// Longest document id kept in a record, in characters.
+pub const DOCUMENT_ID_CHARS: usize = 300;
 
 /// Everything of a 文号 after the issuer: `〔2009〕59号`.
 const DOC_NUMBER_TAIL: &str = r"[〔\[［（(]\s*(?:19|20)\d{2}\s*[〕\]］）)]\s*第?\s*\d{1,5}\s*号";
@@ -236,6 +238,7 @@ pub fn document_info(
     let text = ix.map(|ix| ix.text());
     let header = text.map(|t| Header::read(t, &s.findings)).unwrap_or_default();
     d.copy_number = header.copy_number;
+    d.document_id = meta.document_id.as_deref().filter(|i| !i.trim().is_empty()).map(|i| screen_caller_text(screener, i, DOCUMENT_ID_CHARS).0);
     d.doc_number = match &meta.doc_number {
         Some(n) => Some(screen_caller_text(screener, n, TITLE_CHARS).0),
         None => header.doc_number,

@@ -162,6 +162,10 @@ pub struct DocumentInfo {
     /// 份号 (`000027`) from the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_number: Option<String>,
+    /// The caller's id for the document (gRPC `document_id`, the CLI's path),
+    /// screened like a title and every value found in it masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
     /// The classification marking of the header: level and period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marking: Option<Marking>,
@@ -519,6 +523,8 @@ pub struct DocMeta {
     pub title: Option<String>,
     /// 文号.
     pub doc_number: Option<String>,
+    /// The caller's document id (a path, a system's id).
+    pub document_id: Option<String>,
 }
 
 /// Builds the body of a screening record. `text` is the decoded document (None
@@ -703,6 +709,7 @@ mod tests {
                     title: Some(format!("关于{t}的通知")),
                     doc_number: Some(format!("国办发〔2016〕19号{t}")),
                     copy_number: Some(format!("000027{t}")),
+                    document_id: Some(format!("docs/通知{t}.docx")),
                     marking: Some(Marking { level: format!("机密{t}"), period: "default".into() }),
                     title_sealed: Some(super::super::seal::SealedTitle {
                         alg: t.clone(),

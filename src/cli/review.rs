@@ -178,6 +178,9 @@ fn show(a: ShowArgs) -> anyhow::Result<i32> {
         r.time,
         &sha[..16]
     );
+    if let Some(i) = &sc.document.document_id {
+        println!("document: {i}");
+    }
     if let Some(t) = &sc.document.title {
         println!("title: {t}");
     }

@@ -234,7 +234,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
             let mut screening = s.unreadable(&[], &why);
             screening.content_sha256 = sha256;
             let record = document_record(&job.display, None, &screening, s.rules_sha256(), mask);
-            let audit = audit_body(c.audit.as_ref(), s, None, len, &screening);
+            let audit = audit_body(c.audit.as_ref(), s, None, len, &screening, &job.display);
             let html = c.html.then(|| html::document(&record, None, &[], mask, c.reveal, s.pack().policy.header_lines));
             return Ok(Done { record, redacted: None, redact_rel: job.redact_rel, bytes: len, verdict: Verdict::Withhold, gate: Gate::Unreadable, audit, html, baseline_entries: Vec::new() });
         }
@@ -269,7 +269,7 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     }
     add_acceptance(&mut record, &applied);
     let baseline_entries = if c.write_baseline { mishen::baseline::entries(&screening, &applied, s.pack(), &job.display) } else { Vec::new() };
-    let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening);
+    let audit = audit_body(c.audit.as_ref(), s, text, bytes.len() as u64, &screening, &job.display);
     let html = c.html.then(|| html::document(&record, text, &screening.findings, mask, c.reveal, s.pack().policy.header_lines));
     let gate = Gate::of(applied.gate, record.unreadable.is_some());
     Ok(Done {
@@ -285,9 +285,11 @@ fn screen_job(c: &Ctx<'_>, job: Job) -> Result<Done, Failed> {
     })
 }
 
-fn audit_body(ctx: Option<&AuditCtx>, s: &Screener, text: Option<&str>, bytes: u64, screening: &mishen::Screening) -> Option<ScreeningBody> {
+/// The screening record's body; the document's path is its id in the record.
+fn audit_body(ctx: Option<&AuditCtx>, s: &Screener, text: Option<&str>, bytes: u64, screening: &mishen::Screening, path: &str) -> Option<ScreeningBody> {
     ctx.map(|c| {
-        screening_body(text, bytes, screening, s, &c.key, &c.meta)
+        let meta = DocMeta { document_id: Some(path.to_owned()), ..c.meta.clone() };
+        screening_body(text, bytes, screening, s, &c.key, &meta)
     })
 }
 
@@ -393,7 +395,7 @@ pub fn run(a: ScreenArgs) -> anyhow::Result<i32> {
         reveal: a.reveal,
         audit: log.as_ref().map(|l| AuditCtx {
             key: l.keys().body_keys(),
-            meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone() },
+            meta: DocMeta { title: a.title.clone(), doc_number: a.doc_number.clone(), document_id: None },
         }),
         allow,
         fingerprinter,

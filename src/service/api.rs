@@ -166,6 +166,7 @@ fn screen_work(
     let meta = DocMeta {
         title: meta_field("title", &req.title)?,
         doc_number: meta_field("doc_number", &req.doc_number)?,
+        document_id: Some(req.document_id.clone()),
     };
     // One ingest decision with the CLI (`decode`): `text` is None for a
     // document that cannot be read; it is withheld with the reason, and
