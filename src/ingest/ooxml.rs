@@ -485,6 +485,14 @@ impl MappedText {
     }
 }
 
+/// The next event of `r` and the bytes of the XML it covers; `None` on
+/// malformed XML (the copy is then text).
+fn event_at<'x>(r: &mut Reader<&'x [u8]>) -> Option<(Event<'x>, std::ops::Range<usize>)> {
+    let before = r.buffer_position() as usize;
+    let ev = r.read_event().ok()?;
+    Some((ev, before..r.buffer_position() as usize))
+}
+
 /// [`shared_strings`] with its runs mapped: all strings one after the other,
 /// and where each starts.
 fn shared_strings_mapped(xml: &str) -> Option<(MappedText, Vec<usize>)> {
@@ -493,9 +501,8 @@ fn shared_strings_mapped(xml: &str) -> Option<(MappedText, Vec<usize>)> {
     let mut starts = Vec::new();
     let (mut in_t, mut in_rph) = (false, false);
     loop {
-        let before = r.buffer_position() as usize;
-        let ev = r.read_event().ok()?;
-        let after = r.buffer_position() as usize;
+        let (ev, at) = event_at(&mut r)?;
+        let (before, after) = (at.start, at.end);
         match ev {
             Event::Start(e) => match e.local_name().as_ref() {
                 "si" => starts.push(m.text.len()),
@@ -534,9 +541,8 @@ fn sheet_cells_mapped(xml: &str) -> Option<(MappedText, Vec<CellText>)> {
     let mut cells: Vec<CellText> = Vec::new();
     let mut in_v = false;
     loop {
-        let before = r.buffer_position() as usize;
-        let ev = r.read_event().ok()?;
-        let after = r.buffer_position() as usize;
+        let (ev, at) = event_at(&mut r)?;
+        let (before, after) = (at.start, at.end);
         match ev {
             Event::Start(e) => match e.local_name().as_ref() {
                 "c" => cells.push(CellText { r: attr(&e, "r").unwrap_or_default(), ty: attr(&e, "t").unwrap_or_default(), start: m.text.len(), end: m.text.len() }),
