@@ -168,7 +168,7 @@ fn show(a: ShowArgs) -> anyhow::Result<i32> {
     let n_chars = shown.len();
     let piece = |from: usize, to: usize| -> String { shown[from.min(n_chars)..to.min(n_chars)].iter().map(|&c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }).collect() };
     let byte_at = |c: u64| chars.get(c as usize).map_or(e.text.len(), |&(b, _)| b);
-    let line_of = |b: usize| e.text[..b].matches('\n').count() + 1;
+    let lines = mishen::span::LineIndex::new(&e.text);
     println!(
         "record {} (seq {}) · screening · verdict {} · {} finding(s) · {} · file matches the record (sha256 {})",
         r.id,
@@ -195,7 +195,7 @@ fn show(a: ShowArgs) -> anyhow::Result<i32> {
         println!(
             "{:>3}  line {:<5} {:<20} {:<28} {:<8} {:.2}  …{}[{}]{}…",
             n + 1,
-            line_of(byte_at(f.start)),
+            lines.position(byte_at(f.start)).line,
             f.kind,
             f.rule,
             f.action,

@@ -415,9 +415,10 @@ fn xlsx_rewrites(p: &mut Package<'_>, e: &Extracted, masked: &[std::ops::Range<u
     let wb = p.part("xl/workbook.xml").ok()??;
     let rels = p.part("xl/_rels/workbook.xml.rels").ok()?.unwrap_or_default();
     let targets = relationships(&rels).ok()?;
+    let sheet_list = sheets(&wb).ok()?;
     let sheet_path = |sheet: &str| -> Option<String> {
-        let (_, rid) = sheets(&wb).ok()?.into_iter().find(|(n, _)| n == sheet)?;
-        let target = &targets.iter().find(|(id, _)| *id == rid)?.1;
+        let (_, rid) = sheet_list.iter().find(|(n, _)| n == sheet)?;
+        let target = &targets.iter().find(|(id, _)| id == rid)?.1;
         Some(match target.strip_prefix('/') {
             Some(abs) => abs.to_owned(),
             None => format!("xl/{target}"),
@@ -458,7 +459,6 @@ fn xlsx_rewrites(p: &mut Package<'_>, e: &Extracted, masked: &[std::ops::Range<u
     let mut rewritten = Vec::new();
     if !sst_ranges.is_empty() {
         let (m, _) = sst.as_ref()?;
-        sst_ranges.sort_by_key(|r| r.start);
         rewritten.push((sst_name.to_owned(), mask_xml(sst_xml.as_deref()?, &m.text, &m.pieces, &sst_ranges, mask)?));
     }
     for (path, xml, text, _, ranges) in sheet_parts {
@@ -567,32 +567,50 @@ fn sheet_cells_mapped(xml: &str) -> Option<(MappedText, Vec<CellText>)> {
     Some((m, cells))
 }
 
-/// `xml` with the characters of `text` in `ranges` (sorted, disjoint) masked
-/// in the runs that hold them.
+/// `xml` with the characters of `text` in `ranges` masked in the runs that
+/// hold them. Ranges may come in any order and overlap (a shared string
+/// masked for two cells); pieces are in text order, so both are walked once.
 fn mask_xml(xml: &str, text: &str, pieces: &[Piece], ranges: &[std::ops::Range<usize>], mask: char) -> Option<String> {
+    let mut merged: Vec<std::ops::Range<usize>> = ranges.to_vec();
+    merged.sort_by_key(|r| r.start);
+    merged.dedup_by(|b, a| {
+        if b.start <= a.end {
+            a.end = a.end.max(b.end);
+            true
+        } else {
+            false
+        }
+    });
     let mut out = String::with_capacity(xml.len());
     let mut at = 0;
-    let mut escaped = [0u8; 4];
-    let mask_str: &str = mask.encode_utf8(&mut escaped);
+    let mut buf = [0u8; 4];
+    let mask_str: &str = mask.encode_utf8(&mut buf);
+    let mut ri = 0;
     for p in pieces {
-        let hit = ranges.iter().any(|r| r.start < p.out.end && p.out.start < r.end);
-        if !hit {
+        while merged.get(ri).is_some_and(|r| r.end <= p.out.start) {
+            ri += 1;
+        }
+        if !merged.get(ri).is_some_and(|r| r.start < p.out.end) {
             continue;
         }
         out.push_str(xml.get(at..p.xml.start)?);
+        let piece = text.get(p.out.clone())?;
         if p.reference {
             // A reference stands for one character (or a few): masked whole.
-            for _ in text.get(p.out.clone())?.chars() {
+            for _ in piece.chars() {
                 out.push_str(mask_str);
             }
         } else {
-            let piece = text.get(p.out.clone())?;
             if xml.get(p.xml.clone())? != piece {
                 return None;
             }
+            let mut k = ri;
             for (i, c) in piece.char_indices() {
                 let b = p.out.start + i;
-                if ranges.iter().any(|r| r.start <= b && b < r.end) {
+                while merged.get(k).is_some_and(|r| r.end <= b) {
+                    k += 1;
+                }
+                if merged.get(k).is_some_and(|r| r.start <= b) {
                     out.push_str(mask_str);
                 } else {
                     out.push(c);
