@@ -11,7 +11,13 @@ fn main() {
     // The third argument: another directory of .txt files (for measuring on
     // government prose that is not committed: `10 screen ../shared/eval/public/docs`).
     let dir = std::env::args().nth(3).unwrap_or_else(|| "corpus/docs".into());
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("a directory of documents").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut files: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(d) => d.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(e) => {
+            eprintln!("screen_once: cannot read the directory {dir}: {e}");
+            std::process::exit(2);
+        }
+    };
     files.sort();
     for f in files {
         seed.push_str(&std::fs::read_to_string(f).unwrap_or_default());

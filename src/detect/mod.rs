@@ -349,30 +349,16 @@ impl Engine {
         if let Some(det) = &self.addresses {
             budget.check()?;
             let hits = det.detect(text);
-            for (ri, r) in builtin_rules(rules, Builtin::Address) {
-                out.extend(hits.iter().map(|h| Candidate {
-                    rule: ri,
-                    start: h.start,
-                    end: h.end,
-                    confidence: r.confidence,
-                    detail: format!("{} administrative division(s) of the gazetteer, down to a road, village, group or room; {}", h.divisions, h.context),
-                    role: None,
-                }));
-            }
+            let spans = hits.iter().map(|h| {
+                (h.start, h.end, format!("{} administrative division(s) of the gazetteer, down to a road, village, group or room; {}", h.divisions, h.context))
+            });
+            rule_candidates(rules, Builtin::Address, spans, out);
         }
         if self.has_columns {
             budget.check()?;
             let hits = columns::detect(text);
-            for (ri, r) in builtin_rules(rules, Builtin::IdColumn) {
-                out.extend(hits.iter().map(|h| Candidate {
-                    rule: ri,
-                    start: h.start,
-                    end: h.end,
-                    confidence: r.confidence,
-                    detail: format!("a cell of the {} column", h.header),
-                    role: None,
-                }));
-            }
+            let spans = hits.iter().map(|h| (h.start, h.end, format!("a cell of the {} column", h.header)));
+            rule_candidates(rules, Builtin::IdColumn, spans, out);
         }
         if self.has_names {
             budget.check()?;
@@ -520,6 +506,14 @@ impl Engine {
         let kept = resolve_overlaps(found);
         budget.check()?;
         Ok(kept)
+    }
+}
+
+/// A candidate of every rule whose matcher is builtin `b` for each span of a
+/// detector (start, end, detail), at the rule's confidence.
+fn rule_candidates(rules: &[crate::rules::Rule], b: Builtin, spans: impl Iterator<Item = (usize, usize, String)> + Clone, out: &mut Vec<Candidate>) {
+    for (ri, r) in builtin_rules(rules, b) {
+        out.extend(spans.clone().map(|(start, end, detail)| Candidate { rule: ri, start, end, confidence: r.confidence, detail, role: None }));
     }
 }
 

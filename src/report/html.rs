@@ -214,16 +214,14 @@ pub fn with_record(html: &str, record: Option<(&str, u64)>) -> String {
 
 /// The end of the header lines of `text`: its first `lines` non-blank lines.
 fn header_end(text: &str, lines: usize) -> usize {
+    let mut end = 0;
     let mut seen = 0;
-    for (i, l) in text.split_inclusive('\n').scan(0usize, |at, l| {
-        let s = *at;
-        *at += l.len();
-        Some((s + l.len(), l))
-    }) {
+    for l in text.split_inclusive('\n') {
+        end += l.len();
         if !l.trim().is_empty() {
             seen += 1;
             if seen >= lines {
-                return i;
+                return end;
             }
         }
     }

@@ -56,7 +56,9 @@ pub fn with_model(
     // The model weighs the hypotheses without context (and the held ones):
     // each with MODEL_MARGIN characters on either side, windows merged.
     let weighed = |h: &NameHit| !h.context || h.held;
-    let queries: Vec<(usize, usize)> = hits.iter().filter(|h| weighed(h)).map(|h| (h.start, h.end)).collect();
+    // The weighed hypotheses: their index in `hits` and their span.
+    let qhit: Vec<usize> = (0..hits.len()).filter(|&k| weighed(&hits[k])).collect();
+    let queries: Vec<(usize, usize)> = qhit.iter().map(|&k| (hits[k].start, hits[k].end)).collect();
     let mut windows: Vec<(usize, usize)> = Vec::new();
     for &(s, e) in &queries {
         let ws = back_chars(text, s, MODEL_MARGIN);
@@ -66,8 +68,8 @@ pub fn with_model(
             _ => windows.push((ws, we)),
         }
     }
-    // `probs[k]` for `hits[k]`; `None` outside every window.
-    let mut probs: Vec<Option<f64>> = vec![None; queries.len()];
+    // `probs[k]` for `hits[k]`; `None` when not weighed or outside every window.
+    let mut probs: Vec<Option<f64>> = vec![None; hits.len()];
     let mut spans: Vec<ModelSpan> = Vec::new();
     let mut wp = Vec::new();
     let mut q = 0;
@@ -89,17 +91,12 @@ pub fn with_model(
         qs.extend(inside.iter().map(|&k| queries[k]));
         model.analyze(tok, text, ws..we, &mut spans, &qs, &mut wp);
         for (&k, &p) in inside.iter().zip(&wp) {
-            probs[k] = Some(p);
+            probs[qhit[k]] = Some(p);
         }
         q = qe;
     }
     let mut out: Vec<NameHit> = Vec::with_capacity(hits.len() + spans.len());
-    let mut probs = probs.into_iter();
-    let mut all: Vec<Option<f64>> = Vec::with_capacity(hits.len());
-    for h in hits.iter() {
-        all.push(if weighed(h) { probs.next().flatten() } else { None });
-    }
-    for (mut h, p) in std::mem::take(hits).into_iter().zip(all) {
+    for (mut h, p) in std::mem::take(hits).into_iter().zip(probs) {
         let Some(p) = p else {
             if h.context && !h.held {
                 h.why.push_str("; context: not weighed by the name model");
